@@ -1,0 +1,3 @@
+from repcli.cli.app import main
+
+main()

@@ -1,0 +1,70 @@
+"""Combine the star rating and the text into one verdict, with the reasons a person can check."""
+
+from __future__ import annotations
+
+from repcli.analysis.lang import detect_language
+from repcli.analysis.negativity import LexiconModel, TextModel
+from repcli.analysis.topics import EXTORTION, TopicTagger
+from repcli.config import Thresholds
+from repcli.models import Item, Verdict
+
+MAX_CUES_SHOWN = 3
+
+
+class Analyzer:
+    """Rating decides when present (thresholds from config); text decides when not, and a
+    strong complaint in the text flags a review despite a high rating."""
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        model: TextModel | None = None,
+        tagger: TopicTagger | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.model = model or LexiconModel()
+        self.tagger = tagger or TopicTagger()
+
+    def analyse(self, item: Item) -> Verdict:
+        text = item.full_text()
+        lang = item.lang or detect_language(text)
+        # Pros are praise by construction; score the complaint-bearing parts only.
+        scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
+        text_score = self.model.score(scored, lang)
+        topics = self.tagger.tag(text)
+        cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN])
+        reasons: list[str] = []
+        t = self.thresholds
+        if item.rating is not None:
+            if item.rating <= t.negative_rating:
+                negative, sentiment = True, "negative"
+                score = max(text_score.score, 1.0 - (item.rating - 1) * 0.15)
+                reasons.append(f"rating {item.rating}★")
+            elif text_score.score >= t.text_flags_high_rating:
+                negative, sentiment, score = True, "negative", text_score.score
+                reasons.append(f"complaint under {item.rating}★: {cues}")
+            elif item.rating <= t.neutral_rating:
+                negative = text_score.score >= t.text_negative
+                sentiment = "negative" if negative else "neutral"
+                score = max(text_score.score, 0.5 if negative else 0.4)
+                reasons.append(f"rating {item.rating}★" + (f" + cues: {cues}" if negative else ""))
+            else:
+                negative, sentiment = False, "positive"
+                score = min(text_score.score, 0.3)
+        else:
+            score = text_score.score
+            negative = score >= t.text_negative
+            sentiment = "negative" if negative else text_score.polarity
+            if negative:
+                reasons.append(f"text: {cues}")
+        if EXTORTION in topics:
+            negative, sentiment, score = True, "negative", max(score, 0.9)
+            reasons.append("extortion wording")
+        return Verdict(
+            sentiment=sentiment,  # type: ignore[arg-type]
+            score=round(score, 4),
+            negative=negative,
+            reasons=tuple(reasons),
+            topics=topics,
+            lang=lang,
+        )

@@ -1,0 +1,136 @@
+"""The `repcli` command: global options, the one error handler, and command registration.
+
+Everything heavy (config, store, analysis, HTTP) is imported inside the commands that need it,
+so `repcli --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from repcli import __version__
+from repcli.cli.context import State, setup_logging
+from repcli.errors import ExitCode, RepcliError
+
+
+class _Group(TyperGroup):
+    """Turns known errors into one line and the right exit code; --traceback shows the stack."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RepcliError as exc:
+            state = ctx.find_object(State)
+            if state and state.traceback:
+                raise
+            _print_error(ctx, exc.message, exc.hint)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            _print_error(ctx, "interrupted; everything stored so far is kept")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if _is_click_error(exc):
+                raise
+            state = ctx.find_object(State)
+            if state and state.traceback:
+                raise
+            from repcli.secrets import redact
+
+            _print_error(
+                ctx,
+                f"internal error: {type(exc).__name__}: {redact(str(exc))}",
+                "run again with --traceback and report it",
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+        finally:
+            state = ctx.find_object(State)
+            if state:
+                state.close()
+
+
+def _is_click_error(exc: Exception) -> bool:
+    from typer._click.exceptions import ClickException
+
+    return isinstance(exc, ClickException)
+
+
+def _print_error(ctx: Any, message: str, hint: str | None = None) -> None:
+    from repcli.secrets import redact
+
+    state = ctx.find_object(State) or State()
+    from rich.markup import escape
+
+    state.err.print(f"[bold red]error:[/bold red] {escape(redact(message))}")
+    if hint:
+        state.err.print(f"  [dim]hint:[/dim] {escape(redact(hint))}")
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="repcli",
+    help="Reputation monitoring for sellers: pull reviews, questions and comments from "
+    "marketplaces, app stores and social networks; flag what is new and negative; queue replies.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"repcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", "-c", help="Config file. Default: $REPCLI_CONFIG, ./repcli.yaml, "
+            "then the user config dir.", envvar=None, show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr (-vv: debug).")
+    ] = 0,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full stack on errors.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    state = State(config_path=config, quiet=quiet, verbose=verbose, traceback=traceback)
+    ctx.obj = state
+    setup_logging(state)
+
+
+def _register() -> None:
+    from repcli.cli import commands_items, commands_run, commands_setup
+
+    commands_setup.register(app)
+    commands_run.register(app)
+    commands_items.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:  # during start-up, before a command runs
+        sys.stderr.write("interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))

@@ -1,0 +1,203 @@
+"""list, queue, show, search, export: reading what is stored."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from repcli.cli.context import State
+from repcli.cli.options import Format, FormatOpt, LimitOpt, SinceOpt, SourceOpt
+
+if TYPE_CHECKING:
+    from repcli.store import ItemFilter
+
+NegativeOpt = Annotated[
+    bool, typer.Option("--negative", help="Only items flagged negative.")
+]
+KindOpt = Annotated[
+    list[str] | None,
+    typer.Option("--kind", help="Only review, question or comment (repeatable).", show_default=False),
+]
+
+
+def _filter(
+    state: State,
+    source: list[str] | None,
+    since: str | None,
+    limit: int | None,
+    negative: bool = False,
+    kinds: list[str] | None = None,
+) -> ItemFilter:
+    from repcli.errors import UsageError
+    from repcli.models import KINDS
+    from repcli.store import ItemFilter
+    from repcli.timespec import parse_since
+
+    for name in source or ():
+        state.config.source(name)  # unknown source names are an error, not an empty list
+    for kind in kinds or ():
+        if kind not in KINDS:
+            raise UsageError(f"--kind {kind!r} is unknown", f"use one of: {', '.join(KINDS)}")
+    from repcli.cli.output import limit_of
+
+    return ItemFilter(
+        sources=tuple(source or ()),
+        since=parse_since(since, state.now) if since else None,
+        negative=True if negative else None,
+        kinds=tuple(kinds or ()),
+        limit=limit_of(state, limit),
+    )
+
+
+def list_items(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+    negative: NegativeOpt = False,
+    kind: KindOpt = None,
+) -> None:
+    """List stored items, newest first."""
+    from repcli.cli import output
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    flt = _filter(state, source, since, limit, negative, kind)
+    records = state.store.list_items(flt)
+    output.emit_items(state, fmt_, records, title=f"Items ({len(records)})")
+
+
+def queue(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """What needs an answer, most urgent first: overdue, then negative, then by deadline."""
+    from repcli.cli import output
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    flt = _filter(state, source, since, limit)
+    competitors = [s.name for s in state.config.sources if s.competitor]
+    records = state.store.queue(state.now, flt, exclude_sources=competitors)
+    output.emit_items(state, fmt_, records, title=f"Reply queue ({len(records)})")
+
+
+def show(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's ID (first column).")],
+    fmt: FormatOpt = None,
+) -> None:
+    """One item in full: text, analysis, answer, earlier versions, replies."""
+    from repcli.cli import output
+    from repcli.errors import NotFoundError
+    from repcli.render import formats
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, (Format.table, Format.json, Format.jsonl))
+    record = state.store.get_item(item_id)
+    if record is None:
+        raise NotFoundError(
+            f"no item with ID {item_id}", "IDs are in the first column of check, queue and list"
+        )
+    versions = state.store.versions(item_id)
+    replies = state.store.replies(item_id)
+    if fmt_ is Format.table:
+        from repcli.render import tables
+
+        state.out.print(tables.item_detail(record, versions, replies, state.now))
+    elif fmt_ is Format.json:
+        output.write(
+            state, formats.to_json({"item": record, "versions": versions, "replies": replies})
+        )
+    else:
+        output.write(state, formats.to_jsonl([{**record, "versions": versions, "replies": replies}]))
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Words to find (all must match; prefixes match).")],
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+    negative: NegativeOpt = False,
+) -> None:
+    """Full-text search over titles, texts, pros and cons."""
+    from repcli.cli import output
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    flt = _filter(state, source, since, limit, negative)
+    records = state.store.search(query, flt)
+    output.emit_items(state, fmt_, records, title=f"Search {query!r} ({len(records)})")
+
+
+def export(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many rows (0: all).", min=0)] = 0,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="csv, jsonl or json.", case_sensitive=False)
+    ] = Format.jsonl,
+    negative: NegativeOpt = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.",
+                     show_default=False, dir_okay=False),
+    ] = None,
+) -> None:
+    """Export items for scripts and spreadsheets, in a stable column order."""
+    from repcli.cli import output
+    from repcli.errors import UsageError
+    from repcli.render import formats
+
+    state: State = ctx.obj
+    if fmt not in (Format.csv, Format.jsonl, Format.json):
+        raise UsageError(f"--format {fmt.value} is not an export format", "use csv, jsonl or json")
+    flt = _filter(state, source, since, limit, negative)
+    records = state.store.list_items(flt)
+    if fmt is Format.csv:
+        text = formats.to_csv(records, output.ITEM_COLUMNS)
+    elif fmt is Format.jsonl:
+        text = formats.to_jsonl(records, output.ITEM_COLUMNS)
+    else:
+        text = formats.to_json({"items": records})
+    if out is None:
+        output.write(state, text)
+        return
+    _write_atomically(out, text)
+    state.info(f"Wrote {len(records)} items to {out}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to the target, then rename: a failed export never leaves half a file."""
+    from repcli.errors import UsageError
+
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise UsageError(f"{path}: cannot write the export: {exc.strerror}") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_items)
+    app.command()(queue)
+    app.command()(show)
+    app.command()(search)
+    app.command()(export)
+

@@ -1,0 +1,253 @@
+"""fetch, check, status: running sources and seeing how they did."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from repcli.cli.context import State
+from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
+from repcli.errors import ExitCode
+
+if TYPE_CHECKING:
+    from repcli.pipeline import RunReport
+
+
+class FailOn(enum.StrEnum):
+    new_negative = "new-negative"
+    extortion = "extortion"
+    overdue = "overdue"
+    new = "new"
+
+
+FullOpt = Annotated[
+    bool, typer.Option("--full", help="Backfill: fetch everything, not only what is new.")
+]
+
+
+def _run(state: State, sources: list[str] | None, full: bool, command: str) -> RunReport:
+    from repcli.pipeline import Pipeline, select_sources
+
+    config = state.config
+    selected = select_sources(config, sources or [])
+    if not selected:
+        from repcli.errors import ConfigError
+
+        raise ConfigError(
+            f"{config.path}: no enabled sources to fetch",
+            "add a source under `sources:` (see config.example.yaml)",
+        )
+    pipeline = Pipeline(config, state.store, state.now)
+    names = ", ".join(s.name for s in selected)
+    if state.err.is_terminal and not state.quiet:
+        with state.err.status(f"Fetching {len(selected)} sources: {names}") as status:
+
+            def progress(source: str, fetched: int) -> None:
+                status.update(f"Fetching {len(selected)} sources… {source}: {fetched} items")
+
+            report = pipeline.run(selected, command, full=full, progress=progress)
+    else:
+        report = pipeline.run(selected, command, full=full)
+    _print_run(state, report)
+    return report
+
+
+def _print_run(state: State, report: RunReport) -> None:
+    from rich.markup import escape
+
+    for r in report.results:
+        if r.error:
+            state.err.print(f"[bold red]✗ {r.source}[/bold red]: {escape(r.error)}")
+        elif state.verbose or not state.quiet:
+            state.info(
+                f"[green]✓[/green] {r.source}: {r.fetched} fetched, {r.new} new"
+                + (f", {r.changed} changed" if r.changed else "")
+            )
+
+
+def _results(report: RunReport) -> list[dict[str, Any]]:
+    return [
+        {"source": r.source, "fetched": r.fetched, "new": r.new, "changed": r.changed,
+         "error": r.error}  # fmt: skip
+        for r in report.results
+    ]
+
+
+def fetch(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    full: FullOpt = False,
+    fmt: FormatOpt = None,
+) -> None:
+    """Fetch new reviews, questions and comments from the sources into the store."""
+    from repcli.cli import output
+    from repcli.render import formats
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, (Format.table, Format.json, Format.jsonl, Format.csv))
+    report = _run(state, source, full, "fetch")
+    rows = _results(report)
+    if fmt_ is Format.table:
+        from repcli.render import tables
+
+        state.out.print(tables.run_table(rows))
+    elif fmt_ is Format.json:
+        output.write(state, formats.to_json({"run": report.group, "sources": rows}))
+    elif fmt_ is Format.jsonl:
+        output.write(state, formats.to_jsonl(rows))
+    else:
+        output.write(state, formats.to_csv(rows, ("source", "fetched", "new", "changed", "error")))
+    if report.failed:
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
+def check(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    full: FullOpt = False,
+    fmt: FormatOpt = None,
+    limit: LimitOpt = None,
+    fail_on: Annotated[
+        list[FailOn] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit with code 10 when this is found (repeatable): new-negative, extortion, "
+            "overdue, new.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The daily check: fetch, analyse, and show what is new and negative (newest first).
+
+    Each negative item is shown once; a second run right after shows nothing new.
+    """
+    from repcli.cli import output
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    report = _run(state, source, full, "check")
+    store, now = state.store, state.now
+    negatives = store.unreported_negatives(source or ())
+    changed = [r for r in store.changed_items(now, source or ()) if r["id"] in set(report.changed_ids)]
+    queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
+    overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
+    extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
+    shown = output.limit_of(state, limit)
+    visible = negatives[:shown] if shown else negatives
+    summary = {
+        "new_items": len(report.new_ids),
+        "new_negative": len(negatives),
+        "changed": len(changed),
+        "extortion": len(extortion),
+        "waiting_for_answer": len(queue),
+        "overdue": len(overdue),
+        "failed_sources": [r.source for r in report.failed],
+    }
+    title = f"New negative ({len(negatives)})"
+    if fmt_ is Format.table:
+        from repcli.render import tables
+
+        if visible:
+            state.out.print(tables.items_table(visible, now, title))
+        if changed:
+            state.out.print(tables.changed_table(changed, now, f"Edited by customers ({len(changed)})"))
+    else:
+        output.emit_items(
+            state, fmt_, visible, title=title, key="new_negative",
+            extra={"changed": changed, "summary": summary, "sources": _results(report)},
+        )  # fmt: skip
+    store.mark_reported([r["id"] for r in negatives], now)
+    _print_summary(state, summary, len(negatives) - len(visible))
+    matched = _matched(fail_on or [], summary)
+    if matched:
+        state.info(f"[bold]--fail-on matched:[/bold] {', '.join(matched)}")
+        raise typer.Exit(int(ExitCode.FOUND))
+    if report.failed:
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
+def _matched(rules: list[FailOn], summary: dict[str, Any]) -> list[str]:
+    counts = {
+        FailOn.new_negative: summary["new_negative"],
+        FailOn.extortion: summary["extortion"],
+        FailOn.overdue: summary["overdue"],
+        FailOn.new: summary["new_items"],
+    }
+    return [rule.value for rule in rules if counts[rule]]
+
+
+def _all_items() -> Any:
+    from repcli.store import ItemFilter
+
+    return ItemFilter()
+
+
+def _iso(value: Any) -> str:
+    from repcli.clock import to_iso
+
+    return to_iso(value) or ""
+
+
+def _competitors(state: State) -> list[str]:
+    return [s.name for s in state.config.sources if s.competitor]
+
+
+def _print_summary(state: State, s: dict[str, Any], hidden: int) -> None:
+    if state.quiet:
+        return
+    parts = [f"{s['new_items']} new items", f"[bold]{s['new_negative']} new negative[/bold]"]
+    if s["extortion"]:
+        parts.append(f"[bold magenta]{s['extortion']} extortion[/bold magenta]")
+    if s["changed"]:
+        parts.append(f"{s['changed']} edited")
+    waiting = f"{s['waiting_for_answer']} waiting for an answer"
+    if s["overdue"]:
+        waiting += f" ([bold red]{s['overdue']} overdue[/bold red])"
+    parts.append(waiting)
+    if hidden:
+        state.err.print(f"[dim]… and {hidden} more negative items: repcli list --negative[/dim]")
+    state.err.print(" · ".join(parts) + "  [dim]→ repcli queue[/dim]")
+    if s["new_negative"] == 0 and s["changed"] == 0:
+        state.err.print("[green]Nothing new to act on.[/green]")
+
+
+def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """Per source: last run and its result, item counts, errors, cursor age."""
+    from repcli.cli import output
+    from repcli.render import formats
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    rows = {r["source"]: r for r in state.store.source_status()}
+    for src in state.config.sources:
+        rows.setdefault(
+            src.name, {"source": src.name, "items": 0, "negative": 0, "open": 0, "last_run_at": None}
+        )
+        rows[src.name]["type"] = src.type
+        rows[src.name]["enabled"] = src.enabled
+    records = sorted(rows.values(), key=lambda r: r["source"])
+    columns = (
+        "source", "type", "enabled", "last_run_at", "last_run_status", "last_fetched", "last_new",
+        "items", "negative", "open", "newest_item_at", "cursor_updated_at", "consecutive_failures",
+        "last_error",
+    )  # fmt: skip
+    if fmt_ is Format.table:
+        from repcli.render import tables
+
+        state.out.print(tables.status_table(records, state.now))
+    elif fmt_ is Format.json:
+        output.write(state, formats.to_json({"sources": records}))
+    elif fmt_ is Format.jsonl:
+        output.write(state, formats.to_jsonl(records, columns))
+    elif fmt_ is Format.csv:
+        output.write(state, formats.to_csv(records, columns))
+    else:
+        output.write(state, formats.to_markdown(records, columns, columns))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(fetch)
+    app.command()(check)
+    app.command()(status)

@@ -1,0 +1,109 @@
+"""init and sources: getting set up."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from repcli.cli.context import State
+from repcli.cli.options import Format, FormatOpt
+
+
+def init(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Where to write it. Default: the user config dir.", show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter config (with the offline demo source) to get going."""
+    from importlib import resources
+
+    from repcli.config import user_config_path
+    from repcli.errors import UsageError
+
+    state: State = ctx.obj
+    target = path or user_config_path()
+    if target.exists() and not force:
+        raise UsageError(f"{target}: already exists", "pass --force to overwrite it")
+    text = resources.files("repcli").joinpath("starter_config.yaml").read_text(encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
+    state.info(f"Wrote {target}")
+    hint = "" if path is None else f" --config {target}"
+    state.info(f"Next: edit it, then run `repcli{hint} check`.")
+
+
+sources_app = typer.Typer(
+    help="Configured sources and the source types repcli knows.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _settings(value: Any) -> dict[str, Any]:
+    from repcli.secrets import MASK
+
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if field.metadata.get("secret") and item:
+            item = MASK
+        out[field.name] = list(item) if isinstance(item, tuple) else item
+    return out
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
+    """The sources in the config, with their type, SLA and settings (secrets masked)."""
+    from repcli.cli import output
+    from repcli.render import formats
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    rows = [
+        {"name": s.name, "type": s.type, "sla_hours": s.sla_hours, "competitor": s.competitor,
+         "enabled": s.enabled, "tags": list(s.tags), "settings": _settings(s.settings)}  # fmt: skip
+        for s in state.config.sources
+    ]
+    columns = ("name", "type", "sla_hours", "competitor", "enabled", "tags", "settings")
+    if fmt_ is Format.table:
+        from repcli.render import tables
+
+        state.out.print(tables.sources_table(rows))
+    elif fmt_ is Format.json:
+        output.write(state, formats.to_json({"sources": rows}))
+    elif fmt_ is Format.jsonl:
+        output.write(state, formats.to_jsonl(rows, columns))
+    elif fmt_ is Format.csv:
+        flat = [{**r, "settings": ", ".join(f"{k}={v}" for k, v in r["settings"].items())} for r in rows]
+        output.write(state, formats.to_csv(flat, columns))
+    else:
+        flat = [{**r, "settings": ", ".join(f"{k}={v}" for k, v in r["settings"].items())} for r in rows]
+        output.write(state, formats.to_markdown(flat, columns, columns))
+
+
+@sources_app.command("types")
+def sources_types(ctx: typer.Context) -> None:
+    """The source types this repcli knows (built in and from plugins)."""
+    from repcli.sources.registry import known_types, source_class
+
+    state: State = ctx.obj
+    for name in known_types():
+        try:
+            description = source_class(name).description
+        except Exception as exc:  # a broken plugin is reported, not fatal
+            description = f"(failed to load: {exc})"
+        state.out.print(f"{name:<16} {description}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.add_typer(sources_app, name="sources")

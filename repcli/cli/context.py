@@ -1,0 +1,110 @@
+"""Per-invocation state: global options, consoles, and lazily loaded config and store."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from repcli.config import Config
+    from repcli.store import Store
+
+
+@dataclasses.dataclass
+class State:
+    config_path: str | None = None
+    quiet: bool = False
+    verbose: int = 0
+    traceback: bool = False
+    _config: Config | None = None
+    _store: Store | None = None
+    _out: Console | None = None
+    _err: Console | None = None
+    _now: datetime | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from repcli.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from repcli.store import open_store
+
+            self._store = open_store(self.config.store)
+        return self._store
+
+    @property
+    def now(self) -> datetime:
+        if self._now is None:
+            from repcli.clock import now
+
+            self._now = now()
+        return self._now
+
+    @property
+    def out(self) -> Console:
+        """stdout: data."""
+        if self._out is None:
+            self._out = _console(sys.stdout)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """stderr: progress, warnings, errors."""
+        if self._err is None:
+            self._err = _console(sys.stderr)
+        return self._err
+
+    def info(self, message: Any) -> None:
+        if not self.quiet:
+            self.err.print(message)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _console(stream: Any) -> Console:
+    from rich.console import Console
+
+    width = None
+    if not stream.isatty() and "COLUMNS" not in os.environ:
+        width = 120  # a stable width when piped or captured
+    return Console(
+        file=stream,
+        no_color="NO_COLOR" in os.environ,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def setup_logging(state: State) -> None:
+    from repcli.secrets import RedactingFilter
+
+    level = logging.WARNING
+    if state.quiet:
+        level = logging.ERROR
+    elif state.verbose == 1:
+        level = logging.INFO
+    elif state.verbose >= 2:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("repcli")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

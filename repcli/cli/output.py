@@ -1,0 +1,91 @@
+"""Turn command results into output in the chosen format. The one place that picks a renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from repcli.cli.context import State
+from repcli.cli.options import Format
+
+# Stable column order for item exports (csv, jsonl, md). New columns are only ever appended.
+ITEM_COLUMNS = (
+    "id", "source", "platform", "kind", "external_id", "created_at", "rating", "negative",
+    "sentiment", "sentiment_score", "reasons", "topics", "lang", "product_id", "product_name",
+    "author", "order_id", "title", "text", "pros", "cons", "answer_text", "answered_at",
+    "status", "needs_reply", "due_at", "url",
+)  # fmt: skip
+ITEM_MD_COLUMNS = ("id", "created_at", "source", "rating", "product_name", "author", "text", "why")
+ITEM_MD_HEADERS = ("ID", "Posted (UTC)", "Source", "Rating", "Product", "Author", "Text", "Why")
+
+
+def resolve_format(state: State, requested: Format | None, allowed: Sequence[Format]) -> Format:
+    from repcli.errors import UsageError
+
+    fmt = requested
+    if fmt is None or fmt is Format.auto:
+        configured = Format(state.config.output.format)
+        fmt = None if configured is Format.auto else configured
+    if fmt is None:
+        fmt = Format.table if state.out.is_terminal else Format.jsonl
+    if fmt not in allowed:
+        names = ", ".join(f.value for f in allowed)
+        raise UsageError(f"--format {fmt.value} is not available here", f"use one of: {names}")
+    return fmt
+
+
+def limit_of(state: State, requested: int | None) -> int:
+    return state.config.output.limit if requested is None else requested
+
+
+def md_item(record: dict[str, Any]) -> dict[str, Any]:
+    from repcli.render import human
+
+    return {
+        **record,
+        "rating": human.stars(record.get("rating")) if record.get("rating") else record["kind"],
+        "text": human.item_text(record, 200),
+        "why": human.why(record),
+    }
+
+
+def emit_items(
+    state: State,
+    fmt: Format,
+    records: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    key: str = "items",
+    extra: dict[str, Any] | None = None,
+    table: Callable[[], Any] | None = None,
+) -> None:
+    """Print a listing of items in `fmt`. `table` overrides the default rich table."""
+    from repcli.render import formats
+
+    if fmt is Format.table:
+        from repcli.render import tables
+
+        if not records:
+            state.info(f"[dim]{title}: nothing to show.[/dim]")
+            return
+        state.out.print(table() if table else tables.items_table(records, state.now, title))
+    elif fmt is Format.json:
+        write(state, formats.to_json({key: list(records), **(extra or {})}))
+    elif fmt is Format.jsonl:
+        write(state, formats.to_jsonl(records))
+    elif fmt is Format.csv:
+        write(state, formats.to_csv(records, ITEM_COLUMNS))
+    elif fmt is Format.md:
+        rows = [md_item(r) for r in records]
+        write(state, f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS))
+
+
+def write(state: State, text: str) -> None:
+    """Machine output goes straight to stdout: no wrapping, no markup, no colour. On a terminal,
+    control characters from review text are dropped so they cannot drive the terminal."""
+    if state.out.is_terminal:
+        from repcli.render.human import strip_controls
+
+        text = strip_controls(text)
+    state.out.file.write(text)
+    state.out.file.flush()

@@ -1,0 +1,436 @@
+"""YAML -> validated, frozen config objects.
+
+Errors name the file, the line and the key, and say what to do:
+`repcli.yaml:12: sources[2].token: environment variable OZON_API_KEY is not set`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+import yaml
+
+from repcli import secrets
+from repcli.errors import ConfigError
+
+APP_NAME = "repcli"
+CONFIG_ENV = "REPCLI_CONFIG"
+LOCAL_CONFIG = "repcli.yaml"
+FORMATS = ("auto", "table", "json", "jsonl", "csv", "md")
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def user_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
+
+
+def default_store_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "repcli.db"
+
+
+# --------------------------------------------------------------------------- the schema
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    negative_rating: int = 2
+    """A rating at or below this is negative (1-5)."""
+    neutral_rating: int = 3
+    """A rating at or below this (and above negative_rating) is neutral/mixed."""
+    text_negative: float = 0.5
+    """Text negativity score (0-1) at or above which unrated text is negative."""
+    text_flags_high_rating: float = 0.75
+    """Score at or above which a complaint in a rated review's text flags it despite its stars."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSettings:
+    format: Literal["auto", "table", "json", "jsonl", "csv", "md"] = "auto"
+    """Default listing format; auto = table on a terminal, jsonl when piped."""
+    limit: int = 50
+    """Default number of rows in listings (0 = no limit)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    type: str
+    sla_hours: float = 24.0
+    """Hours within which an item needing an answer must be answered."""
+    competitor: bool = False
+    """A competitor's source: stored and reported, never queued for replies."""
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    settings: Any = None
+    """The source type's own settings object (validated by the type's settings dataclass)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    path: Path | None
+    store: Path
+    shop: str | None = None
+    thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
+    output: OutputSettings = dataclasses.field(default_factory=OutputSettings)
+    sources: tuple[SourceConfig, ...] = ()
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        from repcli.errors import NotFoundError
+
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise NotFoundError(f"no source named {name!r} (known: {known})")
+
+
+_TOP_KEYS = {"store", "shop", "thresholds", "output", "sources"}
+_SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings"}
+
+
+# --------------------------------------------------------------------------- locating config
+
+
+def find_config(explicit: str | Path | None) -> Path:
+    """--config, then $REPCLI_CONFIG, then ./repcli.yaml, then the user config dir."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"{path}: config file not found",
+                "check the --config path, or run `repcli init` to write a starter config",
+            )
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (from ${CONFIG_ENV})")
+        return path
+    candidates = [Path(LOCAL_CONFIG), user_config_path()]
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = ", ".join(str(p) for p in candidates)
+    raise ConfigError(
+        f"no config file found (looked for --config, ${CONFIG_ENV}, {looked})",
+        "run `repcli init` to write a starter config, or try the demo: "
+        "repcli check --config config.example.yaml",
+    )
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    path = find_config(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return parse_config(text, path)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Doc:
+    """The parsed YAML plus where each key path sits in the file, for error messages."""
+
+    def __init__(self, text: str, path: Path | None) -> None:
+        self.path = path
+        self.lines: dict[str, int] = {}
+        name = str(path) if path else "<config>"
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{name}:{mark.line + 1}" if mark else name
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise ConfigError(
+                f"{where}: invalid YAML: {problem}",
+                "check indentation and quoting around that line",
+            ) from None
+        if node is not None:
+            self._index(node, "")
+        try:
+            self.data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:  # pragma: no cover - compose already caught syntax
+            raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+
+    def _index(self, node: yaml.Node, path: str) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = f"{path}.{key}" if path else key
+                if key in seen:
+                    raise ConfigError(
+                        f"{self.where(child, key_node.start_mark.line + 1)}: duplicate key",
+                        "each key may appear once; remove one of them",
+                    )
+                seen.add(key)
+                self._index(value_node, child)
+                self.lines[child] = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, f"{path}[{i}]")
+
+    def where(self, key_path: str, line: int | None = None) -> str:
+        name = str(self.path) if self.path else "<config>"
+        if line is None:
+            probe = key_path
+            while probe and probe not in self.lines:
+                probe = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+            line = self.lines.get(probe)
+        prefix = f"{name}:{line}" if line else name
+        return f"{prefix}: {key_path}" if key_path else prefix
+
+    def error(self, key_path: str, problem: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"{self.where(key_path)}: {problem}", hint)
+
+
+def _interpolate(value: Any, key_path: str, doc: _Doc) -> Any:
+    """Replace ${VAR} / ${VAR:-default} in strings; `$$` is a literal `$`."""
+    if isinstance(value, str):
+        if "$" not in value:
+            return value
+
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            var, default = match.group(1), match.group(2)
+            resolved = os.environ.get(var)
+            if resolved is None or resolved == "":
+                if default is not None:
+                    return default
+                raise doc.error(
+                    key_path,
+                    f"environment variable {var} is not set",
+                    f"export {var}=... before running repcli, or put it in your cron job's env",
+                )
+            secrets.register(resolved)
+            return resolved
+
+        return _ENV_REF.sub(replace, value)
+    if isinstance(value, list):
+        return [_interpolate(v, f"{key_path}[{i}]", doc) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _interpolate(v, f"{key_path}.{k}", doc) for k, v in value.items()}
+    return value
+
+
+def _unknown_key(doc: _Doc, key_path: str, key: str, known: set[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}"
+    return doc.error(key_path, "unknown key", hint)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (tuple, list):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin in (dict, Mapping):
+        return "a mapping"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
+    return {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+    }.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _coerce(tp: Any, value: Any, key_path: str, doc: _Doc) -> Any:
+    """Check `value` against the annotation `tp`; return it in the annotated shape."""
+    origin = typing.get_origin(tp)
+    bad = doc.error(key_path, f"expected {_type_name(tp)}, got {value!r}")
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(arg, value, key_path, doc)
+            except ConfigError:
+                continue
+        raise bad
+    if origin is Literal:
+        if value in typing.get_args(tp):
+            return value
+        raise bad
+    if origin in (tuple, list):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise bad
+        inner = typing.get_args(tp)[0]
+        return tuple(_coerce(inner, v, f"{key_path}[{i}]", doc) for i, v in enumerate(value))
+    if origin in (dict, Mapping):
+        if not isinstance(value, dict):
+            raise bad
+        _, vtype = typing.get_args(tp)
+        return types.MappingProxyType(
+            {str(k): _coerce(vtype, v, f"{key_path}.{k}", doc) for k, v in value.items()}
+        )
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise doc.error(key_path, f"expected a mapping of settings, got {value!r}")
+        return build_dataclass(tp, value, key_path, doc)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise bad
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise bad
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise bad
+    if tp is str:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+        raise bad
+    raise bad  # pragma: no cover - an annotation this loader does not know
+
+
+def build_dataclass(
+    cls: type[Any], data: Mapping[str, Any], key_path: str, doc: _Doc, skip: set[str] | None = None
+) -> Any:
+    """Validate a mapping against a frozen dataclass: unknown keys, missing keys, types."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        child = f"{key_path}.{key}" if key_path else str(key)
+        if skip and key in skip:
+            continue
+        if key not in fields:
+            raise _unknown_key(doc, child, str(key), set(fields) | (skip or set()))
+        kwargs[key] = _coerce(hints[key], value, child, doc)
+    for name, field in fields.items():
+        if name in kwargs or (skip and name in skip):
+            continue
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise doc.error(
+                key_path or name,
+                f"missing required key {name!r}",
+                f"add `{name}: ...` here",
+            )
+    return kwargs if skip is not None else cls(**kwargs)
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    doc = _Doc(text, path)
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise doc.error("", "the config must be a mapping (key: value lines) at the top level")
+    data = _interpolate(data, "", doc)
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _unknown_key(doc, str(key), str(key), _TOP_KEYS)
+
+    base = path.parent if path else Path.cwd()
+    store_value = data.get("store")
+    if store_value is None:
+        store = default_store_path()
+    elif isinstance(store_value, str) and store_value.strip():
+        store = Path(store_value).expanduser()
+        if not store.is_absolute():
+            store = base / store
+    else:
+        raise doc.error("store", f"expected a file path, got {store_value!r}")
+
+    shop = data.get("shop")
+    if shop is not None and not isinstance(shop, str):
+        raise doc.error("shop", f"expected a string, got {shop!r}")
+    thresholds = _coerce(Thresholds, data.get("thresholds"), "thresholds", doc)
+    if not 1 <= thresholds.negative_rating <= thresholds.neutral_rating <= 5:
+        raise doc.error(
+            "thresholds",
+            "need 1 <= negative_rating <= neutral_rating <= 5",
+            "the defaults are negative_rating: 2, neutral_rating: 3",
+        )
+    output = _coerce(OutputSettings, data.get("output"), "output", doc)
+
+    raw_sources = data.get("sources") or []
+    if not isinstance(raw_sources, list):
+        raise doc.error("sources", "expected a list of sources (lines starting with `- name:`)")
+    sources = []
+    names: set[str] = set()
+    for i, raw in enumerate(raw_sources):
+        sources.append(_parse_source(raw, f"sources[{i}]", doc, names))
+    return Config(
+        path=path,
+        store=store,
+        shop=shop,
+        thresholds=thresholds,
+        output=output,
+        sources=tuple(sources),
+    )
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> SourceConfig:
+    from repcli.sources.registry import known_types, settings_class
+
+    if not isinstance(raw, dict):
+        raise doc.error(key_path, "expected a mapping with at least `name` and `type`")
+    for required in ("name", "type"):
+        if required not in raw:
+            raise doc.error(key_path, f"missing required key {required!r}")
+    name = raw["name"]
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise doc.error(
+            f"{key_path}.name",
+            f"{name!r} is not a valid source name",
+            "use letters, digits, '-', '_' or '.', e.g. wb-main",
+        )
+    if name in names:
+        raise doc.error(f"{key_path}.name", f"source name {name!r} is used twice")
+    names.add(name)
+    type_name = raw["type"]
+    known = known_types()
+    if type_name not in known:
+        close = difflib.get_close_matches(str(type_name), known, n=1)
+        hint = (f"did you mean {close[0]!r}? " if close else "") + "known types: " + ", ".join(
+            known
+        )
+        raise doc.error(f"{key_path}.type", f"unknown source type {type_name!r}", hint)
+    common = {k: v for k, v in raw.items() if k in _SOURCE_COMMON}
+    specific = {k: v for k, v in raw.items() if k not in _SOURCE_COMMON}
+    settings_cls = settings_class(type_name)
+    all_keys = _SOURCE_COMMON | {f.name for f in dataclasses.fields(settings_cls)}
+    for key in specific:
+        if key not in all_keys:
+            raise _unknown_key(doc, f"{key_path}.{key}", str(key), all_keys)
+    settings = build_dataclass(settings_cls, specific, key_path, doc)
+    for field in dataclasses.fields(settings_cls):
+        if field.metadata.get("secret"):
+            value = getattr(settings, field.name)
+            if isinstance(value, str):
+                secrets.register(value)
+    kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings"})
+    if kwargs.get("sla_hours", 1.0) <= 0:
+        raise doc.error(f"{key_path}.sla_hours", "must be a positive number of hours")
+    return SourceConfig(**kwargs, settings=settings)

@@ -1,0 +1,80 @@
+"""The plain data types every layer shares."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+Kind = Literal["review", "question", "comment"]
+KINDS: tuple[Kind, ...] = ("review", "question", "comment")
+Status = Literal["new", "open", "answered", "ignored", "resolved"]
+STATUSES: tuple[Status, ...] = ("new", "open", "answered", "ignored", "resolved")
+
+
+@dataclasses.dataclass(slots=True)
+class Item:
+    """One review, question or comment, as a source reports it.
+
+    Its key is (source, external_id). Times are timezone-aware UTC.
+    """
+
+    source: str
+    platform: str
+    kind: Kind
+    external_id: str
+    created_at: datetime
+    text: str = ""
+    url: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    author: str | None = None
+    rating: int | None = None
+    title: str | None = None
+    pros: str | None = None
+    cons: str | None = None
+    updated_at: datetime | None = None
+    answer_text: str | None = None
+    answered_at: datetime | None = None
+    order_id: str | None = None
+    lang: str | None = None
+    raw: dict[str, Any] | None = None
+
+    def content_hash(self) -> str:
+        """Hash of what a customer can edit: rating and the texts. A change makes a new version."""
+        payload = json.dumps(
+            [self.rating, self.title, self.text, self.pros, self.cons], ensure_ascii=False
+        )
+        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+    def full_text(self) -> str:
+        """Title, text, pros and cons joined: what text analysis reads."""
+        parts = [self.title, self.text, self.pros, self.cons]
+        return "\n".join(p for p in parts if p)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """What analysis says about an item: negative or not, how sure, and why."""
+
+    sentiment: Literal["negative", "neutral", "positive"]
+    score: float
+    """Negativity in [0, 1]; >= the configured threshold means negative."""
+    negative: bool
+    reasons: tuple[str, ...] = ()
+    """Human-readable reasons: 'rating 1★', 'cues: сломалось, не рекомендую'."""
+    topics: tuple[str, ...] = ()
+    lang: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SourceRunResult:
+    """What one source did in one run."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    error: str | None = None

@@ -1,0 +1,133 @@
+"""One run: sources -> analyse -> store, each source concurrently and independently.
+
+A failing source never stops the others: its error is recorded in `runs` and `source_state`,
+and what the others fetched is stored. Items and the cursor that covers them are written in one
+transaction per batch, so a run killed half way loses nothing stored and resumes from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from repcli import secrets
+from repcli.analysis import Analyzer
+from repcli.config import Config, SourceConfig
+from repcli.errors import RepcliError
+from repcli.models import Item, SourceRunResult
+from repcli.sources.registry import source_class
+from repcli.store import Store
+from repcli.store.writes import Analysis
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], None]
+"""Called with (source name, items fetched so far) as batches arrive."""
+
+
+@dataclasses.dataclass
+class RunReport:
+    group: str
+    started_at: datetime
+    results: list[SourceRunResult] = dataclasses.field(default_factory=list)
+    new_ids: list[int] = dataclasses.field(default_factory=list)
+    changed_ids: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceRunResult]:
+        return [r for r in self.results if r.error]
+
+
+def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
+    """The enabled sources, or exactly the named ones (unknown names are an error)."""
+    if names:
+        return [config.source(name) for name in names]
+    return [s for s in config.sources if s.enabled]
+
+
+class Pipeline:
+    def __init__(self, config: Config, store: Store, now: datetime) -> None:
+        self.config = config
+        self.store = store
+        self.now = now
+        self.analyzer = Analyzer(config.thresholds)
+
+    def analyse(self, item: Item, source: SourceConfig) -> Analysis:
+        verdict = self.analyzer.analyse(item)
+        if item.lang is None:
+            item.lang = verdict.lang
+        needs_reply = (
+            not source.competitor
+            and not item.answer_text
+            and (verdict.negative or item.kind == "question")
+        )
+        due_at = item.created_at + timedelta(hours=source.sla_hours) if needs_reply else None
+        return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
+
+    def run(
+        self,
+        sources: Sequence[SourceConfig],
+        command: str,
+        full: bool = False,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        report = RunReport(group=uuid.uuid4().hex[:12], started_at=self.now)
+        asyncio.run(self._run_all(sources, command, full, report, progress))
+        return report
+
+    async def _run_all(
+        self,
+        sources: Sequence[SourceConfig],
+        command: str,
+        full: bool,
+        report: RunReport,
+        progress: Progress | None,
+    ) -> None:
+        results = await asyncio.gather(
+            *(self._run_one(src, command, full, report, progress) for src in sources)
+        )
+        report.results.extend(results)
+
+    async def _run_one(
+        self,
+        src: SourceConfig,
+        command: str,
+        full: bool,
+        report: RunReport,
+        progress: Progress | None,
+    ) -> SourceRunResult:
+        run_id = self.store.start_run(report.group, command, src.name, self.now)
+        fetched = new = changed = 0
+        error: str | None = None
+        try:
+            source = source_class(src.type)(src, self.now)
+            cursor = self.store.cursor_for(src.name)
+            async for batch in source.fetch(cursor, full=full):
+                with self.store.transaction():
+                    result = self.store.upsert_items(
+                        batch.items, lambda item: self.analyse(item, src), self.now
+                    )
+                    self.store.add_to_run(
+                        run_id, len(batch.items), len(result.new_ids), len(result.changed_ids)
+                    )
+                    self.store.save_cursor(src.name, batch.cursor, self.now)
+                fetched += len(batch.items)
+                new += len(result.new_ids)
+                changed += len(result.changed_ids)
+                report.new_ids.extend(result.new_ids)
+                report.changed_ids.extend(result.changed_ids)
+                if progress:
+                    progress(src.name, fetched)
+        except RepcliError as exc:
+            error = secrets.redact(exc.message)
+        except Exception as exc:  # one broken source must not stop the others
+            log.debug("source %s failed", src.name, exc_info=True)
+            error = secrets.redact(f"{type(exc).__name__}: {exc}")
+        if error:
+            log.warning("%s: %s", src.name, error)
+        self.store.finish_run(run_id, src.name, self.now, error)
+        return SourceRunResult(src.name, fetched=fetched, new=new, changed=changed, error=error)

@@ -1,0 +1,1 @@
+"""Renderers: one per format. `tables` for people (rich), `formats` for scripts."""

@@ -1,0 +1,89 @@
+"""How values read to a person: stars, ages, deadlines, short texts, local times."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from repcli.clock import from_iso
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str | None) -> str:
+    """Text from the internet, made safe for a terminal: control and escape characters and
+    bidi overrides removed (a review must never move the cursor or recolour the screen)."""
+    if not text:
+        return ""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " "))
+
+
+def strip_controls(text: str) -> str:
+    """Drop terminal control characters but keep line breaks and tabs (for machine formats)."""
+    return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+
+
+def stars(rating: int | None) -> str:
+    if rating is None:
+        return "–"
+    rating = max(0, min(5, rating))
+    return "★" * rating + "☆" * (5 - rating)
+
+
+def span(delta: timedelta) -> str:
+    """A compact duration: 45s, 12m, 5h, 3d, 7w."""
+    seconds = abs(delta.total_seconds())
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400 * 2:
+        hours = seconds / 3600
+        return f"{int(hours)}h" if hours >= 10 else f"{int(hours)}h{int(seconds % 3600 // 60):02d}m"
+    if seconds < 86400 * 21:
+        return f"{int(seconds // 86400)}d"
+    return f"{int(seconds // (86400 * 7))}w"
+
+
+def age(value: str | None, now: datetime) -> str:
+    when = from_iso(value)
+    if when is None:
+        return ""
+    return span(now - when) + " ago" if when <= now else "in " + span(when - now)
+
+
+def due(value: str | None, now: datetime) -> tuple[str, bool]:
+    """('in 5h' | 'overdue 2h', overdue?)"""
+    when = from_iso(value)
+    if when is None:
+        return "", False
+    if when < now:
+        return "overdue " + span(now - when), True
+    return "in " + span(when - now), False
+
+
+def local_time(value: str | None) -> str:
+    when = from_iso(value)
+    if when is None:
+        return ""
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def shorten(text: str | None, width: int) -> str:
+    text = " ".join(safe(text).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def item_text(record: dict[str, Any], width: int = 160) -> str:
+    """Title, text and cons in one line, for listings."""
+    parts = [record.get("title"), record.get("text")]
+    if record.get("cons"):
+        parts.append("Cons: " + str(record["cons"]))
+    return shorten(" · ".join(p for p in parts if p), width)
+
+
+def why(record: dict[str, Any]) -> str:
+    topics = record.get("topics") or []
+    reasons = record.get("reasons") or []
+    return "; ".join([*reasons, *(f"#{t}" for t in topics)])

@@ -1,0 +1,201 @@
+"""Rich tables and panels for people at a terminal. Data in, renderables out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from repcli.render import human
+
+_RATING_STYLE = {1: "bold red", 2: "red", 3: "yellow", 4: "green", 5: "green"}
+
+
+def _rating(record: dict[str, Any]) -> Text:
+    rating = record.get("rating")
+    if rating is None:
+        label = {"question": "question", "comment": "comment"}.get(record.get("kind", ""), "–")
+        return Text(label, style="cyan" if record.get("kind") == "question" else "dim")
+    return Text(human.stars(rating), style=_RATING_STYLE.get(rating, ""))
+
+
+def _who(record: dict[str, Any]) -> Text:
+    text = Text(human.shorten(record.get("product_name") or record.get("platform"), 28))
+    author = record.get("author")
+    if author:
+        text.append("\n" + human.shorten(author, 28), style="dim")
+    return text
+
+
+def _why(record: dict[str, Any]) -> Text:
+    text = Text()
+    for reason in record.get("reasons") or []:
+        style = "bold magenta" if "extortion" in reason else ""
+        text.append(human.safe(reason) + "\n", style=style)
+    topics = record.get("topics") or []
+    if topics:
+        text.append(" ".join(f"#{t}" for t in topics), style="blue")
+    text.rstrip()
+    return text
+
+
+def _due(record: dict[str, Any], now: datetime) -> Text:
+    if record.get("answer_text"):
+        return Text("answered", style="green")
+    if not record.get("needs_reply"):
+        return Text("")
+    label, overdue = human.due(record.get("due_at"), now)
+    return Text(label, style="bold red" if overdue else "yellow")
+
+
+def items_table(
+    records: Sequence[dict[str, Any]], now: datetime, title: str | None = None
+) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table.add_column("ID", justify="right", style="bold")
+    table.add_column("Age", no_wrap=True)
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Rating", no_wrap=True)
+    table.add_column("Product / author", max_width=28)
+    table.add_column("Text", ratio=1, min_width=30)
+    table.add_column("Why", max_width=30)
+    table.add_column("Reply due", no_wrap=True)
+    for r in records:
+        table.add_row(
+            str(r["id"]),
+            human.age(r.get("created_at"), now),
+            r["source"],
+            _rating(r),
+            _who(r),
+            human.item_text(r),
+            _why(r),
+            _due(r, now),
+        )
+    return table
+
+
+def changed_table(records: Sequence[dict[str, Any]], now: datetime, title: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("ID", justify="right", style="bold")
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Rating change", no_wrap=True)
+    table.add_column("Author", max_width=20)
+    table.add_column("Text now", ratio=1, min_width=30)
+    for r in records:
+        before, after = r.get("previous_rating"), r.get("rating")
+        change = Text(human.stars(before), style=_RATING_STYLE.get(before or 0, ""))
+        change.append(" → ")
+        change.append(human.stars(after), style=_RATING_STYLE.get(after or 0, ""))
+        table.add_row(
+            str(r["id"]), r["source"], change, human.safe(r.get("author")), human.item_text(r)
+        )
+    return table
+
+
+def item_detail(
+    record: dict[str, Any],
+    versions: Sequence[dict[str, Any]],
+    replies: Sequence[dict[str, Any]],
+    now: datetime,
+) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    heading = Text(f"#{record['id']} ", style="bold")
+    heading.append(f"{record['kind']} on {record['source']} ({record['platform']})")
+    rows: list[tuple[str, RenderableType]] = [
+        ("Rating", _rating(record)),
+        ("Posted", Text(f"{human.local_time(record['created_at'])} ({human.age(record['created_at'], now)})")),
+        ("Product", Text(human.safe(record.get("product_name") or ""))),
+        ("Author", Text(human.safe(record.get("author") or ""))),
+        ("Order", Text(human.safe(record.get("order_id") or ""))),
+        ("Language", Text(record.get("lang") or "")),
+        ("Status", Text(record.get("status") or "")),
+        ("Reply due", _due(record, now)),
+        ("Negative", Text(f"yes (score {record['sentiment_score']})" if record.get("negative") else "no")),
+        ("Why", _why(record)),
+        ("Link", Text(record.get("url") or "", style="blue")),
+    ]
+    for label, value in rows:
+        if value.plain if isinstance(value, Text) else value:
+            grid.add_row(label, value)
+    parts: list[RenderableType] = [heading, grid]
+    for label, key in (("Title", "title"), ("Text", "text"), ("Pros", "pros"), ("Cons", "cons")):
+        if record.get(key):
+            parts.append(Text(f"\n{label}:", style="bold"))
+            parts.append(Text(human.safe(record[key])))
+    if record.get("answer_text"):
+        parts.append(Text(f"\nAnswer on the platform ({human.local_time(record.get('answered_at'))}):", style="bold green"))
+        parts.append(Text(human.safe(record["answer_text"])))
+    if versions:
+        parts.append(Text("\nEarlier versions:", style="bold"))
+        for v in versions:
+            line = Text(f"until {human.local_time(v['replaced_at'])}  ")
+            line.append(human.stars(v.get("rating")), style=_RATING_STYLE.get(v.get("rating") or 0, ""))
+            line.append("  " + human.shorten(v.get("text"), 200))
+            parts.append(line)
+    if replies:
+        parts.append(Text("\nReplies:", style="bold"))
+        for rep in replies:
+            parts.append(Text(f"[{rep['status']}] {human.shorten(rep['text'], 200)}"))
+    return Group(*parts)
+
+
+def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for name, justify in (
+        ("Source", "left"), ("Last run", "left"), ("Result", "left"), ("Items", "right"),
+        ("Negative", "right"), ("Open", "right"), ("Newest item", "left"), ("Cursor age", "left"),
+    ):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=name != "Result")  # type: ignore[arg-type]
+    for r in rows:
+        if r.get("last_error"):
+            result = Text(f"failed ×{r['consecutive_failures']}: ", style="bold red")
+            result.append(human.shorten(r["last_error"], 60), style="red")
+        elif r.get("last_run_status") == "running":
+            result = Text("running or interrupted", style="yellow")
+        else:
+            result = Text(f"ok, {r.get('last_fetched') or 0} fetched, {r.get('last_new') or 0} new", style="green")
+        table.add_row(
+            r["source"],
+            human.age(r.get("last_run_at"), now),
+            result,
+            str(r["items"]),
+            str(r["negative"]),
+            str(r["open"]),
+            human.age(r.get("newest_item_at"), now),
+            human.age(r.get("cursor_updated_at"), now),
+        )
+    return table
+
+
+def sources_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for name in ("Name", "Type", "SLA", "Competitor", "Enabled", "Tags", "Settings"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["type"],
+            f"{r['sla_hours']:g}h",
+            "yes" if r["competitor"] else "",
+            "yes" if r["enabled"] else Text("no", style="dim"),
+            ", ".join(r["tags"]),
+            human.shorten(", ".join(f"{k}={v}" for k, v in r["settings"].items()), 50),
+        )
+    return table
+
+
+def run_table(results: Sequence[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for name, justify in (("Source", "left"), ("Fetched", "right"), ("New", "right"), ("Changed", "right"), ("Result", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        result = Text(human.shorten(r["error"], 80), style="red") if r["error"] else Text("ok", style="green")
+        table.add_row(r["source"], str(r["fetched"]), str(r["new"]), str(r["changed"]), result)
+    return table

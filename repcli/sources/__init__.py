@@ -1,0 +1,1 @@
+"""Source types: one module per platform, registered by name in `registry`."""

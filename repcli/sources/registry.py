@@ -1,0 +1,58 @@
+"""The one registry of source types.
+
+Built-in types are listed by module path and imported only when used, so that `repcli --help`
+stays fast. Third-party types come from the `repcli.sources` entry-point group; a plugin that
+fails to load is reported as a warning and does not break the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+from repcli.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BUILTIN: dict[str, str] = {
+    "demo": "repcli.sources.demo:DemoSource",
+}
+
+_plugin_cache: dict[str, Any] | None = None
+
+
+def _plugins() -> dict[str, Any]:
+    global _plugin_cache  # noqa: PLW0603 - a process-wide cache of entry points
+    if _plugin_cache is None:
+        _plugin_cache = {ep.name: ep for ep in entry_points(group="repcli.sources")}
+    return _plugin_cache
+
+
+def known_types() -> list[str]:
+    return sorted(set(BUILTIN) | set(_plugins()))
+
+
+def source_class(type_name: str) -> Any:
+    """The Source subclass registered as `type_name`."""
+    if type_name in BUILTIN:
+        module_name, _, attr = BUILTIN[type_name].partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+    plugin = _plugins().get(type_name)
+    if plugin is None:
+        raise ConfigError(
+            f"unknown source type {type_name!r}", "known types: " + ", ".join(known_types())
+        )
+    try:
+        return plugin.load()
+    except Exception as exc:  # a broken plugin must not break the CLI
+        log.warning("source type plugin %r failed to load: %s", type_name, exc)
+        raise ConfigError(
+            f"source type {type_name!r} (a plugin) failed to load: {exc}",
+            "reinstall or remove the plugin that provides it",
+        ) from None
+
+
+def settings_class(type_name: str) -> Any:
+    return source_class(type_name).settings_class

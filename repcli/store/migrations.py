@@ -1,0 +1,157 @@
+"""Append-only, named schema migrations. Never edit a released one: add a new one at the end.
+
+Each applied migration is recorded in `_migrations`; `PRAGMA user_version` holds how many have
+been applied, so a store written by a newer repcli (with more migrations) is recognised and
+refused instead of being misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["items"].create(
+        {
+            "id": int,
+            "source": str,
+            "external_id": str,
+            "platform": str,
+            "kind": str,
+            "url": str,
+            "product_id": str,
+            "product_name": str,
+            "author": str,
+            "rating": int,
+            "title": str,
+            "text": str,
+            "pros": str,
+            "cons": str,
+            "created_at": str,
+            "updated_at": str,
+            "answer_text": str,
+            "answered_at": str,
+            "order_id": str,
+            "lang": str,
+            "raw": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "content_hash": str,
+            "sentiment": str,
+            "sentiment_score": float,
+            "negative": int,
+            "reasons": str,
+            "topics": str,
+            "needs_reply": int,
+            "status": str,
+            "assignee": str,
+            "due_at": str,
+            "flagged_at": str,
+            "reported_at": str,
+        },
+        pk="id",
+        not_null={"source", "external_id", "kind", "created_at", "status"},
+        defaults={"status": "new", "negative": 0, "needs_reply": 0},
+    )
+    db["items"].create_index(["source", "external_id"], unique=True)
+    db["items"].create_index(["created_at"])
+    db["items"].create_index(["negative", "reported_at"])
+    db["items"].create_index(["needs_reply", "status", "due_at"])
+    db["items"].create_index(["product_id"])
+    db["items"].enable_fts(["title", "text", "pros", "cons"], create_triggers=True)
+
+    db["item_versions"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "rating": int,
+            "title": str,
+            "text": str,
+            "pros": str,
+            "cons": str,
+            "content_hash": str,
+            "seen_from": str,
+            "replaced_at": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+        not_null={"item_id", "replaced_at"},
+    )
+    db["item_versions"].create_index(["item_id"])
+
+    db["replies"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "text": str,
+            "author": str,
+            "status": str,
+            "created_at": str,
+            "approved_at": str,
+            "posted_at": str,
+            "platform_error": str,
+            "external_id": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+        not_null={"item_id", "text", "status", "created_at"},
+    )
+    db["replies"].create_index(["item_id"])
+
+    db["runs"].create(
+        {
+            "id": int,
+            "run_group": str,
+            "command": str,
+            "source": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "fetched": int,
+            "new": int,
+            "changed": int,
+            "error": str,
+        },
+        pk="id",
+        not_null={"source", "started_at", "status"},
+    )
+    db["runs"].create_index(["source", "started_at"])
+
+    db["source_state"].create(
+        {
+            "source": str,
+            "cursor": str,
+            "etag": str,
+            "updated_at": str,
+            "last_success_at": str,
+            "last_attempt_at": str,
+            "consecutive_failures": int,
+            "last_error": str,
+        },
+        pk="source",
+        defaults={"consecutive_failures": 0},
+    )
+
+    db["alerts"].create(
+        {
+            "id": int,
+            "item_id": int,
+            "rule": str,
+            "destination": str,
+            "sent_at": str,
+            "status": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"rule", "destination", "status"},
+    )
+    db["alerts"].create_index(["item_id", "rule", "destination"], unique=True)
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("m001_initial", m001_initial),
+]

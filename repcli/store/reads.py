@@ -1,0 +1,214 @@
+"""Reads: the queries behind every listing. Rows come back as plain dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from repcli.clock import to_iso
+
+if TYPE_CHECKING:
+    from repcli.store.db import Store
+
+ITEM_FIELDS = (
+    "id", "source", "platform", "kind", "external_id", "created_at", "updated_at", "rating",
+    "sentiment", "sentiment_score", "negative", "reasons", "topics", "lang", "product_id",
+    "product_name", "author", "order_id", "title", "text", "pros", "cons", "answer_text",
+    "answered_at", "needs_reply", "status", "assignee", "due_at", "first_seen_at",
+    "last_seen_at", "flagged_at", "url",
+)  # fmt: skip
+_JSON_FIELDS = ("reasons", "topics")
+_BOOL_FIELDS = ("negative", "needs_reply")
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemFilter:
+    sources: Sequence[str] = ()
+    since: datetime | None = None
+    negative: bool | None = None
+    kinds: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    limit: int = 0
+    """0 = no limit."""
+
+    def where(self, alias: str = "items") -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.sources:
+            clauses.append(f"{alias}.source IN ({','.join('?' * len(self.sources))})")
+            params.extend(self.sources)
+        if self.since is not None:
+            clauses.append(f"{alias}.created_at >= ?")
+            params.append(to_iso(self.since))
+        if self.negative is not None:
+            clauses.append(f"{alias}.negative = ?")
+            params.append(int(self.negative))
+        if self.kinds:
+            clauses.append(f"{alias}.kind IN ({','.join('?' * len(self.kinds))})")
+            params.extend(self.kinds)
+        if self.statuses:
+            clauses.append(f"{alias}.status IN ({','.join('?' * len(self.statuses))})")
+            params.extend(self.statuses)
+        return clauses, params
+
+
+def item_row(row: sqlite3.Row) -> dict[str, Any]:
+    """A stored item as a plain dict: JSON columns decoded, flags as bools."""
+    data = {key: row[key] for key in row.keys()}  # noqa: SIM118 - sqlite3.Row is not a dict
+    for key in _JSON_FIELDS:
+        if key in data:
+            data[key] = json.loads(data[key]) if data[key] else []
+    for key in _BOOL_FIELDS:
+        if key in data and data[key] is not None:
+            data[key] = bool(data[key])
+    return data
+
+
+def _select(alias: str = "items") -> str:
+    return ", ".join(f"{alias}.{f}" for f in ITEM_FIELDS)
+
+
+def _limit(limit: int) -> str:
+    return f" LIMIT {int(limit)}" if limit and limit > 0 else ""
+
+
+class Reads:
+    conn: sqlite3.Connection
+
+    def _rows(self: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        return [item_row(r) for r in cur.execute(sql, params)]
+
+    def list_items(self: Store, flt: ItemFilter) -> list[dict[str, Any]]:
+        clauses, params = flt.where()
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_select()} FROM items{where} ORDER BY created_at DESC, id DESC"
+        return self._rows(sql + _limit(flt.limit), params)
+
+    def get_item(self: Store, item_id: int) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT {_select()} FROM items WHERE id = ?", (item_id,))
+        return rows[0] if rows else None
+
+    def get_items(self: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 400):
+            part = list(ids[start : start + 400])
+            found += self._rows(
+                f"SELECT {_select()} FROM items WHERE id IN ({','.join('?' * len(part))})", part
+            )
+        found.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        return found
+
+    def versions(self: Store, item_id: int) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT rating, title, text, pros, cons, seen_from, replaced_at FROM item_versions "
+            "WHERE item_id = ? ORDER BY id",
+            (item_id,),
+        )
+
+    def replies(self: Store, item_id: int) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT id, text, author, status, created_at, posted_at, platform_error "
+            "FROM replies WHERE item_id = ? ORDER BY id",
+            (item_id,),
+        )
+
+    def changed_items(self: Store, since: datetime, sources: Sequence[str] = ()) -> list[
+        dict[str, Any]
+    ]:
+        """Items whose rating or text changed at or after `since`, with their previous rating."""
+        flt = ItemFilter(sources=sources)
+        clauses, params = flt.where()
+        clauses.append("v.replaced_at >= ?")
+        params.append(to_iso(since))
+        sql = (
+            f"SELECT {_select()}, v.rating AS previous_rating FROM items "
+            "JOIN item_versions v ON v.item_id = items.id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY v.replaced_at DESC, items.id DESC"
+        )
+        return self._rows(sql, params)
+
+    def unreported_negatives(self: Store, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Negative items no `check` has shown yet, newest first."""
+        clauses, params = ItemFilter(sources=sources, negative=True).where()
+        clauses.append("items.reported_at IS NULL")
+        sql = (
+            f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
+            "ORDER BY created_at DESC, id DESC"
+        )
+        return self._rows(sql, params)
+
+    def search(self: Store, query: str, flt: ItemFilter) -> list[dict[str, Any]]:
+        """Full-text search over title, text, pros and cons; best matches first."""
+        clauses, params = flt.where()
+        clauses.insert(0, "items_fts MATCH ?")
+        params.insert(0, _fts_query(query))
+        sql = (
+            f"SELECT {_select()} FROM items_fts JOIN items ON items.rowid = items_fts.rowid "
+            f"WHERE {' AND '.join(clauses)} ORDER BY items_fts.rank, items.created_at DESC"
+        )
+        return self._rows(sql + _limit(flt.limit), params)
+
+    def queue(
+        self: Store, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Open items that need an answer: overdue first, then by deadline, negatives first."""
+        clauses, params = flt.where()
+        clauses += ["items.needs_reply = 1", "items.answer_text IS NULL"]
+        if not flt.statuses:
+            clauses.append("items.status IN ('new', 'open')")
+        if exclude_sources:
+            clauses.append(f"items.source NOT IN ({','.join('?' * len(exclude_sources))})")
+            params.extend(exclude_sources)
+        stamp = to_iso(now)
+        sql = (
+            f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
+            "ORDER BY (items.due_at < ?) DESC, items.negative DESC, items.due_at ASC, items.id"
+        )
+        return self._rows(sql + _limit(flt.limit), [*params, stamp])
+
+    def source_status(self: Store) -> list[dict[str, Any]]:
+        """Per source: counts, last run, errors, cursor age."""
+        sql = """
+        WITH counts AS (
+          SELECT source, COUNT(*) AS items, SUM(negative) AS negative,
+                 SUM(needs_reply = 1 AND answer_text IS NULL AND status IN ('new', 'open'))
+                   AS open, MAX(created_at) AS newest
+          FROM items GROUP BY source
+        ), last_run AS (
+          SELECT source, started_at, finished_at, status, fetched, new, changed, error,
+                 ROW_NUMBER() OVER (PARTITION BY source ORDER BY id DESC) AS n
+          FROM runs
+        )
+        SELECT s.source, s.updated_at AS cursor_updated_at, s.last_success_at,
+               s.consecutive_failures, s.last_error,
+               r.started_at AS last_run_at, r.status AS last_run_status,
+               r.fetched AS last_fetched, r.new AS last_new, r.changed AS last_changed,
+               COALESCE(c.items, 0) AS items, COALESCE(c.negative, 0) AS negative,
+               COALESCE(c.open, 0) AS open, c.newest AS newest_item_at
+        FROM source_state s
+        LEFT JOIN last_run r ON r.source = s.source AND r.n = 1
+        LEFT JOIN counts c ON c.source = s.source
+        ORDER BY s.source
+        """
+        return self._rows(sql)
+
+    def cursor_for(self: Store, source: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT cursor FROM source_state WHERE source = ?", (source,)
+        ).fetchone()
+        if row and row[0]:
+            value = json.loads(row[0])
+            return value if isinstance(value, dict) else {}
+        return {}
+
+
+def _fts_query(query: str) -> str:
+    """Quote each word so user text never breaks FTS syntax; words are ANDed, prefix-matched."""
+    words = [w for w in query.replace('"', " ").split() if w]
+    return " ".join(f'"{w}"*' for w in words) or '""'

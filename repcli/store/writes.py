@@ -1,0 +1,258 @@
+"""Writes: upserting fetched items (with versions), runs, and each source's cursor."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from repcli.clock import to_iso
+from repcli.models import Item, Verdict
+
+if TYPE_CHECKING:
+    from repcli.store.db import Store
+
+_ITEM_COLUMNS = (
+    "source", "external_id", "platform", "kind", "url", "product_id", "product_name", "author",
+    "rating", "title", "text", "pros", "cons", "created_at", "updated_at", "answer_text",
+    "answered_at", "order_id", "lang", "raw",
+)  # fmt: skip
+_ANALYSIS_COLUMNS = (
+    "content_hash", "sentiment", "sentiment_score", "negative", "reasons", "topics",
+    "needs_reply", "due_at",
+)  # fmt: skip
+_CHUNK = 400  # stays under SQLite's host-parameter limit
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the pipeline computed for a new or changed item."""
+
+    verdict: Verdict
+    needs_reply: bool
+    due_at: datetime | None
+
+
+@dataclasses.dataclass(slots=True)
+class UpsertResult:
+    new_ids: list[int] = dataclasses.field(default_factory=list)
+    changed_ids: list[int] = dataclasses.field(default_factory=list)
+    unchanged: int = 0
+
+
+def _item_values(item: Item) -> list[Any]:
+    return [
+        item.source,
+        item.external_id,
+        item.platform,
+        item.kind,
+        item.url,
+        item.product_id,
+        item.product_name,
+        item.author,
+        item.rating,
+        item.title,
+        item.text,
+        item.pros,
+        item.cons,
+        to_iso(item.created_at),
+        to_iso(item.updated_at),
+        item.answer_text,
+        to_iso(item.answered_at),
+        item.order_id,
+        item.lang,
+        json.dumps(item.raw, ensure_ascii=False, default=str) if item.raw is not None else None,
+    ]
+
+
+def _analysis_values(content_hash: str, analysis: Analysis) -> list[Any]:
+    verdict = analysis.verdict
+    return [
+        content_hash,
+        verdict.sentiment,
+        round(verdict.score, 4),
+        int(verdict.negative),
+        json.dumps(list(verdict.reasons), ensure_ascii=False),
+        json.dumps(list(verdict.topics), ensure_ascii=False),
+        int(analysis.needs_reply),
+        to_iso(analysis.due_at),
+    ]
+
+
+def _chunks(seq: Sequence[Item], size: int = _CHUNK) -> Iterator[Sequence[Item]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+class Writes:
+    """Mixed into Store; every method that changes data runs inside `Store.transaction()`."""
+
+    conn: sqlite3.Connection
+
+    def upsert_items(
+        self: Store,
+        items: Sequence[Item],
+        analyse: Callable[[Item], Analysis],
+        seen_at: datetime,
+    ) -> UpsertResult:
+        """Insert new items; version and re-analyse changed ones; touch the rest.
+
+        Keyed by (source, external_id). A changed rating or text copies the old version to
+        `item_versions` first, so nothing a customer once wrote is ever lost. Call inside
+        `transaction()`.
+        """
+        result = UpsertResult()
+        seen = to_iso(seen_at)
+        by_key: dict[tuple[str, str], Item] = {}
+        for item in items:  # the last copy of a duplicate within one batch wins
+            by_key[(item.source, item.external_id)] = item
+        unique = list(by_key.values())
+        for chunk in _chunks(unique):
+            existing = self._existing(chunk)
+            for item in chunk:
+                digest = item.content_hash()
+                old = existing.get((item.source, item.external_id))
+                if old is None:
+                    result.new_ids.append(self._insert(item, digest, analyse(item), seen))
+                elif old["content_hash"] != digest:
+                    self._update_changed(old, item, digest, analyse(item), seen)
+                    result.changed_ids.append(old["id"])
+                else:
+                    self._touch(old, item, seen)
+                    result.unchanged += 1
+        return result
+
+    def _existing(self: Store, chunk: Sequence[Item]) -> dict[tuple[str, str], sqlite3.Row]:
+        found: dict[tuple[str, str], sqlite3.Row] = {}
+        by_source: dict[str, list[str]] = {}
+        for item in chunk:
+            by_source.setdefault(item.source, []).append(item.external_id)
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        for source, ids in by_source.items():
+            marks = ",".join("?" * len(ids))
+            rows = cur.execute(
+                "SELECT id, source, external_id, content_hash, negative, answer_text, status, "
+                f"first_seen_at FROM items WHERE source = ? AND external_id IN ({marks})",
+                [source, *ids],
+            )
+            for row in rows:
+                found[(row["source"], row["external_id"])] = row
+        return found
+
+    def _insert(self: Store, item: Item, digest: str, analysis: Analysis, seen: str | None) -> int:
+        columns = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "first_seen_at", "last_seen_at", "status")
+        status = "answered" if item.answer_text else "new"
+        values = [*_item_values(item), *_analysis_values(digest, analysis), seen, seen, status]
+        cur = self.conn.execute(
+            f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            values,
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def _update_changed(
+        self: Store,
+        old: sqlite3.Row,
+        item: Item,
+        digest: str,
+        analysis: Analysis,
+        seen: str | None,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO item_versions (item_id, rating, title, text, pros, cons, content_hash, "
+            "seen_from, replaced_at) SELECT id, rating, title, text, pros, cons, content_hash, "
+            "COALESCE(updated_at, first_seen_at), ? FROM items WHERE id = ?",
+            (seen, old["id"]),
+        )
+        columns = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "last_seen_at")
+        values = [*_item_values(item), *_analysis_values(digest, analysis), seen]
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        # An item that turns negative is news again: `check` shows it once more.
+        extra = ""
+        if analysis.verdict.negative and not old["negative"]:
+            extra = ", reported_at = NULL"
+        if item.answer_text and old["status"] in ("new", "open"):
+            extra += ", status = 'answered'"
+        self.conn.execute(
+            f"UPDATE items SET {assignments}{extra} WHERE id = ?", [*values, old["id"]]
+        )
+
+    def _touch(self: Store, old: sqlite3.Row, item: Item, seen: str | None) -> None:
+        if item.answer_text and not old["answer_text"]:
+            # Answered on the platform since we last looked: it leaves the queue by itself.
+            status = "answered" if old["status"] in ("new", "open") else old["status"]
+            self.conn.execute(
+                "UPDATE items SET last_seen_at = ?, answer_text = ?, answered_at = ?, status = ? "
+                "WHERE id = ?",
+                (seen, item.answer_text, to_iso(item.answered_at), status, old["id"]),
+            )
+        else:
+            self.conn.execute("UPDATE items SET last_seen_at = ? WHERE id = ?", (seen, old["id"]))
+
+    # ----------------------------------------------------------------- reporting and status
+
+    def mark_reported(self: Store, ids: Sequence[int], when: datetime) -> None:
+        stamp = to_iso(when)
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            self.conn.execute(
+                f"UPDATE items SET reported_at = ?, flagged_at = COALESCE(flagged_at, ?) "
+                f"WHERE id IN ({','.join('?' * len(part))})",
+                [stamp, stamp, *part],
+            )
+
+    # ----------------------------------------------------------------- runs and cursors
+
+    def start_run(self: Store, group: str, command: str, source: str, when: datetime) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO runs (run_group, command, source, started_at, status, fetched, new, "
+                "changed) VALUES (?, ?, ?, ?, 'running', 0, 0, 0)",
+                (group, command, source, to_iso(when)),
+            )
+            self.conn.execute(
+                "INSERT INTO source_state (source, last_attempt_at, consecutive_failures) "
+                "VALUES (?, ?, 0) ON CONFLICT(source) DO UPDATE SET last_attempt_at = ?",
+                (source, to_iso(when), to_iso(when)),
+            )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def add_to_run(self: Store, run_id: int, fetched: int, new: int, changed: int) -> None:
+        self.conn.execute(
+            "UPDATE runs SET fetched = fetched + ?, new = new + ?, changed = changed + ? "
+            "WHERE id = ?",
+            (fetched, new, changed, run_id),
+        )
+
+    def save_cursor(self: Store, source: str, cursor: dict[str, Any], when: datetime) -> None:
+        self.conn.execute(
+            "UPDATE source_state SET cursor = ?, updated_at = ? WHERE source = ?",
+            (json.dumps(cursor, ensure_ascii=False), to_iso(when), source),
+        )
+
+    def finish_run(
+        self: Store, run_id: int, source: str, when: datetime, error: str | None
+    ) -> None:
+        status = "failed" if error else "ok"
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, error = ? WHERE id = ?",
+                (to_iso(when), status, error, run_id),
+            )
+            if error:
+                self.conn.execute(
+                    "UPDATE source_state SET consecutive_failures = consecutive_failures + 1, "
+                    "last_error = ? WHERE source = ?",
+                    (error, source),
+                )
+            else:
+                self.conn.execute(
+                    "UPDATE source_state SET consecutive_failures = 0, last_error = NULL, "
+                    "last_success_at = ? WHERE source = ?",
+                    (to_iso(when), source),
+                )
