@@ -188,7 +188,8 @@ class _Doc:
         if line is None:
             probe = key_path
             while probe and probe not in self.lines:
-                probe = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+                shorter = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+                probe = "" if shorter == probe else shorter
             line = self.lines.get(probe)
         prefix = f"{name}:{line}" if line else name
         return f"{prefix}: {key_path}" if key_path else prefix
@@ -223,7 +224,10 @@ def _interpolate(value: Any, key_path: str, doc: _Doc) -> Any:
     if isinstance(value, list):
         return [_interpolate(v, f"{key_path}[{i}]", doc) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{key_path}.{k}", doc) for k, v in value.items()}
+        return {
+            k: _interpolate(v, f"{key_path}.{k}" if key_path else str(k), doc)
+            for k, v in value.items()
+        }
     return value
 
 

@@ -11,7 +11,9 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 
-_TOKEN = re.compile(r"[\w'ʼ’]+", re.UNICODE)
+_TOKEN = re.compile(r"[\w'ʼ’]+|[.,!?;:…()]+", re.UNICODE)
+BOUNDARY = "|"
+"""The token punctuation becomes: phrases never match across it, negation stops at it."""
 _MAX_STEM = 24
 
 
@@ -20,7 +22,16 @@ def normalise(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    return [t.strip("'") for t in _TOKEN.findall(normalise(text)) if t.strip("'")]
+    tokens: list[str] = []
+    for raw in _TOKEN.findall(normalise(text)):
+        if raw[0] in ".,!?;:…()":
+            if tokens and tokens[-1] != BOUNDARY:
+                tokens.append(BOUNDARY)
+            continue
+        token = raw.strip("'")
+        if token:
+            tokens.append(token)
+    return tokens
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,11 +13,14 @@ from typing import Any, Protocol
 
 import yaml
 
-from repcli.analysis.cues import CueMatcher, Hit, tokenize
+from repcli.analysis.cues import BOUNDARY, CueMatcher, Hit, tokenize
 
 NEGATION_WINDOW = 3
 INTENSIFIER_WINDOW = 2
 NEGATION_FACTOR = 0.7
+LANGS = ("ru", "uk", "en")
+# Russian and Ukrainian share many stems and shops mix both: Cyrillic text is read with both.
+_READ_WITH = {"ru": ("ru", "uk"), "uk": ("uk", "ru"), "en": ("en",)}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,74 +52,93 @@ def _lexicon() -> dict[str, Any]:
     return data
 
 
+@dataclasses.dataclass(frozen=True)
+class _Reader:
+    """Everything needed to read text in one language group."""
+
+    matcher: CueMatcher
+    negators: frozenset[str]
+    intensifiers: dict[str, float]
+
+
 class LexiconModel:
-    """Weighted RU/UK/EN complaint and praise cues, with negation and intensifiers."""
+    """Weighted RU/UK/EN complaint and praise cues, with negation and intensifiers.
+
+    Negative and positive cues share one matcher (signed weights), so the longest cue at a
+    position wins: "без повреждений" is praise although "повреждений" alone is a complaint.
+    """
 
     name = "lexicon"
 
     def __init__(self, lexicon: dict[str, Any] | None = None) -> None:
         data = lexicon if lexicon is not None else _lexicon()
-        langs = ("ru", "uk", "en")
-        self._neg = {lang: CueMatcher(data["negative"].get(lang) or {}) for lang in langs}
-        self._pos = {lang: CueMatcher(data["positive"].get(lang) or {}) for lang in langs}
-        self._negators = {
-            lang: frozenset(w.lower() for w in data.get("negators", {}).get(lang) or ())
-            for lang in langs
-        }
-        self._intens = {
-            lang: {k.lower(): float(v) for k, v in (data.get("intensifiers", {}).get(lang) or {}).items()}
-            for lang in langs
-        }
+        self._readers: dict[str | None, _Reader] = {}
+        for key, langs in (*_READ_WITH.items(), (None, LANGS)):
+            cues: dict[str, float] = {}
+            negators: set[str] = set()
+            intensifiers: dict[str, float] = {}
+            for lang in reversed(langs):  # the first language wins on a shared cue
+                cues.update({k: float(v) for k, v in (data["negative"].get(lang) or {}).items()})
+                cues.update({k: -float(v) for k, v in (data["positive"].get(lang) or {}).items()})
+                negators.update(w.lower() for w in data.get("negators", {}).get(lang) or ())
+                intensifiers.update(
+                    {k.lower(): float(v) for k, v in (data.get("intensifiers", {}).get(lang) or {}).items()}
+                )
+            self._readers[key] = _Reader(CueMatcher(cues), frozenset(negators), intensifiers)
         emoji = data.get("emoji") or {}
-        self._emoji_neg = {k: float(v) for k, v in (emoji.get("negative") or {}).items()}
-        self._emoji_pos = {k: float(v) for k, v in (emoji.get("positive") or {}).items()}
+        self._emoji = {
+            **{k: float(v) for k, v in (emoji.get("negative") or {}).items()},
+            **{k: -float(v) for k, v in (emoji.get("positive") or {}).items()},
+        }
 
     def score(self, text: str, lang: str | None) -> TextScore:
+        reader = self._readers.get(lang, self._readers[None])
         tokens = tokenize(text)
-        # Cyrillic text is scored with both ru and uk cues (they share many stems and
-        # shops mix both); Latin text with en. Unknown: all three.
-        langs = {"ru": ("ru", "uk"), "uk": ("uk", "ru"), "en": ("en",)}.get(lang or "", ("ru", "uk", "en"))
+        hits = reader.matcher.find(tokens)
+        in_phrase = {i for h in hits if h.end - h.start > 1 for i in range(h.start, h.end)}
         neg_total = pos_total = 0.0
         neg_cues: list[str] = []
         pos_cues: list[str] = []
-        used: set[int] = set()
-        for code in langs:
-            for hits, sign in ((self._neg[code].find(tokens), 1), (self._pos[code].find(tokens), -1)):
-                for hit in hits:
-                    if hit.start in used:
-                        continue
-                    used.update(range(hit.start, hit.end))
-                    weight = hit.value * self._intensity(tokens, hit, code)
-                    polarity = sign
-                    if self._negated(tokens, hit, code):
-                        polarity, weight = -sign, weight * NEGATION_FACTOR
-                    label = ("не " if polarity != sign else "") + hit.cue.rstrip("$")
-                    if polarity > 0:
-                        neg_total += weight
-                        neg_cues.append(label)
-                    else:
-                        pos_total += weight
-                        pos_cues.append(label)
-        for ch, weight in self._emoji_neg.items():
-            if ch in text:
+        for hit in hits:
+            weight = abs(hit.value) * self._intensity(tokens, hit, reader)
+            negative = hit.value > 0
+            label = hit.cue.replace("$", "")
+            negator = self._negator(tokens, hit, reader, in_phrase)
+            if negator:
+                negative, weight, label = not negative, weight * NEGATION_FACTOR, f"{negator} {label}"
+            if negative:
                 neg_total += weight
-                neg_cues.append(ch)
-        for ch, weight in self._emoji_pos.items():
-            if ch in text:
+                neg_cues.append(label)
+            else:
                 pos_total += weight
-                pos_cues.append(ch)
+                pos_cues.append(label)
+        for ch, value in self._emoji.items():
+            if ch in text:
+                if value > 0:
+                    neg_total += value
+                    neg_cues.append(ch)
+                else:
+                    pos_total -= value
+                    pos_cues.append(ch)
         if neg_total == 0:
             return TextScore(0.0, (), tuple(pos_cues))
         score = neg_total / (neg_total + pos_total + 0.5)
         return TextScore(round(score, 4), tuple(neg_cues), tuple(pos_cues))
 
-    def _negated(self, tokens: list[str], hit: Hit, lang: str) -> bool:
-        negators = self._negators[lang]
-        window = tokens[max(0, hit.start - NEGATION_WINDOW) : hit.start]
-        return any(t in negators for t in window)
+    @staticmethod
+    def _negator(tokens: list[str], hit: Hit, reader: _Reader, in_phrase: set[int]) -> str | None:
+        """The negator that flips this hit, if any: within the window, same clause, and not
+        already part of a phrase."""
+        if hit.end - hit.start > 1 and tokens[hit.start] in reader.negators:
+            return None  # the phrase already includes its negation ("не работает")
+        for i in range(hit.start - 1, max(-1, hit.start - NEGATION_WINDOW - 1), -1):
+            if tokens[i] == BOUNDARY:
+                return None
+            if tokens[i] in reader.negators and i not in in_phrase:
+                return tokens[i]
+        return None
 
-    def _intensity(self, tokens: list[str], hit: Hit, lang: str) -> float:
-        factor = 1.0
-        for t in tokens[max(0, hit.start - INTENSIFIER_WINDOW) : hit.start]:
-            factor = max(factor, self._intens[lang].get(t, 1.0))
-        return factor
+    @staticmethod
+    def _intensity(tokens: list[str], hit: Hit, reader: _Reader) -> float:
+        window = tokens[max(0, hit.start - INTENSIFIER_WINDOW) : hit.start]
+        return max([1.0, *(reader.intensifiers.get(t, 1.0) for t in window)])

@@ -60,6 +60,8 @@ class Analyzer:
         if EXTORTION in topics:
             negative, sentiment, score = True, "negative", max(score, 0.9)
             reasons.append("extortion wording")
+        elif not negative:
+            topics = ()  # causes explain complaints; praise mentioning delivery is no cause
         return Verdict(
             sentiment=sentiment,  # type: ignore[arg-type]
             score=round(score, 4),

@@ -17,8 +17,42 @@ from repcli.cli.context import State, setup_logging
 from repcli.errors import ExitCode, RepcliError
 
 
+_GLOBAL_FLAGS = {"--quiet", "-q", "--verbose", "-v", "-vv", "-vvv", "--traceback"}
+_GLOBAL_VALUED = {"--config", "-c"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Let global options stand anywhere: `repcli check --config x.yaml` works like
+    `repcli --config x.yaml check`. Arguments after `--` are left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in _GLOBAL_VALUED and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 1
+        elif arg.split("=", 1)[0] in _GLOBAL_VALUED and "=" in arg:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class _Group(TyperGroup):
     """Turns known errors into one line and the right exit code; --traceback shows the stack."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = hoist_global_options(args)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -25,10 +25,10 @@ def _rating(record: dict[str, Any]) -> Text:
 
 
 def _who(record: dict[str, Any]) -> Text:
-    text = Text(human.shorten(record.get("product_name") or record.get("platform"), 28))
+    text = Text(human.shorten(record.get("product_name"), 40))
     author = record.get("author")
     if author:
-        text.append("\n" + human.shorten(author, 28), style="dim")
+        text.append(("\n" if text else "") + human.shorten(author, 22), style="dim")
     return text
 
 
@@ -36,8 +36,8 @@ def _why(record: dict[str, Any]) -> Text:
     text = Text()
     for reason in record.get("reasons") or []:
         style = "bold magenta" if "extortion" in reason else ""
-        text.append(human.safe(reason) + "\n", style=style)
-    topics = record.get("topics") or []
+        text.append(human.shorten(reason, 48) + "\n", style=style)
+    topics = [t for t in record.get("topics") or [] if t != "extortion"]
     if topics:
         text.append(" ".join(f"#{t}" for t in topics), style="blue")
     text.rstrip()
@@ -56,20 +56,20 @@ def _due(record: dict[str, Any], now: datetime) -> Text:
 def items_table(
     records: Sequence[dict[str, Any]], now: datetime, title: str | None = None
 ) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
     table.add_column("ID", justify="right", style="bold")
-    table.add_column("Age", no_wrap=True)
-    table.add_column("Source", no_wrap=True)
+    table.add_column("Posted", no_wrap=True)
     table.add_column("Rating", no_wrap=True)
-    table.add_column("Product / author", max_width=28)
-    table.add_column("Text", ratio=1, min_width=30)
-    table.add_column("Why", max_width=30)
+    table.add_column("Product / author", ratio=1, max_width=22)
+    table.add_column("Text", ratio=3, min_width=30)
+    table.add_column("Why", ratio=1, max_width=26)
     table.add_column("Reply due", no_wrap=True)
     for r in records:
+        posted = Text(human.age(r.get("created_at"), now))
+        posted.append("\n" + r["source"], style="dim")
         table.add_row(
             str(r["id"]),
-            human.age(r.get("created_at"), now),
-            r["source"],
+            posted,
             _rating(r),
             _who(r),
             human.item_text(r),

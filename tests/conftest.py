@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-23T09:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own home and config dirs: nothing touches the real user's files."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for var, sub in (("HOME", ""), ("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share")):
+        monkeypatch.setenv(var, str(home / sub) if sub else str(home))
+    for var in ("REPCLI_CONFIG", "REPCLI_NOW", "NO_COLOR", "COLUMNS", "TTY_COMPATIBLE", "FORCE_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("REPCLI_NOW", NOW)
+    monkeypatch.chdir(tmp_path)
+    yield home
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path) -> Path:
+    """config.example.yaml copied next to a fresh store."""
+    target = tmp_path / "config.yaml"
+    shutil.copy(ROOT / "config.example.yaml", target)
+    return target
+
+
+class Cli:
+    def __init__(self, config: Path | None) -> None:
+        self.config = config
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        from repcli.cli.app import app
+
+        argv = (["--config", str(self.config)] if self.config else []) + list(args)
+        return self.runner.invoke(app, argv, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(demo_config: Path) -> Cli:
+    return Cli(demo_config)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repcli import secrets
+from repcli.config import find_config, load_config, parse_config
+from repcli.errors import ConfigError, ExitCode
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "repcli.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.exit_code is ExitCode.CONFIG
+    return str(info.value)
+
+
+GOOD = """\
+store: data/x.db
+shop: Test shop
+sources:
+  - name: wb
+    type: demo
+    dataset: ozon
+    sla_hours: 12
+    tags: [main, marketplace]
+"""
+
+
+def test_valid_config_is_frozen_and_resolved(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.store == tmp_path / "data" / "x.db"
+    assert config.shop == "Test shop"
+    (src,) = config.sources
+    assert (src.name, src.type, src.sla_hours, src.tags) == ("wb", "demo", 12.0, ("main", "marketplace"))
+    assert src.settings.dataset == "ozon"
+    with pytest.raises(AttributeError):
+        src.name = "other"  # type: ignore[misc]
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "sources:\n  - name: a\n    type: [demo\n")
+    assert message.startswith(f"{tmp_path / 'repcli.yaml'}:")
+    assert "invalid YAML" in message
+
+
+def test_unknown_top_key_suggests(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "shop: x\nsoures: []\n")
+    assert "repcli.yaml:2: soures: unknown key" in message
+    assert "did you mean 'sources'?" in message
+
+
+def test_unknown_source_key_suggests(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "sources:\n  - name: a\n    type: demo\n    sla_hour: 3\n")
+    assert "repcli.yaml:4: sources[0].sla_hour: unknown key" in message
+    assert "did you mean 'sla_hours'?" in message
+
+
+def test_wrong_type_names_key_and_expectation(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "sources:\n  - name: a\n    type: demo\n    sla_hours: soon\n")
+    assert "repcli.yaml:4: sources[0].sla_hours: expected a number, got 'soon'" in message
+
+
+def test_bad_literal_lists_choices(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "sources:\n  - name: a\n    type: demo\n    dataset: amazon\n")
+    assert "sources[0].dataset: expected one of 'wildberries'" in message
+
+
+def test_unknown_source_type_lists_known(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "sources:\n  - name: a\n    type: dmeo\n")
+    assert "repcli.yaml:3: sources[0].type: unknown source type 'dmeo'" in message
+    assert "did you mean 'demo'?" in message
+    assert "known types: demo" in message
+
+
+def test_missing_env_var_names_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REPCLI_TEST_TOKEN", raising=False)
+    message = error_of(tmp_path, "shop: ${REPCLI_TEST_TOKEN}\n")
+    assert "repcli.yaml:1: shop: environment variable REPCLI_TEST_TOKEN is not set" in message
+    assert "export REPCLI_TEST_TOKEN=" in message
+
+
+def test_env_interpolation_registers_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPCLI_TEST_SECRET", "s3cr3t-value-123")
+    config = load_config(write(tmp_path, "shop: ${REPCLI_TEST_SECRET}\nstore: ${NOPE:-a.db}\n"))
+    assert config.shop == "s3cr3t-value-123"
+    assert config.store.name == "a.db"
+    assert secrets.redact("token=s3cr3t-value-123!") == "token=***!"
+
+
+def test_dollar_escape(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "shop: price $$5\n")).shop == "price $5"
+
+
+def test_duplicate_key_and_source_name(tmp_path: Path) -> None:
+    assert "duplicate key" in error_of(tmp_path, "shop: a\nshop: b\n")
+    message = error_of(
+        tmp_path, "sources:\n  - {name: a, type: demo}\n  - {name: a, type: demo}\n"
+    )
+    assert "sources[1].name: source name 'a' is used twice" in message
+
+
+def test_missing_name_and_bad_shapes(tmp_path: Path) -> None:
+    assert "sources[0]: missing required key 'name'" in error_of(tmp_path, "sources:\n  - type: demo\n")
+    assert "expected a list of sources" in error_of(tmp_path, "sources: {a: 1}\n")
+    assert "mapping" in error_of(tmp_path, "- just\n- a list\n")
+    assert "thresholds" in error_of(tmp_path, "thresholds: {negative_rating: 4, neutral_rating: 3}\n")
+    assert "sla_hours: must be a positive" in error_of(
+        tmp_path, "sources:\n  - {name: a, type: demo, sla_hours: 0}\n"
+    )
+
+
+def test_empty_file_is_valid(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).sources == ()
+
+
+def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path) -> None:
+    with pytest.raises(ConfigError, match="no config file found"):
+        find_config(None)
+    user = isolated_home / ".config" / "repcli" / "config.yaml"
+    user.parent.mkdir(parents=True)
+    user.write_text("shop: user\n")
+    assert find_config(None) == user
+    local = write(tmp_path, "shop: local\n")
+    assert find_config(None).resolve() == local.resolve()
+    env = tmp_path / "env.yaml"
+    env.write_text("shop: env\n")
+    monkeypatch.setenv("REPCLI_CONFIG", str(env))
+    assert find_config(None) == env
+    assert find_config(str(user)) == user
+    with pytest.raises(ConfigError, match="config file not found"):
+        find_config(str(tmp_path / "missing.yaml"))
+
+
+def test_parse_without_path() -> None:
+    assert parse_config("shop: x\n").shop == "x"
