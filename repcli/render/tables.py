@@ -35,12 +35,11 @@ def _who(record: dict[str, Any]) -> Text:
 def _why(record: dict[str, Any]) -> Text:
     text = Text()
     for reason in record.get("reasons") or []:
-        style = "bold magenta" if "extortion" in reason else ""
-        text.append(human.shorten(reason, 48) + "\n", style=style)
+        style = "bold magenta" if "extortion" in reason else "yellow"
+        text.append(("; " if text else "") + human.shorten(reason, 60), style=style)
     topics = [t for t in record.get("topics") or [] if t != "extortion"]
     if topics:
-        text.append(" ".join(f"#{t}" for t in topics), style="blue")
-    text.rstrip()
+        text.append((" " if text else "") + " ".join(f"#{t}" for t in topics), style="blue")
     return text
 
 
@@ -53,29 +52,34 @@ def _due(record: dict[str, Any], now: datetime) -> Text:
     return Text(label, style="bold red" if overdue else "yellow")
 
 
+def _body(record: dict[str, Any]) -> Text:
+    """The text, then a dim line with product and author, then why it was flagged."""
+    body = Text(human.item_text(record))
+    who = " · ".join(
+        human.shorten(v, 40) for v in (record.get("product_name"), record.get("author")) if v
+    )
+    if who:
+        body.append("\n" + who, style="dim")
+    why = _why(record)
+    if why.plain:
+        body.append("\n")
+        body.append_text(why)
+    return body
+
+
 def items_table(
     records: Sequence[dict[str, Any]], now: datetime, title: str | None = None
 ) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=True)
-    table.add_column("ID", justify="right", style="bold")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("ID", justify="right", style="bold", no_wrap=True)
     table.add_column("Posted", no_wrap=True)
     table.add_column("Rating", no_wrap=True)
-    table.add_column("Product / author", ratio=1, max_width=22)
-    table.add_column("Text", ratio=3, min_width=30)
-    table.add_column("Why", ratio=1, max_width=26)
     table.add_column("Reply due", no_wrap=True)
+    table.add_column("Text  [dim](product · author)[/dim]  why", min_width=30)
     for r in records:
         posted = Text(human.age(r.get("created_at"), now))
         posted.append("\n" + r["source"], style="dim")
-        table.add_row(
-            str(r["id"]),
-            posted,
-            _rating(r),
-            _who(r),
-            human.item_text(r),
-            _why(r),
-            _due(r, now),
-        )
+        table.add_row(str(r["id"]), posted, _rating(r), _due(r, now), _body(r))
     return table
 
 
