@@ -29,6 +29,7 @@ def _filter(
     source: list[str] | None,
     since: str | None,
     limit: int | None,
+    fmt: Format,
     negative: bool = False,
     kinds: list[str] | None = None,
 ) -> ItemFilter:
@@ -49,7 +50,7 @@ def _filter(
         since=parse_since(since, state.now) if since else None,
         negative=True if negative else None,
         kinds=tuple(kinds or ()),
-        limit=limit_of(state, limit),
+        limit=limit_of(state, limit, fmt),
     )
 
 
@@ -67,7 +68,7 @@ def list_items(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, negative, kind)
+    flt = _filter(state, source, since, limit, fmt_, negative, kind)
     records = state.store.list_items(flt)
     output.emit_items(state, fmt_, records, title=f"Items ({len(records)})")
 
@@ -84,7 +85,7 @@ def queue(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit)
+    flt = _filter(state, source, since, limit, fmt_)
     competitors = [s.name for s in state.config.sources if s.competitor]
     records = state.store.queue(state.now, flt, exclude_sources=competitors)
     output.emit_items(state, fmt_, records, title=f"Reply queue ({len(records)})")
@@ -135,7 +136,7 @@ def search(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, negative)
+    flt = _filter(state, source, since, limit, fmt_, negative)
     records = state.store.search(query, flt)
     output.emit_items(state, fmt_, records, title=f"Search {query!r} ({len(records)})")
 
@@ -163,7 +164,7 @@ def export(
     state: State = ctx.obj
     if fmt not in (Format.csv, Format.jsonl, Format.json):
         raise UsageError(f"--format {fmt.value} is not an export format", "use csv, jsonl or json")
-    flt = _filter(state, source, since, limit, negative)
+    flt = _filter(state, source, since, limit, fmt, negative)
     records = state.store.list_items(flt)
     if fmt is Format.csv:
         text = formats.to_csv(records, output.ITEM_COLUMNS)

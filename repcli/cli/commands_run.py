@@ -134,7 +134,7 @@ def check(
     queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
     overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
-    shown = output.limit_of(state, limit)
+    shown = output.limit_of(state, limit, fmt_)
     visible = negatives[:shown] if shown else negatives
     summary = {
         "new_items": len(report.new_ids),

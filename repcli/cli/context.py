@@ -63,7 +63,7 @@ class State:
     def err(self) -> Console:
         """stderr: progress, warnings, errors."""
         if self._err is None:
-            self._err = _console(sys.stderr)
+            self._err = _console(sys.stderr, soft_wrap=True)  # messages are never re-wrapped
         return self._err
 
     def info(self, message: Any) -> None:
@@ -76,7 +76,7 @@ class State:
             self._store = None
 
 
-def _console(stream: Any) -> Console:
+def _console(stream: Any, soft_wrap: bool = False) -> Console:
     from rich.console import Console
 
     width = None
@@ -87,7 +87,7 @@ def _console(stream: Any) -> Console:
         no_color="NO_COLOR" in os.environ,
         width=width,
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=soft_wrap,
     )
 
 

@@ -34,8 +34,11 @@ def resolve_format(state: State, requested: Format | None, allowed: Sequence[For
     return fmt
 
 
-def limit_of(state: State, requested: int | None) -> int:
-    return state.config.output.limit if requested is None else requested
+def limit_of(state: State, requested: int | None, fmt: Format) -> int:
+    """--limit, else `output.limit` for people (table, md); machine formats get everything."""
+    if requested is not None:
+        return requested
+    return state.config.output.limit if fmt in (Format.table, Format.md) else 0
 
 
 def md_item(record: dict[str, Any]) -> dict[str, Any]:
