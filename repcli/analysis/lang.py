@@ -6,6 +6,8 @@ inside words; Russian has ы э ъ ё. Mixed signals go to whichever has more di
 
 from __future__ import annotations
 
+import re
+
 _UK_ONLY = set("іїєґ")
 _RU_ONLY = set("ыэъё")
 _UK_WORDS = frozenset(
@@ -35,7 +37,7 @@ def detect_language(text: str) -> str | None:
     if latin > cyrillic:
         return "en"
     if uk == ru:
-        words = text.lower().split()
+        words = re.findall(r"\w+", text.lower())
         uk += sum(w in _UK_WORDS and w not in _RU_WORDS for w in words)
         ru += sum(w in _RU_WORDS and w not in _UK_WORDS for w in words)
     return "uk" if uk > ru else "ru"

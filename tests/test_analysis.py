@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repcli.analysis import Analyzer
+from repcli.analysis.lang import detect_language
+from repcli.analysis.negativity import LexiconModel
+from repcli.analysis.topics import TopicTagger
+from repcli.config import Thresholds
+from repcli.models import Item
+
+model = LexiconModel()
+analyzer = Analyzer()
+
+
+def review(text: str, rating: int | None = None, kind: str = "review", **kw: object) -> Item:
+    return Item(source="s", platform="p", kind=kind, external_id="1",  # type: ignore[arg-type]
+                created_at=datetime(2026, 1, 1, tzinfo=UTC), rating=rating, text=text, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Не рекомендую, сломалось через день", "ru"),
+        ("Посылка так и не пришла, деньги не вернули", "ru"),
+        ("Жахлива якість, не рекомендую", "uk"),
+        ("Товар не відповідає опису, гроші не повернули", "uk"),
+        ("Doesn't work, stopped working after a day. Waste of money", "en"),
+        ("Arrived broken and support never replied", "en"),
+    ],
+)
+def test_complaints_are_negative(text: str, lang: str) -> None:
+    result = model.score(text, detect_language(text))
+    assert detect_language(text) == lang
+    assert result.score >= 0.5, result
+    assert result.negative_cues
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["не плохо", "Очень доволен, спасибо!", "Пришло без повреждений, всё отлично",
+     "not bad at all", "Great quality, love it", "Чудова якість, дякую", "Какой размер брать при росте 170?"],
+)
+def test_praise_and_negated_complaints_are_not_negative(text: str) -> None:
+    assert model.score(text, detect_language(text)).score < 0.5
+
+
+def test_rating_decides_and_reasons_say_why() -> None:
+    verdict = analyzer.analyse(review("Нормально", rating=1))
+    assert verdict.negative and verdict.reasons == ("rating 1★",)
+    assert not analyzer.analyse(review("Отлично", rating=5)).negative
+
+
+def test_complaint_under_five_stars_is_flagged() -> None:
+    text = "Курьер опоздал на три дня, коробка пришла порванная и мятая, товар сломан, ужасно"
+    verdict = analyzer.analyse(review(text, rating=5))
+    assert verdict.negative
+    assert verdict.reasons[0].startswith("complaint under 5★")
+    assert "delivery" in verdict.topics
+
+
+def test_thresholds_are_configurable() -> None:
+    strict = Analyzer(Thresholds(negative_rating=3, neutral_rating=3))
+    assert strict.analyse(review("ok", rating=3)).negative
+    assert not analyzer.analyse(review("ok", rating=3)).negative
+
+
+def test_unrated_comment_flagged_by_text_and_extortion_signal() -> None:
+    verdict = analyzer.analyse(review("Верните деньги, иначе напишу везде плохие отзывы", kind="comment"))
+    assert verdict.negative
+    assert "extortion" in verdict.topics
+    assert "extortion wording" in verdict.reasons
+    en = analyzer.analyse(review("Refund me or I'll post 1-star reviews everywhere", kind="comment"))
+    assert "extortion" in en.topics
+
+
+def test_topics() -> None:
+    tagger = TopicTagger()
+    assert "size" in tagger.tag("Маломерит, пришлось вернуть")
+    assert "delivery" in tagger.tag("Доставка задержалась на неделю")
+    assert "app_crash" in tagger.tag("The app crashes on startup")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("Дякую, все чудово", "uk"), ("Спасибо, всё отлично", "ru"), ("Thanks, great", "en"), ("123 !!!", None)],
+)
+def test_language(text: str, lang: str | None) -> None:
+    assert detect_language(text) == lang
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.one_of(st.none(), st.integers(min_value=1, max_value=5)))
+def test_any_text_gives_a_verdict(text: str, rating: int | None) -> None:
+    verdict = analyzer.analyse(review(text, rating=rating))
+    assert 0.0 <= verdict.score <= 1.0
+    assert verdict.sentiment in ("negative", "neutral", "positive")

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from repcli.errors import ExitCode, StoreError
+from repcli.models import Item, Verdict
+from repcli.store import ItemFilter, open_store
+from repcli.store.migrations import MIGRATIONS
+from repcli.store.writes import Analysis
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def item(external_id: str, rating: int | None = 1, text: str = "сломалось", **kw: object) -> Item:
+    return Item(source="s", platform="p", kind="review", external_id=external_id,
+                created_at=T0, rating=rating, text=text, **kw)  # type: ignore[arg-type]
+
+
+def analyse(it: Item) -> Analysis:
+    neg = (it.rating or 5) <= 2
+    return Analysis(Verdict("negative" if neg else "positive", 1.0 if neg else 0.0, neg, ("r",)), neg, T0 + timedelta(hours=24))
+
+
+def test_migrations_from_empty_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "x.db"
+    store = open_store(path)
+    names = [r[0] for r in store.conn.execute("SELECT name FROM _migrations")]
+    assert names == [name for name, _ in MIGRATIONS]
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = set(store.db.table_names())
+    assert {"items", "item_versions", "replies", "runs", "source_state", "alerts", "items_fts"} <= tables
+    store.close()
+    again = open_store(path)
+    assert [r[0] for r in again.conn.execute("SELECT name FROM _migrations")] == names
+    again.close()
+
+
+def test_newer_store_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    open_store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="written by a newer repcli") as info:
+        open_store(path)
+    assert info.value.exit_code is ExitCode.STORE
+
+
+def test_corrupt_file_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a repcli store, or the file is corrupt"):
+        open_store(path)
+    assert path.read_bytes().startswith(b"this is not sqlite")  # left untouched
+
+
+def test_directory_and_missing(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a folder"):
+        open_store(tmp_path)
+    with pytest.raises(StoreError, match="no store yet"):
+        open_store(tmp_path / "nope.db", create=False)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    open_store(path).close()
+    path.chmod(0)
+    with pytest.raises(StoreError):
+        open_store(path)
+
+
+def test_unwritable_folder_for_new_store(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the store's folder"):
+        open_store(blocker / "x.db")
+
+
+def test_locked_store_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    store = open_store(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    with pytest.raises(StoreError, match="locked by another repcli run"), store.transaction():
+        pass
+    other.execute("ROLLBACK")
+    with store.transaction():
+        pass
+
+
+def test_upsert_versions_and_keys(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    with store.transaction():
+        first = store.upsert_items([item("1"), item("2", rating=5, text="отлично")], analyse, T0)
+    assert len(first.new_ids) == 2
+    with store.transaction():
+        same = store.upsert_items([item("1"), item("2", rating=5, text="отлично")], analyse, T0)
+    assert (same.new_ids, same.changed_ids, same.unchanged) == ([], [], 2)
+    later = T0 + timedelta(days=1)
+    with store.transaction():
+        edit = store.upsert_items([item("1", rating=4, text="заменили, спасибо")], analyse, later)
+    assert edit.changed_ids == first.new_ids[:1]
+    versions = store.versions(first.new_ids[0])
+    assert [(v["rating"], v["text"]) for v in versions] == [(1, "сломалось")]
+    current = store.get_item(first.new_ids[0])
+    assert current is not None and current["rating"] == 4 and current["negative"] is False
+    assert store.db.table("items").count == 2
+
+
+def test_duplicate_within_batch_and_other_source(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    other = item("1")
+    other.source = "t"
+    with store.transaction():
+        result = store.upsert_items([item("1"), item("1", text="v2"), other], analyse, T0)
+    assert len(result.new_ids) == 2
+
+
+def test_answer_on_platform_closes_item(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    with store.transaction():
+        (item_id,) = store.upsert_items([item("1")], analyse, T0).new_ids
+    assert [r["id"] for r in store.queue(T0, ItemFilter())] == [item_id]
+    answered = item("1", answer_text="Извините, заменим", answered_at=T0)
+    with store.transaction():
+        store.upsert_items([answered], analyse, T0)
+    assert store.queue(T0, ItemFilter()) == []
+    row = store.get_item(item_id)
+    assert row is not None and row["status"] == "answered"
+
+
+def test_rollback_keeps_store_intact(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert_items([item("1")], analyse, T0)
+        raise RuntimeError("killed half way")
+    assert store.db.table("items").count == 0
