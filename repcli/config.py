@@ -417,8 +417,8 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
     known = known_types()
     if type_name not in known:
         close = difflib.get_close_matches(str(type_name), known, n=1)
-        hint = (f"did you mean {close[0]!r}? " if close else "") + "known types: " + ", ".join(
-            known
+        hint = (
+            (f"did you mean {close[0]!r}? " if close else "") + "known types: " + ", ".join(known)
         )
         raise doc.error(f"{key_path}.type", f"unknown source type {type_name!r}", hint)
     common = {k: v for k, v in raw.items() if k in _SOURCE_COMMON}

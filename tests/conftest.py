@@ -16,9 +16,20 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     """Every test gets its own home and config dirs: nothing touches the real user's files."""
     home = tmp_path / "home"
     home.mkdir()
-    for var, sub in (("HOME", ""), ("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share")):
+    for var, sub in (
+        ("HOME", ""),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+    ):
         monkeypatch.setenv(var, str(home / sub) if sub else str(home))
-    for var in ("REPCLI_CONFIG", "REPCLI_NOW", "NO_COLOR", "COLUMNS", "TTY_COMPATIBLE", "FORCE_COLOR"):
+    for var in (
+        "REPCLI_CONFIG",
+        "REPCLI_NOW",
+        "NO_COLOR",
+        "COLUMNS",
+        "TTY_COMPATIBLE",
+        "FORCE_COLOR",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("REPCLI_NOW", NOW)
     monkeypatch.chdir(tmp_path)

@@ -18,8 +18,16 @@ analyzer = Analyzer()
 
 
 def review(text: str, rating: int | None = None, kind: str = "review", **kw: object) -> Item:
-    return Item(source="s", platform="p", kind=kind, external_id="1",  # type: ignore[arg-type]
-                created_at=datetime(2026, 1, 1, tzinfo=UTC), rating=rating, text=text, **kw)  # type: ignore[arg-type]
+    return Item(
+        source="s",
+        platform="p",
+        kind=kind,
+        external_id="1",  # type: ignore[arg-type]
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        rating=rating,
+        text=text,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -42,8 +50,15 @@ def test_complaints_are_negative(text: str, lang: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["не плохо", "Очень доволен, спасибо!", "Пришло без повреждений, всё отлично",
-     "not bad at all", "Great quality, love it", "Чудова якість, дякую", "Какой размер брать при росте 170?"],
+    [
+        "не плохо",
+        "Очень доволен, спасибо!",
+        "Пришло без повреждений, всё отлично",
+        "not bad at all",
+        "Great quality, love it",
+        "Чудова якість, дякую",
+        "Какой размер брать при росте 170?",
+    ],
 )
 def test_praise_and_negated_complaints_are_not_negative(text: str) -> None:
     assert model.score(text, detect_language(text)).score < 0.5
@@ -70,11 +85,15 @@ def test_thresholds_are_configurable() -> None:
 
 
 def test_unrated_comment_flagged_by_text_and_extortion_signal() -> None:
-    verdict = analyzer.analyse(review("Верните деньги, иначе напишу везде плохие отзывы", kind="comment"))
+    verdict = analyzer.analyse(
+        review("Верните деньги, иначе напишу везде плохие отзывы", kind="comment")
+    )
     assert verdict.negative
     assert "extortion" in verdict.topics
     assert "extortion wording" in verdict.reasons
-    en = analyzer.analyse(review("Refund me or I'll post 1-star reviews everywhere", kind="comment"))
+    en = analyzer.analyse(
+        review("Refund me or I'll post 1-star reviews everywhere", kind="comment")
+    )
     assert "extortion" in en.topics
 
 
@@ -87,7 +106,12 @@ def test_topics() -> None:
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("Дякую, все чудово", "uk"), ("Спасибо, всё отлично", "ru"), ("Thanks, great", "en"), ("123 !!!", None)],
+    [
+        ("Дякую, все чудово", "uk"),
+        ("Спасибо, всё отлично", "ru"),
+        ("Thanks, great", "en"),
+        ("123 !!!", None),
+    ],
 )
 def test_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang

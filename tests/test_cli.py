@@ -55,7 +55,10 @@ def test_item_answered_on_platform_leaves_queue(cli: Cli) -> None:
     cli("fetch", "--format", "json")
     queue = json.loads(cli("queue", "--format", "json", "--limit", "0").stdout)["items"]
     assert queue and all(item["answer_text"] is None for item in queue)
-    statuses = {i["external_id"]: i for i in json.loads(cli("list", "-f", "json", "-n", "0").stdout)["items"]}
+    statuses = {
+        i["external_id"]: i
+        for i in json.loads(cli("list", "-f", "json", "-n", "0").stdout)["items"]
+    }
     answered = [i for i in statuses.values() if i["answer_text"]]
     assert answered and all(i["status"] == "answered" for i in answered)
 
@@ -89,13 +92,19 @@ def test_piped_default_is_jsonl(cli: Cli) -> None:
 
 def test_filters_source_since_limit(cli: Cli) -> None:
     cli("fetch", "-f", "json")
-    rows = [json.loads(x) for x in cli("list", "-s", "vk-demo", "--since", "24h", "-n", "0").stdout.splitlines()]
+    rows = [
+        json.loads(x)
+        for x in cli("list", "-s", "vk-demo", "--since", "24h", "-n", "0").stdout.splitlines()
+    ]
     assert rows and {r["source"] for r in rows} == {"vk-demo"}
     assert all(r["created_at"] >= "2026-11-22T09:00:00" for r in rows)
     assert len(cli("list", "-n", "5").stdout.splitlines()) == 5
     dated = cli("list", "--since", "2026-11-23", "-n", "0").stdout.splitlines()
     assert dated and all(json.loads(x)["created_at"] >= "2026-11-23" for x in dated)
-    kinds = {json.loads(x)["kind"] for x in cli("list", "--kind", "question", "-n", "0").stdout.splitlines()}
+    kinds = {
+        json.loads(x)["kind"]
+        for x in cli("list", "--kind", "question", "-n", "0").stdout.splitlines()
+    }
     assert kinds == {"question"}
     negatives = [json.loads(x) for x in cli("list", "--negative", "-n", "0").stdout.splitlines()]
     assert negatives and all(r["negative"] for r in negatives)
@@ -145,7 +154,15 @@ def test_status_after_runs(cli: Cli) -> None:
     assert "never" not in cli("status", "-f", "table").stdout
     cli("fetch", "-f", "json")
     rows = {r["source"]: r for r in json.loads(cli("status", "-f", "json").stdout)["sources"]}
-    assert set(rows) == {"wb-demo", "ozon-demo", "ym-demo", "appstore-demo", "gplay-demo", "vk-demo", "tg-demo"}
+    assert set(rows) == {
+        "wb-demo",
+        "ozon-demo",
+        "ym-demo",
+        "appstore-demo",
+        "gplay-demo",
+        "vk-demo",
+        "tg-demo",
+    }
     assert rows["wb-demo"]["items"] >= 100
     assert rows["wb-demo"]["last_run_status"] == "ok"
 
@@ -203,7 +220,9 @@ def test_sources_types_lists_demo(cli: Cli) -> None:
     assert "demo" in cli("sources", "types").stdout
 
 
-def test_failing_source_others_still_stored(cli: Cli, demo_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failing_source_others_still_stored(
+    cli: Cli, demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from repcli.sources import demo
 
     original = demo.load_dataset.__wrapped__
@@ -220,5 +239,8 @@ def test_failing_source_others_still_stored(cli: Cli, demo_config: Path, monkeyp
     assert data["summary"]["failed_sources"] == ["vk-demo"]
     assert "vk-demo" in result.stderr and "disk on fire" in result.stderr
     rows = {r["source"]: r for r in json.loads(cli("status", "-f", "json").stdout)["sources"]}
-    assert rows["vk-demo"]["consecutive_failures"] == 1 and "disk on fire" in rows["vk-demo"]["last_error"]
+    assert (
+        rows["vk-demo"]["consecutive_failures"] == 1
+        and "disk on fire" in rows["vk-demo"]["last_error"]
+    )
     assert rows["wb-demo"]["items"] > 0

@@ -39,7 +39,12 @@ def test_valid_config_is_frozen_and_resolved(tmp_path: Path) -> None:
     assert config.store == tmp_path / "data" / "x.db"
     assert config.shop == "Test shop"
     (src,) = config.sources
-    assert (src.name, src.type, src.sla_hours, src.tags) == ("wb", "demo", 12.0, ("main", "marketplace"))
+    assert (src.name, src.type, src.sla_hours, src.tags) == (
+        "wb",
+        "demo",
+        12.0,
+        ("main", "marketplace"),
+    )
     assert src.settings.dataset == "ozon"
     with pytest.raises(AttributeError):
         src.name = "other"  # type: ignore[misc]
@@ -87,7 +92,9 @@ def test_missing_env_var_names_variable(tmp_path: Path, monkeypatch: pytest.Monk
     assert "export REPCLI_TEST_TOKEN=" in message
 
 
-def test_env_interpolation_registers_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_interpolation_registers_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REPCLI_TEST_SECRET", "s3cr3t-value-123")
     config = load_config(write(tmp_path, "shop: ${REPCLI_TEST_SECRET}\nstore: ${NOPE:-a.db}\n"))
     assert config.shop == "s3cr3t-value-123"
@@ -101,17 +108,19 @@ def test_dollar_escape(tmp_path: Path) -> None:
 
 def test_duplicate_key_and_source_name(tmp_path: Path) -> None:
     assert "duplicate key" in error_of(tmp_path, "shop: a\nshop: b\n")
-    message = error_of(
-        tmp_path, "sources:\n  - {name: a, type: demo}\n  - {name: a, type: demo}\n"
-    )
+    message = error_of(tmp_path, "sources:\n  - {name: a, type: demo}\n  - {name: a, type: demo}\n")
     assert "sources[1].name: source name 'a' is used twice" in message
 
 
 def test_missing_name_and_bad_shapes(tmp_path: Path) -> None:
-    assert "sources[0]: missing required key 'name'" in error_of(tmp_path, "sources:\n  - type: demo\n")
+    assert "sources[0]: missing required key 'name'" in error_of(
+        tmp_path, "sources:\n  - type: demo\n"
+    )
     assert "expected a list of sources" in error_of(tmp_path, "sources: {a: 1}\n")
     assert "mapping" in error_of(tmp_path, "- just\n- a list\n")
-    assert "thresholds" in error_of(tmp_path, "thresholds: {negative_rating: 4, neutral_rating: 3}\n")
+    assert "thresholds" in error_of(
+        tmp_path, "thresholds: {negative_rating: 4, neutral_rating: 3}\n"
+    )
     assert "sla_hours: must be a positive" in error_of(
         tmp_path, "sources:\n  - {name: a, type: demo, sla_hours: 0}\n"
     )
@@ -121,7 +130,9 @@ def test_empty_file_is_valid(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "")).sources == ()
 
 
-def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path) -> None:
+def test_discovery_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
     with pytest.raises(ConfigError, match="no config file found"):
         find_config(None)
     user = isolated_home / ".config" / "repcli" / "config.yaml"

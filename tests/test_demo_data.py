@@ -8,7 +8,9 @@ from repcli.sources.demo import DATASETS, load_dataset
 def test_demo_data_is_rich_enough() -> None:
     items = [i for name in DATASETS for i in load_dataset(name)["items"]]
     assert len(items) >= 400
-    assert len({(name, i["id"]) for name in DATASETS for i in load_dataset(name)["items"]}) == len(items)
+    assert len({(name, i["id"]) for name in DATASETS for i in load_dataset(name)["items"]}) == len(
+        items
+    )
     langs = Counter(i["lang"] for i in items)
     assert set(langs) == {"ru", "uk", "en"} and min(langs.values()) >= 40
     kinds = Counter(i["kind"] for i in items)

@@ -17,13 +17,25 @@ T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def item(external_id: str, rating: int | None = 1, text: str = "сломалось", **kw: object) -> Item:
-    return Item(source="s", platform="p", kind="review", external_id=external_id,
-                created_at=T0, rating=rating, text=text, **kw)  # type: ignore[arg-type]
+    return Item(
+        source="s",
+        platform="p",
+        kind="review",
+        external_id=external_id,
+        created_at=T0,
+        rating=rating,
+        text=text,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def analyse(it: Item) -> Analysis:
     neg = (it.rating or 5) <= 2
-    return Analysis(Verdict("negative" if neg else "positive", 1.0 if neg else 0.0, neg, ("r",)), neg, T0 + timedelta(hours=24))
+    return Analysis(
+        Verdict("negative" if neg else "positive", 1.0 if neg else 0.0, neg, ("r",)),
+        neg,
+        T0 + timedelta(hours=24),
+    )
 
 
 def test_migrations_from_empty_and_reopen(tmp_path: Path) -> None:
@@ -33,7 +45,15 @@ def test_migrations_from_empty_and_reopen(tmp_path: Path) -> None:
     assert names == [name for name, _ in MIGRATIONS]
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = set(store.db.table_names())
-    assert {"items", "item_versions", "replies", "runs", "source_state", "alerts", "items_fts"} <= tables
+    assert {
+        "items",
+        "item_versions",
+        "replies",
+        "runs",
+        "source_state",
+        "alerts",
+        "items_fts",
+    } <= tables
     store.close()
     again = open_store(path)
     assert [r[0] for r in again.conn.execute("SELECT name FROM _migrations")] == names

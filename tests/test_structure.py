@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "repcli"
-HEAVY = ("httpx", "bs4", "sqlite_utils", "yaml", "repcli.store", "repcli.analysis", "repcli.pipeline", "repcli.config")
+HEAVY = (
+    "httpx",
+    "bs4",
+    "sqlite_utils",
+    "yaml",
+    "repcli.store",
+    "repcli.analysis",
+    "repcli.pipeline",
+    "repcli.config",
+)
 
 
 def test_help_imports_no_heavy_module() -> None:

@@ -95,9 +95,7 @@ class CueMatcher:
             matched = False
             for words, cue, value in self._phrases.get(token[:3], ()):
                 end = i + len(words)
-                if end <= n and all(
-                    _word_matches(w, tokens[i + k]) for k, w in enumerate(words)
-                ):
+                if end <= n and all(_word_matches(w, tokens[i + k]) for k, w in enumerate(words)):
                     hits.append(Hit(cue, value, i, end))
                     i = end
                     matched = True

@@ -82,7 +82,10 @@ class LexiconModel:
                 cues.update({k: -float(v) for k, v in (data["positive"].get(lang) or {}).items()})
                 negators.update(w.lower() for w in data.get("negators", {}).get(lang) or ())
                 intensifiers.update(
-                    {k.lower(): float(v) for k, v in (data.get("intensifiers", {}).get(lang) or {}).items()}
+                    {
+                        k.lower(): float(v)
+                        for k, v in (data.get("intensifiers", {}).get(lang) or {}).items()
+                    }
                 )
             self._readers[key] = _Reader(CueMatcher(cues), frozenset(negators), intensifiers)
         emoji = data.get("emoji") or {}
@@ -105,7 +108,11 @@ class LexiconModel:
             label = hit.cue.replace("$", "")
             negator = self._negator(tokens, hit, reader, in_phrase)
             if negator:
-                negative, weight, label = not negative, weight * NEGATION_FACTOR, f"{negator} {label}"
+                negative, weight, label = (
+                    not negative,
+                    weight * NEGATION_FACTOR,
+                    f"{negator} {label}",
+                )
             if negative:
                 neg_total += weight
                 neg_cues.append(label)

@@ -16,7 +16,6 @@ from repcli import __version__
 from repcli.cli.context import State, setup_logging
 from repcli.errors import ExitCode, RepcliError
 
-
 _GLOBAL_FLAGS = {"--quiet", "-q", "--verbose", "-v", "-vv", "-vvv", "--traceback"}
 _GLOBAL_VALUED = {"--config", "-c"}
 
@@ -131,8 +130,11 @@ def _main(
     config: Annotated[
         str | None,
         typer.Option(
-            "--config", "-c", help="Config file. Default: $REPCLI_CONFIG, ./repcli.yaml, "
-            "then the user config dir.", envvar=None, show_default=False,
+            "--config",
+            "-c",
+            help="Config file. Default: $REPCLI_CONFIG, ./repcli.yaml, then the user config dir.",
+            envvar=None,
+            show_default=False,
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")] = False,

@@ -15,12 +15,12 @@ from repcli.cli.options import Format, FormatOpt, LimitOpt, SinceOpt, SourceOpt
 if TYPE_CHECKING:
     from repcli.store import ItemFilter
 
-NegativeOpt = Annotated[
-    bool, typer.Option("--negative", help="Only items flagged negative.")
-]
+NegativeOpt = Annotated[bool, typer.Option("--negative", help="Only items flagged negative.")]
 KindOpt = Annotated[
     list[str] | None,
-    typer.Option("--kind", help="Only review, question or comment (repeatable).", show_default=False),
+    typer.Option(
+        "--kind", help="Only review, question or comment (repeatable).", show_default=False
+    ),
 ]
 
 
@@ -119,7 +119,9 @@ def show(
             state, formats.to_json({"item": record, "versions": versions, "replies": replies})
         )
     else:
-        output.write(state, formats.to_jsonl([{**record, "versions": versions, "replies": replies}]))
+        output.write(
+            state, formats.to_jsonl([{**record, "versions": versions, "replies": replies}])
+        )
 
 
 def search(
@@ -145,15 +147,22 @@ def export(
     ctx: typer.Context,
     source: SourceOpt = None,
     since: SinceOpt = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many rows (0: all).", min=0)] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="At most this many rows (0: all).", min=0)
+    ] = 0,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="csv, jsonl or json.", case_sensitive=False)
     ] = Format.jsonl,
     negative: NegativeOpt = False,
     out: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.",
-                     show_default=False, dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically) instead of stdout.",
+            show_default=False,
+            dir_okay=False,
+        ),
     ] = None,
 ) -> None:
     """Export items for scripts and spreadsheets, in a stable column order."""
@@ -201,4 +210,3 @@ def register(app: typer.Typer) -> None:
     app.command()(show)
     app.command()(search)
     app.command()(export)
-

@@ -69,8 +69,13 @@ def _print_run(state: State, report: RunReport) -> None:
 
 def _results(report: RunReport) -> list[dict[str, Any]]:
     return [
-        {"source": r.source, "fetched": r.fetched, "new": r.new, "changed": r.changed,
-         "error": r.error}  # fmt: skip
+        {
+            "source": r.source,
+            "fetched": r.fetched,
+            "new": r.new,
+            "changed": r.changed,
+            "error": r.error,
+        }
         for r in report.results
     ]
 
@@ -130,7 +135,9 @@ def check(
     report = _run(state, source, full, "check")
     store, now = state.store, state.now
     negatives = store.unreported_negatives(source or ())
-    changed = [r for r in store.changed_items(now, source or ()) if r["id"] in set(report.changed_ids)]
+    changed = [
+        r for r in store.changed_items(now, source or ()) if r["id"] in set(report.changed_ids)
+    ]
     queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
     overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
@@ -152,7 +159,9 @@ def check(
         if visible:
             state.out.print(tables.items_table(visible, now, title))
         if changed:
-            state.out.print(tables.changed_table(changed, now, f"Edited by customers ({len(changed)})"))
+            state.out.print(
+                tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
+            )
     else:
         output.emit_items(
             state, fmt_, visible, title=title, key="new_negative",
@@ -223,7 +232,8 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     rows = {r["source"]: r for r in state.store.source_status()}
     for src in state.config.sources:
         rows.setdefault(
-            src.name, {"source": src.name, "items": 0, "negative": 0, "open": 0, "last_run_at": None}
+            src.name,
+            {"source": src.name, "items": 0, "negative": 0, "open": 0, "last_run_at": None},
         )
         rows[src.name]["type"] = src.type
         rows[src.name]["enabled"] = src.enabled

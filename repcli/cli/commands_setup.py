@@ -60,6 +60,10 @@ def _settings(value: Any) -> dict[str, Any]:
     return out
 
 
+def _flat(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
 @sources_app.command("list")
 def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """The sources in the config, with their type, SLA and settings (secrets masked)."""
@@ -68,9 +72,16 @@ def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    rows = [
-        {"name": s.name, "type": s.type, "sla_hours": s.sla_hours, "competitor": s.competitor,
-         "enabled": s.enabled, "tags": list(s.tags), "settings": _settings(s.settings)}  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {
+            "name": s.name,
+            "type": s.type,
+            "sla_hours": s.sla_hours,
+            "competitor": s.competitor,
+            "enabled": s.enabled,
+            "tags": list(s.tags),
+            "settings": _settings(s.settings),
+        }
         for s in state.config.sources
     ]
     columns = ("name", "type", "sla_hours", "competitor", "enabled", "tags", "settings")
@@ -82,11 +93,11 @@ def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
         output.write(state, formats.to_json({"sources": rows}))
     elif fmt_ is Format.jsonl:
         output.write(state, formats.to_jsonl(rows, columns))
-    elif fmt_ is Format.csv:
-        flat = [{**r, "settings": ", ".join(f"{k}={v}" for k, v in r["settings"].items())} for r in rows]
-        output.write(state, formats.to_csv(flat, columns))
     else:
-        flat = [{**r, "settings": ", ".join(f"{k}={v}" for k, v in r["settings"].items())} for r in rows]
+        flat = [{**r, "settings": _flat(r["settings"])} for r in rows]
+        if fmt_ is Format.csv:
+            output.write(state, formats.to_csv(flat, columns))
+            return
         output.write(state, formats.to_markdown(flat, columns, columns))
 
 

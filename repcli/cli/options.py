@@ -30,7 +30,9 @@ FormatOpt = Annotated[
 ]
 SourceOpt = Annotated[
     list[str] | None,
-    typer.Option("--source", "-s", help="Only this source (repeat for several).", show_default=False),
+    typer.Option(
+        "--source", "-s", help="Only this source (repeat for several).", show_default=False
+    ),
 ]
 SinceOpt = Annotated[
     str | None,
@@ -44,7 +46,10 @@ SinceOpt = Annotated[
 LimitOpt = Annotated[
     int | None,
     typer.Option(
-        "--limit", "-n", help="At most this many rows (0: all). Default: `output.limit` (50).",
-        show_default=False, min=0,
+        "--limit",
+        "-n",
+        help="At most this many rows (0: all). Default: `output.limit` (50).",
+        show_default=False,
+        min=0,
     ),
 ]

@@ -80,7 +80,9 @@ def emit_items(
         write(state, formats.to_csv(records, ITEM_COLUMNS))
     elif fmt is Format.md:
         rows = [md_item(r) for r in records]
-        write(state, f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS))
+        write(
+            state, f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS)
+        )
 
 
 def write(state: State, text: str) -> None:

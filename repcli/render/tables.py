@@ -114,14 +114,22 @@ def item_detail(
     heading.append(f"{record['kind']} on {record['source']} ({record['platform']})")
     rows: list[tuple[str, RenderableType]] = [
         ("Rating", _rating(record)),
-        ("Posted", Text(f"{human.local_time(record['created_at'])} ({human.age(record['created_at'], now)})")),
+        (
+            "Posted",
+            Text(
+                f"{human.local_time(record['created_at'])} ({human.age(record['created_at'], now)})"
+            ),
+        ),
         ("Product", Text(human.safe(record.get("product_name") or ""))),
         ("Author", Text(human.safe(record.get("author") or ""))),
         ("Order", Text(human.safe(record.get("order_id") or ""))),
         ("Language", Text(record.get("lang") or "")),
         ("Status", Text(record.get("status") or "")),
         ("Reply due", _due(record, now)),
-        ("Negative", Text(f"yes (score {record['sentiment_score']})" if record.get("negative") else "no")),
+        (
+            "Negative",
+            Text(f"yes (score {record['sentiment_score']})" if record.get("negative") else "no"),
+        ),
         ("Why", _why(record)),
         ("Link", Text(record.get("url") or "", style="blue")),
     ]
@@ -134,13 +142,20 @@ def item_detail(
             parts.append(Text(f"\n{label}:", style="bold"))
             parts.append(Text(human.safe(record[key])))
     if record.get("answer_text"):
-        parts.append(Text(f"\nAnswer on the platform ({human.local_time(record.get('answered_at'))}):", style="bold green"))
+        parts.append(
+            Text(
+                f"\nAnswer on the platform ({human.local_time(record.get('answered_at'))}):",
+                style="bold green",
+            )
+        )
         parts.append(Text(human.safe(record["answer_text"])))
     if versions:
         parts.append(Text("\nEarlier versions:", style="bold"))
         for v in versions:
             line = Text(f"until {human.local_time(v['replaced_at'])}  ")
-            line.append(human.stars(v.get("rating")), style=_RATING_STYLE.get(v.get("rating") or 0, ""))
+            line.append(
+                human.stars(v.get("rating")), style=_RATING_STYLE.get(v.get("rating") or 0, "")
+            )
             line.append("  " + human.shorten(v.get("text"), 200))
             parts.append(line)
     if replies:
@@ -164,7 +179,10 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
         elif r.get("last_run_status") == "running":
             result = Text("running or interrupted", style="yellow")
         else:
-            result = Text(f"ok, {r.get('last_fetched') or 0} fetched, {r.get('last_new') or 0} new", style="green")
+            result = Text(
+                f"ok, {r.get('last_fetched') or 0} fetched, {r.get('last_new') or 0} new",
+                style="green",
+            )
         table.add_row(
             r["source"],
             human.age(r.get("last_run_at"), now),
@@ -197,9 +215,19 @@ def sources_table(rows: Sequence[dict[str, Any]]) -> Table:
 
 def run_table(results: Sequence[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD)
-    for name, justify in (("Source", "left"), ("Fetched", "right"), ("New", "right"), ("Changed", "right"), ("Result", "left")):
+    for name, justify in (
+        ("Source", "left"),
+        ("Fetched", "right"),
+        ("New", "right"),
+        ("Changed", "right"),
+        ("Result", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in results:
-        result = Text(human.shorten(r["error"], 80), style="red") if r["error"] else Text("ok", style="green")
+        result = (
+            Text(human.shorten(r["error"], 80), style="red")
+            if r["error"]
+            else Text("ok", style="green")
+        )
         table.add_row(r["source"], str(r["fetched"]), str(r["new"]), str(r["changed"]), result)
     return table

@@ -71,9 +71,7 @@ class DemoSource(Source):
         except (OSError, ValueError) as exc:
             raise SourceError(f"demo dataset {dataset!r} cannot be read: {exc}") from None
         items = [
-            item
-            for raw in data["items"]
-            if (item := self._item(raw, dataset, anchor)) is not None
+            item for raw in data["items"] if (item := self._item(raw, dataset, anchor)) is not None
         ]
         yield Batch(items=items, cursor={"anchor": to_iso(anchor)})
 

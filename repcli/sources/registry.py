@@ -24,7 +24,7 @@ _plugin_cache: dict[str, Any] | None = None
 
 
 def _plugins() -> dict[str, Any]:
-    global _plugin_cache  # noqa: PLW0603 - a process-wide cache of entry points
+    global _plugin_cache
     if _plugin_cache is None:
         _plugin_cache = {ep.name: ep for ep in entry_points(group="repcli.sources")}
     return _plugin_cache

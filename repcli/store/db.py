@@ -1,79 +1,26 @@
-"""Opening the store file safely, and transactions."""
+"""Opening the store file safely, and migrating it."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import sqlite_utils
 
 from repcli.clock import now, to_iso
 from repcli.errors import StoreError
+from repcli.store.base import BUSY_TIMEOUT_MS, explain
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.reads import Reads
 from repcli.store.writes import Writes
 
-BUSY_TIMEOUT_MS = 5000
-
 
 class Store(Reads, Writes):
-    """A repcli store. Reads and writes live in mixins; this class owns the connection."""
-
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self.path = path
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction: all of it lands, or none of it (a kill leaves the last one)."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _explain(self.path, exc) from None
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
-            raise _explain(self.path, exc) from None
-
-    def close(self) -> None:
-        self.conn.close()
+    """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _explain(path: Path, exc: sqlite3.Error) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreError(
-            f"{path}: the store is locked by another repcli run (waited {BUSY_TIMEOUT_MS} ms)",
-            "wait for the other run to finish, or check for a stuck process",
-        )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(
-            f"{path}: not a repcli store, or the file is corrupt ({text})",
-            "point `store:` in the config at another file; keep this one for inspection",
-        )
-    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
-        return StoreError(
-            f"{path}: cannot write the store ({text})",
-            "check the file's and its folder's permissions and free disk space",
-        )
-    if "full" in text:
-        return StoreError(f"{path}: disk full ({text})", "free some disk space and run again")
-    return StoreError(f"{path}: store error: {text}")
 
 
 def open_store(path: Path, create: bool = True) -> Store:
@@ -100,7 +47,7 @@ def open_store(path: Path, create: bool = True) -> Store:
         store = Store(path, conn)
         _migrate(store)
     except sqlite3.Error as exc:
-        raise _explain(path, exc) from None
+        raise explain(path, exc) from None
     return store
 
 
@@ -126,6 +73,7 @@ def _migrate(store: Store) -> None:
             if name not in applied:
                 migration(store.db)
                 conn.execute(
-                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, to_iso(now()))
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                    (name, to_iso(now())),
                 )
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

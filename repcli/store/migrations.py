@@ -15,7 +15,7 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["items"].create(
+    db.table("items").create(
         {
             "id": int,
             "source": str,
@@ -57,14 +57,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         not_null={"source", "external_id", "kind", "created_at", "status"},
         defaults={"status": "new", "negative": 0, "needs_reply": 0},
     )
-    db["items"].create_index(["source", "external_id"], unique=True)
-    db["items"].create_index(["created_at"])
-    db["items"].create_index(["negative", "reported_at"])
-    db["items"].create_index(["needs_reply", "status", "due_at"])
-    db["items"].create_index(["product_id"])
-    db["items"].enable_fts(["title", "text", "pros", "cons"], create_triggers=True)
+    db.table("items").create_index(["source", "external_id"], unique=True)
+    db.table("items").create_index(["created_at"])
+    db.table("items").create_index(["negative", "reported_at"])
+    db.table("items").create_index(["needs_reply", "status", "due_at"])
+    db.table("items").create_index(["product_id"])
+    db.table("items").enable_fts(["title", "text", "pros", "cons"], create_triggers=True)
 
-    db["item_versions"].create(
+    db.table("item_versions").create(
         {
             "id": int,
             "item_id": int,
@@ -81,9 +81,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("item_id", "items", "id")],
         not_null={"item_id", "replaced_at"},
     )
-    db["item_versions"].create_index(["item_id"])
+    db.table("item_versions").create_index(["item_id"])
 
-    db["replies"].create(
+    db.table("replies").create(
         {
             "id": int,
             "item_id": int,
@@ -100,9 +100,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("item_id", "items", "id")],
         not_null={"item_id", "text", "status", "created_at"},
     )
-    db["replies"].create_index(["item_id"])
+    db.table("replies").create_index(["item_id"])
 
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "run_group": str,
@@ -119,9 +119,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"source", "started_at", "status"},
     )
-    db["runs"].create_index(["source", "started_at"])
+    db.table("runs").create_index(["source", "started_at"])
 
-    db["source_state"].create(
+    db.table("source_state").create(
         {
             "source": str,
             "cursor": str,
@@ -136,7 +136,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         defaults={"consecutive_failures": 0},
     )
 
-    db["alerts"].create(
+    db.table("alerts").create(
         {
             "id": int,
             "item_id": int,
@@ -149,7 +149,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"rule", "destination", "status"},
     )
-    db["alerts"].create_index(["item_id", "rule", "destination"], unique=True)
+    db.table("alerts").create_index(["item_id", "rule", "destination"], unique=True)
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [

@@ -7,12 +7,10 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repcli.clock import to_iso
-
-if TYPE_CHECKING:
-    from repcli.store.db import Store
+from repcli.store.base import StoreBase
 
 ITEM_FIELDS = (
     "id", "source", "platform", "kind", "external_id", "created_at", "updated_at", "rating",
@@ -76,25 +74,23 @@ def _limit(limit: int) -> str:
     return f" LIMIT {int(limit)}" if limit and limit > 0 else ""
 
 
-class Reads:
-    conn: sqlite3.Connection
-
-    def _rows(self: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+class Reads(StoreBase):
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
         return [item_row(r) for r in cur.execute(sql, params)]
 
-    def list_items(self: Store, flt: ItemFilter) -> list[dict[str, Any]]:
+    def list_items(self, flt: ItemFilter) -> list[dict[str, Any]]:
         clauses, params = flt.where()
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {_select()} FROM items{where} ORDER BY created_at DESC, id DESC"
         return self._rows(sql + _limit(flt.limit), params)
 
-    def get_item(self: Store, item_id: int) -> dict[str, Any] | None:
+    def get_item(self, item_id: int) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT {_select()} FROM items WHERE id = ?", (item_id,))
         return rows[0] if rows else None
 
-    def get_items(self: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
+    def get_items(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), 400):
             part = list(ids[start : start + 400])
@@ -104,23 +100,21 @@ class Reads:
         found.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
         return found
 
-    def versions(self: Store, item_id: int) -> list[dict[str, Any]]:
+    def versions(self, item_id: int) -> list[dict[str, Any]]:
         return self._rows(
             "SELECT rating, title, text, pros, cons, seen_from, replaced_at FROM item_versions "
             "WHERE item_id = ? ORDER BY id",
             (item_id,),
         )
 
-    def replies(self: Store, item_id: int) -> list[dict[str, Any]]:
+    def replies(self, item_id: int) -> list[dict[str, Any]]:
         return self._rows(
             "SELECT id, text, author, status, created_at, posted_at, platform_error "
             "FROM replies WHERE item_id = ? ORDER BY id",
             (item_id,),
         )
 
-    def changed_items(self: Store, since: datetime, sources: Sequence[str] = ()) -> list[
-        dict[str, Any]
-    ]:
+    def changed_items(self, since: datetime, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Items whose rating or text changed at or after `since`, with their previous rating."""
         flt = ItemFilter(sources=sources)
         clauses, params = flt.where()
@@ -133,7 +127,7 @@ class Reads:
         )
         return self._rows(sql, params)
 
-    def unreported_negatives(self: Store, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def unreported_negatives(self, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Negative items no `check` has shown yet, newest first."""
         clauses, params = ItemFilter(sources=sources, negative=True).where()
         clauses.append("items.reported_at IS NULL")
@@ -143,7 +137,7 @@ class Reads:
         )
         return self._rows(sql, params)
 
-    def search(self: Store, query: str, flt: ItemFilter) -> list[dict[str, Any]]:
+    def search(self, query: str, flt: ItemFilter) -> list[dict[str, Any]]:
         """Full-text search over title, text, pros and cons; best matches first."""
         clauses, params = flt.where()
         clauses.insert(0, "items_fts MATCH ?")
@@ -155,7 +149,7 @@ class Reads:
         return self._rows(sql + _limit(flt.limit), params)
 
     def queue(
-        self: Store, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
+        self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
         """Open items that need an answer: overdue first, then by deadline, negatives first."""
         clauses, params = flt.where()
@@ -172,7 +166,7 @@ class Reads:
         )
         return self._rows(sql + _limit(flt.limit), [*params, stamp])
 
-    def source_status(self: Store) -> list[dict[str, Any]]:
+    def source_status(self) -> list[dict[str, Any]]:
         """Per source: counts, last run, errors, cursor age."""
         sql = """
         WITH counts AS (
@@ -198,7 +192,7 @@ class Reads:
         """
         return self._rows(sql)
 
-    def cursor_for(self: Store, source: str) -> dict[str, Any]:
+    def cursor_for(self, source: str) -> dict[str, Any]:
         row = self.conn.execute(
             "SELECT cursor FROM source_state WHERE source = ?", (source,)
         ).fetchone()

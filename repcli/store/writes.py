@@ -7,13 +7,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repcli.clock import to_iso
 from repcli.models import Item, Verdict
-
-if TYPE_CHECKING:
-    from repcli.store.db import Store
+from repcli.store.base import StoreBase
 
 _ITEM_COLUMNS = (
     "source", "external_id", "platform", "kind", "url", "product_id", "product_name", "author",
@@ -87,13 +85,11 @@ def _chunks(seq: Sequence[Item], size: int = _CHUNK) -> Iterator[Sequence[Item]]
         yield seq[start : start + size]
 
 
-class Writes:
-    """Mixed into Store; every method that changes data runs inside `Store.transaction()`."""
-
-    conn: sqlite3.Connection
+class Writes(StoreBase):
+    """Every method that changes data runs inside `transaction()`."""
 
     def upsert_items(
-        self: Store,
+        self,
         items: Sequence[Item],
         analyse: Callable[[Item], Analysis],
         seen_at: datetime,
@@ -125,7 +121,7 @@ class Writes:
                     result.unchanged += 1
         return result
 
-    def _existing(self: Store, chunk: Sequence[Item]) -> dict[tuple[str, str], sqlite3.Row]:
+    def _existing(self, chunk: Sequence[Item]) -> dict[tuple[str, str], sqlite3.Row]:
         found: dict[tuple[str, str], sqlite3.Row] = {}
         by_source: dict[str, list[str]] = {}
         for item in chunk:
@@ -143,7 +139,7 @@ class Writes:
                 found[(row["source"], row["external_id"])] = row
         return found
 
-    def _insert(self: Store, item: Item, digest: str, analysis: Analysis, seen: str | None) -> int:
+    def _insert(self, item: Item, digest: str, analysis: Analysis, seen: str | None) -> int:
         columns = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "first_seen_at", "last_seen_at", "status")
         status = "answered" if item.answer_text else "new"
         values = [*_item_values(item), *_analysis_values(digest, analysis), seen, seen, status]
@@ -155,7 +151,7 @@ class Writes:
         return cur.lastrowid
 
     def _update_changed(
-        self: Store,
+        self,
         old: sqlite3.Row,
         item: Item,
         digest: str,
@@ -181,7 +177,7 @@ class Writes:
             f"UPDATE items SET {assignments}{extra} WHERE id = ?", [*values, old["id"]]
         )
 
-    def _touch(self: Store, old: sqlite3.Row, item: Item, seen: str | None) -> None:
+    def _touch(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
         if item.answer_text and not old["answer_text"]:
             # Answered on the platform since we last looked: it leaves the queue by itself.
             status = "answered" if old["status"] in ("new", "open") else old["status"]
@@ -195,7 +191,7 @@ class Writes:
 
     # ----------------------------------------------------------------- reporting and status
 
-    def mark_reported(self: Store, ids: Sequence[int], when: datetime) -> None:
+    def mark_reported(self, ids: Sequence[int], when: datetime) -> None:
         stamp = to_iso(when)
         for start in range(0, len(ids), _CHUNK):
             part = ids[start : start + _CHUNK]
@@ -207,7 +203,7 @@ class Writes:
 
     # ----------------------------------------------------------------- runs and cursors
 
-    def start_run(self: Store, group: str, command: str, source: str, when: datetime) -> int:
+    def start_run(self, group: str, command: str, source: str, when: datetime) -> int:
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO runs (run_group, command, source, started_at, status, fetched, new, "
@@ -222,22 +218,20 @@ class Writes:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def add_to_run(self: Store, run_id: int, fetched: int, new: int, changed: int) -> None:
+    def add_to_run(self, run_id: int, fetched: int, new: int, changed: int) -> None:
         self.conn.execute(
             "UPDATE runs SET fetched = fetched + ?, new = new + ?, changed = changed + ? "
             "WHERE id = ?",
             (fetched, new, changed, run_id),
         )
 
-    def save_cursor(self: Store, source: str, cursor: dict[str, Any], when: datetime) -> None:
+    def save_cursor(self, source: str, cursor: dict[str, Any], when: datetime) -> None:
         self.conn.execute(
             "UPDATE source_state SET cursor = ?, updated_at = ? WHERE source = ?",
             (json.dumps(cursor, ensure_ascii=False), to_iso(when), source),
         )
 
-    def finish_run(
-        self: Store, run_id: int, source: str, when: datetime, error: str | None
-    ) -> None:
+    def finish_run(self, run_id: int, source: str, when: datetime, error: str | None) -> None:
         status = "failed" if error else "ok"
         with self.transaction():
             self.conn.execute(

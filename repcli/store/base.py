@@ -1,0 +1,66 @@
+"""The connection every part of the store shares, and its transactions."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from repcli.errors import StoreError
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreBase:
+    """Owns the connection; `Reads` and `Writes` build on it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: all of it lands, or none of it (a kill leaves the last one)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise explain(self.path, exc) from None
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise explain(self.path, exc) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def explain(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"{path}: the store is locked by another repcli run (waited {BUSY_TIMEOUT_MS} ms)",
+            "wait for the other run to finish, or check for a stuck process",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(
+            f"{path}: not a repcli store, or the file is corrupt ({text})",
+            "point `store:` in the config at another file; keep this one for inspection",
+        )
+    if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        return StoreError(
+            f"{path}: cannot write the store ({text})",
+            "check the file's and its folder's permissions and free disk space",
+        )
+    if "full" in text:
+        return StoreError(f"{path}: disk full ({text})", "free some disk space and run again")
+    return StoreError(f"{path}: store error: {text}")
