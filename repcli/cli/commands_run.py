@@ -88,22 +88,17 @@ def fetch(
 ) -> None:
     """Fetch new reviews, questions and comments from the sources into the store."""
     from repcli.cli import output
-    from repcli.render import formats
 
     state: State = ctx.obj
-    fmt_ = output.resolve_format(state, fmt, (Format.table, Format.json, Format.jsonl, Format.csv))
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
     report = _run(state, source, full, "fetch")
     rows = _results(report)
-    if fmt_ is Format.table:
-        from repcli.render import tables
+    from repcli.render import tables
 
-        state.out.print(tables.run_table(rows))
-    elif fmt_ is Format.json:
-        output.write(state, formats.to_json({"run": report.group, "sources": rows}))
-    elif fmt_ is Format.jsonl:
-        output.write(state, formats.to_jsonl(rows))
-    else:
-        output.write(state, formats.to_csv(rows, ("source", "fetched", "new", "changed", "error")))
+    output.emit(
+        state, fmt_, rows, columns=("source", "fetched", "new", "changed", "error"),
+        key="sources", extra={"run": report.group}, table=lambda: tables.run_table(rows),
+    )  # fmt: skip
     if report.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
@@ -225,7 +220,6 @@ def _print_summary(state: State, s: dict[str, Any], hidden: int) -> None:
 def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """Per source: last run and its result, item counts, errors, cursor age."""
     from repcli.cli import output
-    from repcli.render import formats
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
@@ -243,18 +237,12 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
         "items", "negative", "open", "newest_item_at", "cursor_updated_at", "consecutive_failures",
         "last_error",
     )  # fmt: skip
-    if fmt_ is Format.table:
-        from repcli.render import tables
+    from repcli.render import tables
 
-        state.out.print(tables.status_table(records, state.now))
-    elif fmt_ is Format.json:
-        output.write(state, formats.to_json({"sources": records}))
-    elif fmt_ is Format.jsonl:
-        output.write(state, formats.to_jsonl(records, columns))
-    elif fmt_ is Format.csv:
-        output.write(state, formats.to_csv(records, columns))
-    else:
-        output.write(state, formats.to_markdown(records, columns, columns))
+    output.emit(
+        state, fmt_, records, columns=columns, key="sources",
+        table=lambda: tables.status_table(records, state.now),
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -60,15 +60,10 @@ def _settings(value: Any) -> dict[str, Any]:
     return out
 
 
-def _flat(settings: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in settings.items())
-
-
 @sources_app.command("list")
 def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """The sources in the config, with their type, SLA and settings (secrets masked)."""
     from repcli.cli import output
-    from repcli.render import formats
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
@@ -85,20 +80,11 @@ def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
         for s in state.config.sources
     ]
     columns = ("name", "type", "sla_hours", "competitor", "enabled", "tags", "settings")
-    if fmt_ is Format.table:
-        from repcli.render import tables
+    from repcli.render import tables
 
-        state.out.print(tables.sources_table(rows))
-    elif fmt_ is Format.json:
-        output.write(state, formats.to_json({"sources": rows}))
-    elif fmt_ is Format.jsonl:
-        output.write(state, formats.to_jsonl(rows, columns))
-    else:
-        flat = [{**r, "settings": _flat(r["settings"])} for r in rows]
-        if fmt_ is Format.csv:
-            output.write(state, formats.to_csv(flat, columns))
-            return
-        output.write(state, formats.to_markdown(flat, columns, columns))
+    output.emit(
+        state, fmt_, rows, columns=columns, key="sources", table=lambda: tables.sources_table(rows)
+    )
 
 
 @sources_app.command("types")

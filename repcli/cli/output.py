@@ -15,6 +15,15 @@ ITEM_COLUMNS = (
     "author", "order_id", "title", "text", "pros", "cons", "answer_text", "answered_at",
     "status", "needs_reply", "due_at", "url",
 )  # fmt: skip
+# jsonl carries every stored field (scripts want all of it), in the same stable order.
+ITEM_JSONL_COLUMNS = (
+    *ITEM_COLUMNS,
+    "updated_at",
+    "first_seen_at",
+    "last_seen_at",
+    "flagged_at",
+    "assignee",
+)
 ITEM_MD_COLUMNS = ("id", "created_at", "source", "rating", "product_name", "author", "text", "why")
 ITEM_MD_HEADERS = ("ID", "Posted (UTC)", "Source", "Rating", "Product", "Author", "Text", "Why")
 
@@ -52,6 +61,41 @@ def md_item(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def emit(
+    state: State,
+    fmt: Format,
+    records: Sequence[dict[str, Any]],
+    *,
+    columns: Sequence[str],
+    table: Callable[[], Any],
+    key: str,
+    extra: dict[str, Any] | None = None,
+    markdown: Callable[[], str] | None = None,
+) -> None:
+    """The one place a listing becomes output: `table` builds the rich renderable for people;
+    json/jsonl/csv/md use `columns` in order (json carries every field, plus `extra`)."""
+    from repcli.render import formats
+
+    if fmt is Format.table:
+        state.out.print(table())
+    elif fmt is Format.json:
+        write(state, formats.to_json({key: list(records), **(extra or {})}))
+    elif fmt is Format.jsonl:
+        write(state, formats.to_jsonl(records, columns))
+    else:
+        flat = [{k: _flat(v) for k, v in r.items()} for r in records]
+        if fmt is Format.csv:
+            write(state, formats.to_csv(flat, columns))
+        else:
+            write(state, markdown() if markdown else formats.to_markdown(flat, columns, columns))
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
 def emit_items(
     state: State,
     fmt: Format,
@@ -60,29 +104,28 @@ def emit_items(
     title: str,
     key: str = "items",
     extra: dict[str, Any] | None = None,
-    table: Callable[[], Any] | None = None,
 ) -> None:
-    """Print a listing of items in `fmt`. `table` overrides the default rich table."""
-    from repcli.render import formats
+    """A listing of items: the item table for people, stable item columns for scripts."""
+    from repcli.render import formats, tables
 
-    if fmt is Format.table:
-        from repcli.render import tables
+    if fmt is Format.table and not records:
+        state.info(f"[dim]{title}: nothing to show.[/dim]")
+        return
 
-        if not records:
-            state.info(f"[dim]{title}: nothing to show.[/dim]")
-            return
-        state.out.print(table() if table else tables.items_table(records, state.now, title))
-    elif fmt is Format.json:
-        write(state, formats.to_json({key: list(records), **(extra or {})}))
-    elif fmt is Format.jsonl:
-        write(state, formats.to_jsonl(records))
-    elif fmt is Format.csv:
-        write(state, formats.to_csv(records, ITEM_COLUMNS))
-    elif fmt is Format.md:
+    def markdown() -> str:
         rows = [md_item(r) for r in records]
-        write(
-            state, f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS)
-        )
+        return f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS)
+
+    emit(
+        state,
+        fmt,
+        records,
+        columns=ITEM_COLUMNS if fmt is not Format.jsonl else ITEM_JSONL_COLUMNS,
+        table=lambda: tables.items_table(records, state.now, title),
+        key=key,
+        extra=extra,
+        markdown=markdown,
+    )
 
 
 def write(state: State, text: str) -> None:
