@@ -11,23 +11,28 @@ import enum
 
 class ExitCode(enum.IntEnum):
     OK = 0
-    """Success; nothing matched a --fail-on rule."""
     ERROR = 1
-    """Unexpected internal error (a bug: run again with --traceback and report it)."""
     USAGE = 2
-    """Bad command line: unknown option, bad value, missing argument."""
     CONFIG = 3
-    """Configuration error: unreadable or invalid YAML, unknown key, missing ${ENV} variable."""
     STORE = 4
-    """Store error: database unreadable, locked, corrupt, or written by a newer repcli."""
     NOT_FOUND = 5
-    """What was asked for does not exist (unknown item ID or source name)."""
     SOURCES_FAILED = 6
-    """Some sources failed; what the others fetched is stored. See `repcli status`."""
     FOUND = 10
-    """A --fail-on rule matched (e.g. new negative items were found)."""
     INTERRUPTED = 130
-    """Interrupted (Ctrl-C); everything stored before the interruption is kept."""
+
+
+EXIT_CODE_MEANING: dict[ExitCode, str] = {
+    ExitCode.OK: "Success; nothing matched a --fail-on rule.",
+    ExitCode.ERROR: "Unexpected internal error (a bug: run again with --traceback and report it).",
+    ExitCode.USAGE: "Bad command line: unknown option, bad value, missing argument.",
+    ExitCode.CONFIG: "Configuration error: unreadable or invalid YAML, unknown key, missing ${ENV} variable.",
+    ExitCode.STORE: "Store error: database unreadable, locked, corrupt, or written by a newer repcli.",
+    ExitCode.NOT_FOUND: "What was asked for does not exist (unknown item ID or source name).",
+    ExitCode.SOURCES_FAILED: "Some sources failed; what the others fetched is stored. See `repcli status`.",
+    ExitCode.FOUND: "A --fail-on rule matched (e.g. new negative items were found).",
+    ExitCode.INTERRUPTED: "Interrupted (Ctrl-C); everything stored before the interruption is kept.",
+}
+"""What each exit code means (the README's table is checked against this)."""
 
 
 class RepcliError(Exception):

@@ -41,7 +41,7 @@ def _run(state: State, sources: list[str] | None, full: bool, command: str) -> R
         )
     pipeline = Pipeline(config, state.store, state.now)
     names = ", ".join(s.name for s in selected)
-    if state.err.is_terminal and not state.quiet:
+    if state.err.is_interactive and not state.quiet:
         with state.err.status(f"Fetching {len(selected)} sources: {names}") as status:
 
             def progress(source: str, fetched: int) -> None:
@@ -154,6 +154,7 @@ def check(
         if visible:
             state.out.print(tables.items_table(visible, now, title))
         if changed:
+            changed = changed[:shown] if shown else changed
             state.out.print(
                 tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
             )
@@ -227,14 +228,14 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     for src in state.config.sources:
         rows.setdefault(
             src.name,
-            {"source": src.name, "items": 0, "negative": 0, "open": 0, "last_run_at": None},
+            {"source": src.name, "items": 0, "negative_items": 0, "open_items": 0},
         )
         rows[src.name]["type"] = src.type
         rows[src.name]["enabled"] = src.enabled
     records = sorted(rows.values(), key=lambda r: r["source"])
     columns = (
         "source", "type", "enabled", "last_run_at", "last_run_status", "last_fetched", "last_new",
-        "items", "negative", "open", "newest_item_at", "cursor_updated_at", "consecutive_failures",
+        "items", "negative_items", "open_items", "newest_item_at", "cursor_updated_at", "consecutive_failures",
         "last_error",
     )  # fmt: skip
     from repcli.render import tables

@@ -80,12 +80,16 @@ def _console(stream: Any, soft_wrap: bool = False) -> Console:
     from rich.console import Console
 
     width = None
-    if not stream.isatty() and "COLUMNS" not in os.environ:
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        width = int(columns)
+    elif not stream.isatty():
         width = 120  # a stable width when piped or captured
     return Console(
         file=stream,
         no_color="NO_COLOR" in os.environ,
         width=width,
+        height=25 if width else None,  # with both set, rich keeps our width on dumb terminals
         highlight=False,
         soft_wrap=soft_wrap,
     )

@@ -188,8 +188,8 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
             human.age(r.get("last_run_at"), now),
             result,
             str(r["items"]),
-            str(r["negative"]),
-            str(r["open"]),
+            str(r["negative_items"]),
+            str(r["open_items"]),
             human.age(r.get("newest_item_at"), now),
             human.age(r.get("cursor_updated_at"), now),
         )

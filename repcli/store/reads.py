@@ -183,8 +183,8 @@ class Reads(StoreBase):
                s.consecutive_failures, s.last_error,
                r.started_at AS last_run_at, r.status AS last_run_status,
                r.fetched AS last_fetched, r.new AS last_new, r.changed AS last_changed,
-               COALESCE(c.items, 0) AS items, COALESCE(c.negative, 0) AS negative,
-               COALESCE(c.open, 0) AS open, c.newest AS newest_item_at
+               COALESCE(c.items, 0) AS items, COALESCE(c.negative, 0) AS negative_items,
+               COALESCE(c.open, 0) AS open_items, c.newest AS newest_item_at
         FROM source_state s
         LEFT JOIN last_run r ON r.source = s.source AND r.n = 1
         LEFT JOIN counts c ON c.source = s.source
