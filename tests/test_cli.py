@@ -244,3 +244,90 @@ def test_failing_source_others_still_stored(
         and "disk on fire" in rows["vk-demo"]["last_error"]
     )
     assert rows["wb-demo"]["items"] > 0
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "md"])
+def test_check_and_fetch_every_format(cli: Cli, fmt: str) -> None:
+    check = cli("check", "--format", fmt, "--limit", "3")
+    assert check.exit_code == 0, check.output
+    assert check.stdout.strip()
+    if fmt == "csv":
+        assert len(list(csv.reader(io.StringIO(check.stdout)))) == 4
+    if fmt == "jsonl":
+        assert len(check.stdout.splitlines()) == 3
+    fetch = cli("fetch", "--format", fmt)
+    assert fetch.exit_code == 0 and "wb-demo" in fetch.stdout
+
+
+def test_show_jsonl_and_table_of_answered_item(cli: Cli) -> None:
+    cli("fetch", "-f", "json")
+    row = json.loads(cli("show", "1", "--format", "jsonl").stdout)
+    assert row["id"] == 1 and "versions" in row and "replies" in row
+
+
+def test_corrupt_store_exit_4(cli: Cli, demo_config: Path) -> None:
+    (demo_config.parent / "repcli-demo.db").write_bytes(b"garbage" * 1000)
+    result = cli("list")
+    assert result.exit_code == ExitCode.STORE
+    assert "not a repcli store, or the file is corrupt" in result.stderr
+
+
+def test_empty_store_file_is_migrated(cli: Cli, demo_config: Path) -> None:
+    (demo_config.parent / "repcli-demo.db").write_bytes(b"")
+    assert cli("list").exit_code == 0
+
+
+def test_traceback_flag_shows_stack(cli: Cli) -> None:
+    from typer.testing import CliRunner
+
+    from repcli.cli.app import app
+    from repcli.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        CliRunner().invoke(
+            app, ["--config", str(cli.config), "--traceback", "show", "999"], catch_exceptions=False
+        )
+
+
+def test_broken_plugin_does_not_break_cli(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repcli.sources import registry
+
+    class BrokenEntryPoint:
+        name = "broken"
+
+        def load(self) -> None:
+            raise ImportError("no module named broken_plugin")
+
+    monkeypatch.setattr(registry, "_plugin_cache", {"broken": BrokenEntryPoint()})
+    types = cli("sources", "types")
+    assert types.exit_code == 0
+    assert "broken" in types.stdout and "failed to load" in types.stdout
+    bad = tmp_path / "plugin.yaml"
+    bad.write_text("sources:\n  - name: x\n    type: broken\n")
+    result = Cli(bad)("list")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "plugin" in result.stderr and "failed to load" in result.stderr
+
+
+def test_hostile_text_never_reaches_terminal_raw(cli: Cli) -> None:
+    from repcli.render.human import safe, strip_controls
+
+    hostile = "ok\x1b[31mRED\x1b]0;title\x07\u202eevil"
+    assert "\x1b" not in safe(hostile) and "\u202e" not in safe(hostile)
+    assert "\x1b" not in strip_controls(hostile)
+
+
+def test_csv_defuses_formulas() -> None:
+    from repcli.render.formats import to_csv
+
+    out = to_csv(
+        [{"a": '=HYPERLINK("x")', "b": "-1", "c": "+7 999", "d": "@cmd"}], ["a", "b", "c", "d"]
+    )
+    assert next(csv.reader(io.StringIO(out.splitlines()[1]))) == [
+        '\'=HYPERLINK("x")',
+        "-1",
+        "'+7 999",
+        "'@cmd",
+    ]
