@@ -122,6 +122,10 @@ class Pipeline:
                 report.changed_ids.extend(result.changed_ids)
                 if progress:
                     progress(src.name, fetched)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C: what is stored stays stored; the run is marked, then we stop.
+            self.store.finish_run(run_id, src.name, self.now, "interrupted", interrupted=True)
+            raise
         except RepcliError as exc:
             error = secrets.redact(exc.message)
         except Exception as exc:  # one broken source must not stop the others

@@ -151,7 +151,7 @@ def test_fail_on_new_negative_exit_code(cli: Cli) -> None:
 
 
 def test_status_after_runs(cli: Cli) -> None:
-    assert "never" not in cli("status", "-f", "table").stdout
+    assert "never run" in cli("status", "-f", "table").stdout
     cli("fetch", "-f", "json")
     rows = {r["source"]: r for r in json.loads(cli("status", "-f", "json").stdout)["sources"]}
     assert set(rows) == {

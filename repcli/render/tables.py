@@ -176,8 +176,12 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
         if r.get("last_error"):
             result = Text(f"failed ×{r['consecutive_failures']}: ", style="bold red")
             result.append(human.shorten(r["last_error"], 60), style="red")
+        elif not r.get("last_run_at"):
+            result = Text("never run", style="dim")
         elif r.get("last_run_status") == "running":
-            result = Text("running or interrupted", style="yellow")
+            result = Text("running, or killed", style="yellow")
+        elif r.get("last_run_status") == "interrupted":
+            result = Text("interrupted", style="yellow")
         else:
             result = Text(
                 f"ok, {r.get('last_fetched') or 0} fetched, {r.get('last_new') or 0} new",

@@ -231,13 +231,18 @@ class Writes(StoreBase):
             (json.dumps(cursor, ensure_ascii=False), to_iso(when), source),
         )
 
-    def finish_run(self, run_id: int, source: str, when: datetime, error: str | None) -> None:
-        status = "failed" if error else "ok"
+    def finish_run(
+        self, run_id: int, source: str, when: datetime, error: str | None, interrupted: bool = False
+    ) -> None:
+        """Close a run: ok, failed (counted against the source), or interrupted (not counted)."""
+        status = "interrupted" if interrupted else "failed" if error else "ok"
         with self.transaction():
             self.conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, error = ? WHERE id = ?",
                 (to_iso(when), status, error, run_id),
             )
+            if interrupted:
+                return
             if error:
                 self.conn.execute(
                     "UPDATE source_state SET consecutive_failures = consecutive_failures + 1, "
