@@ -10,80 +10,14 @@ import re
 
 _UK_ONLY = set("іїєґ")
 _RU_ONLY = set("ыэъё")
+# Words that tell the languages apart when no letter does (only words unique to one of them).
 _UK_WORDS = frozenset(
-    [
-        "і",
-        "й",
-        "та",
-        "це",
-        "що",
-        "як",
-        "але",
-        "дуже",
-        "не",
-        "є",
-        "був",
-        "була",
-        "було",
-        "для",
-        "від",
-        "до",
-        "на",
-        "по",
-        "при",
-        "про",
-        "за",
-        "якщо",
-        "або",
-        "мені",
-        "мене",
-        "вже",
-        "ще",
-        "тільки",
-        "можна",
-        "треба",
-        "дякую",
-        "товар",
-        "доставка",
-        "гроші",
-    ]
+    "й це що як але дуже був була було від якщо або мені мене вже ще тільки можна треба "
+    "дякую гроші".split()
 )
 _RU_WORDS = frozenset(
-    [
-        "и",
-        "а",
-        "это",
-        "что",
-        "как",
-        "но",
-        "очень",
-        "не",
-        "есть",
-        "был",
-        "была",
-        "было",
-        "для",
-        "от",
-        "до",
-        "на",
-        "по",
-        "при",
-        "про",
-        "за",
-        "если",
-        "или",
-        "мне",
-        "меня",
-        "уже",
-        "еще",
-        "только",
-        "можно",
-        "надо",
-        "спасибо",
-        "товар",
-        "доставка",
-        "деньги",
-    ]
+    "и это что как но очень есть был была было от если или мне меня уже еще только можно "
+    "надо спасибо деньги".split()
 )
 
 
@@ -105,6 +39,6 @@ def detect_language(text: str) -> str | None:
         return "en"
     if uk == ru:
         words = re.findall(r"\w+", text.lower())
-        uk += sum(w in _UK_WORDS and w not in _RU_WORDS for w in words)
-        ru += sum(w in _RU_WORDS and w not in _UK_WORDS for w in words)
+        uk += sum(w in _UK_WORDS for w in words)
+        ru += sum(w in _RU_WORDS for w in words)
     return "uk" if uk > ru else "ru"
