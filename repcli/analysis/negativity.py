@@ -7,13 +7,10 @@ that decided it. A trained model (the `train` command, later) implements the sam
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
-from importlib import resources
 from typing import Any, Protocol
 
-import yaml
-
 from repcli.analysis.cues import BOUNDARY, CueMatcher, Hit, tokenize
+from repcli.analysis.shipped import load_yaml
 
 NEGATION_WINDOW = 3
 INTENSIFIER_WINDOW = 2
@@ -45,13 +42,6 @@ class TextModel(Protocol):
     def score(self, text: str, lang: str | None) -> TextScore: ...
 
 
-@cache
-def _lexicon() -> dict[str, Any]:
-    ref = resources.files("repcli.analysis").joinpath("data/lexicon.yaml")
-    data: dict[str, Any] = yaml.safe_load(ref.read_text(encoding="utf-8"))
-    return data
-
-
 @dataclasses.dataclass(frozen=True)
 class _Reader:
     """Everything needed to read text in one language group."""
@@ -71,7 +61,7 @@ class LexiconModel:
     name = "lexicon"
 
     def __init__(self, lexicon: dict[str, Any] | None = None) -> None:
-        data = lexicon if lexicon is not None else _lexicon()
+        data = lexicon if lexicon is not None else load_yaml("lexicon.yaml")
         self._readers: dict[str | None, _Reader] = {}
         for key, langs in (*_READ_WITH.items(), (None, LANGS)):
             cues: dict[str, float] = {}

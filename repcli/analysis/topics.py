@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from repcli.analysis.cues import CueMatcher, tokenize
+from repcli.analysis.shipped import load_yaml
 
 EXTORTION = "extortion"
 
 
-@cache
-def _taxonomy() -> dict[str, Any]:
-    ref = resources.files("repcli.analysis").joinpath("data/topics.yaml")
-    data: dict[str, Any] = yaml.safe_load(ref.read_text(encoding="utf-8"))
-    return data
-
-
 class TopicTagger:
     def __init__(self, taxonomy: dict[str, Any] | None = None) -> None:
-        data = taxonomy if taxonomy is not None else _taxonomy()
+        data = taxonomy if taxonomy is not None else load_yaml("topics.yaml")
         self.labels: dict[str, dict[str, str]] = {}
         cues: dict[str, float] = {}
         self._topic_of: dict[str, str] = {}
