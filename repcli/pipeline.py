@@ -13,15 +13,20 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from repcli import secrets
 from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
 from repcli.errors import RepcliError
 from repcli.models import Item, SourceRunResult
+from repcli.sources.base import FetchContext
 from repcli.sources.registry import source_class
 from repcli.store import Store
 from repcli.store.writes import Analysis
+
+if TYPE_CHECKING:
+    from repcli.http import Http
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,11 @@ def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
 
 
 class Pipeline:
-    def __init__(self, config: Config, store: Store, now: datetime) -> None:
+    def __init__(
+        self, config: Config, store: Store, now: datetime, http: Http | None = None
+    ) -> None:
+        self.http = http
+        """The HTTP layer to use (tests pass one with a fake clock); default: a fresh one."""
         self.config = config
         self.store = store
         self.now = now
@@ -87,14 +96,19 @@ class Pipeline:
         report: RunReport,
         progress: Progress | None,
     ) -> None:
-        results = await asyncio.gather(
-            *(self._run_one(src, command, full, report, progress) for src in sources)
-        )
+        ctx = FetchContext(self.now, self.http)
+        try:
+            results = await asyncio.gather(
+                *(self._run_one(src, ctx, command, full, report, progress) for src in sources)
+            )
+        finally:
+            await ctx.aclose()
         report.results.extend(results)
 
     async def _run_one(
         self,
         src: SourceConfig,
+        ctx: FetchContext,
         command: str,
         full: bool,
         report: RunReport,
@@ -104,7 +118,7 @@ class Pipeline:
         fetched = new = changed = 0
         error: str | None = None
         try:
-            source = source_class(src.type)(src, self.now)
+            source = source_class(src.type)(src, ctx)
             cursor = self.store.cursor_for(src.name)
             async for batch in source.fetch(cursor, full=full):
                 with self.store.transaction():

@@ -1,4 +1,4 @@
-"""What every source type implements."""
+"""What every source type implements, and what it is given to work with."""
 
 from __future__ import annotations
 
@@ -6,15 +6,30 @@ import abc
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from repcli.config import SourceConfig
 from repcli.models import Item
+
+if TYPE_CHECKING:
+    from repcli.http import HostLimit, Http
 
 
 @dataclasses.dataclass(frozen=True)
 class NoSettings:
     """For source types that take no settings of their own."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HttpSettings:
+    """Settings every HTTP source accepts (connector settings subclass this)."""
+
+    base_url: str | None = None
+    """Override the platform's API address (a proxy, a mirror, a test server)."""
+    rate_limit: float | None = None
+    """Requests per second to this source's host; default: the platform's documented limit."""
+    full_backfill_days: int = 365
+    """How far back `--full` goes, for platforms that need a start date."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -29,6 +44,27 @@ class Batch:
     cursor: dict[str, Any]
 
 
+class FetchContext:
+    """What a run gives its sources: the time, and the shared HTTP layer (made on first use,
+    so offline sources never import httpx)."""
+
+    def __init__(self, now: datetime, http: Http | None = None) -> None:
+        self.now = now
+        self._http = http
+
+    @property
+    def http(self) -> Http:
+        if self._http is None:
+            from repcli.http import Http
+
+            self._http = Http()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
 class Source(abc.ABC):
     """A configured source of one type. Subclasses set `type_name` and `settings_class`."""
 
@@ -37,10 +73,11 @@ class Source(abc.ABC):
     settings_class: ClassVar[type[Any]] = NoSettings
     description: ClassVar[str] = ""
 
-    def __init__(self, config: SourceConfig, now: datetime) -> None:
+    def __init__(self, config: SourceConfig, ctx: FetchContext) -> None:
         self.config = config
         self.settings = config.settings
-        self.now = now
+        self.ctx = ctx
+        self.now = ctx.now
 
     @property
     def name(self) -> str:
@@ -50,3 +87,27 @@ class Source(abc.ABC):
     def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         """Yield batches of items newer than `cursor`; with `full`, everything the platform has
         (the cursor is still passed: it may hold state a backfill keeps, like the demo anchor)."""
+
+    async def test(self) -> str:
+        """Check reachability and credentials with one cheap request; return what was seen.
+        Raise a SourceError saying exactly what is wrong."""
+        async for batch in self.fetch({}, full=False):
+            return f"ok: reachable, {len(batch.items)} items in the first page"
+        return "ok: reachable, nothing to fetch"
+
+
+class HttpSource(Source):
+    """A source on the HTTP layer: `base_url` override and the platform's rate limit."""
+
+    default_base_url: ClassVar[str]
+    default_limit: ClassVar[HostLimit]
+
+    @property
+    def base_url(self) -> str:
+        return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    @property
+    def limit(self) -> HostLimit:
+        if self.settings.rate_limit:
+            return dataclasses.replace(self.default_limit, rate=float(self.settings.rate_limit))
+        return self.default_limit
