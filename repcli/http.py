@@ -130,20 +130,25 @@ class TokenBucket:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     async def acquire(self) -> None:
+        """Wait for this host's next free slot. Waits are computed, never polled, so a fake
+        clock in tests (and float rounding) can never make this spin."""
         async with self._lock:
-            while True:
-                now = self._clock()
-                if now < self._paused_until:
-                    await self._sleep(self._paused_until - now)
-                    continue
-                self._tokens = min(
-                    float(self.limit.burst), self._tokens + (now - self._stamp) * self.limit.rate
-                )
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await self._sleep((1.0 - self._tokens) / self.limit.rate)
+            now = self._clock()
+            if now < self._paused_until:
+                await self._sleep(self._paused_until - now)
+                now = max(self._clock(), self._paused_until)
+            self._tokens = min(
+                float(self.limit.burst), self._tokens + (now - self._stamp) * self.limit.rate
+            )
+            self._stamp = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return
+            wait = (1.0 - self._tokens) / self.limit.rate
+            await self._sleep(wait)
+            # The token we waited for is ours; time overslept is credited on the next call.
+            self._tokens = 0.0
+            self._stamp = now + wait
 
 
 class Http:

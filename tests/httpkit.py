@@ -21,3 +21,23 @@ class FakeClock:
 def fake_http(clock: FakeClock | None = None, **kw: object) -> tuple[Http, FakeClock]:
     clock = clock or FakeClock()
     return Http(clock=clock, sleep=clock.sleep, **kw), clock  # type: ignore[arg-type]
+
+
+def run_sources(
+    config_yaml: str, store_path: object, now: str, http: Http | None = None, full: bool = False
+) -> tuple[object, object]:
+    """Run the real pipeline on a config text; returns (report, store)."""
+    from pathlib import Path
+
+    from repcli.clock import from_iso
+    from repcli.config import parse_config
+    from repcli.pipeline import Pipeline
+    from repcli.store import open_store
+
+    config = parse_config(config_yaml, Path(str(store_path)).parent / "repcli.yaml")
+    store = open_store(config.store)
+    when = from_iso(now)
+    assert when is not None
+    pipeline = Pipeline(config, store, when, http=http)
+    report = pipeline.run(config.sources, "fetch", full=full)
+    return report, store

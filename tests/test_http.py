@@ -76,7 +76,7 @@ def test_wb_style_ratelimit_header(httpserver: HTTPServer) -> None:
 
 def test_5xx_gives_up_after_retry_budget(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/down").respond_with_data("boom", status=502)
-    http, clock = fake_http(max_attempts=4)
+    http, _ = fake_http(max_attempts=4)
 
     async def go() -> None:
         try:
@@ -110,7 +110,7 @@ def test_rate_limit_is_respected_per_host(httpserver: HTTPServer) -> None:
 
 
 def test_timeout_and_connection_errors_are_retried() -> None:
-    http, clock = fake_http(max_attempts=2)
+    http, _ = fake_http(max_attempts=2)
 
     async def go() -> None:
         try:
@@ -143,7 +143,7 @@ def test_check_can_ask_for_retry(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/vk").respond_with_handler(
         lambda r: Response(json.dumps(next(answers)), content_type="application/json")
     )
-    http, clock = fake_http()
+    http, _ = fake_http()
 
     def check(resp: HttpResponse) -> None:
         if "error" in resp.json():

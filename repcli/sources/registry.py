@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
+    "wildberries": "repcli.sources.wildberries:WildberriesSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
