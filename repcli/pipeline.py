@@ -149,3 +149,26 @@ class Pipeline:
             log.warning("%s: %s", src.name, error)
         self.store.finish_run(run_id, src.name, self.now, error)
         return SourceRunResult(src.name, fetched=fetched, new=new, changed=changed, error=error)
+
+
+def test_sources(
+    sources: Sequence[SourceConfig], now: datetime, http: Http | None = None
+) -> list[tuple[str, bool, str]]:
+    """(name, ok, what was seen or what is wrong) for each source; nothing is stored."""
+
+    async def one(src: SourceConfig, ctx: FetchContext) -> tuple[str, bool, str]:
+        try:
+            return src.name, True, await source_class(src.type)(src, ctx).test()
+        except RepcliError as exc:
+            return src.name, False, secrets.redact(str(exc))
+        except Exception as exc:  # a broken source is a failed test, not a crash
+            return src.name, False, secrets.redact(f"{type(exc).__name__}: {exc}")
+
+    async def run_all() -> list[tuple[str, bool, str]]:
+        ctx = FetchContext(now, http)
+        try:
+            return list(await asyncio.gather(*(one(src, ctx) for src in sources)))
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(run_all())

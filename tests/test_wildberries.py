@@ -209,3 +209,20 @@ def test_5xx_gives_up_and_keeps_what_was_stored(httpserver: HTTPServer, tmp_path
     assert "HTTP 502, still failing after 3 attempts" in report.failed[0].error  # type: ignore[attr-defined]
     assert len(store.list_items(ItemFilter())) == 3  # type: ignore[attr-defined]  # page 1 is kept
     assert store.cursor_for("wb") == {}  # type: ignore[attr-defined]  # the cursor did not move past what is missing
+
+
+def test_sources_test_says_what_is_wrong(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import Cli
+
+    serve(httpserver, PAGES)
+    path = tmp_path / "repcli.yaml"
+    path.write_text(config(httpserver, tmp_path))
+    ok = Cli(path)("sources", "test")
+    assert ok.exit_code == 0 and "✓ wb: ok: reachable, 3 items" in ok.stdout
+    monkeypatch.setenv("WB_TOKEN", "wrong-token-value")
+    bad = Cli(path)("sources", "test", "wb")
+    assert bad.exit_code == 6
+    assert "✗ wb:" in bad.stdout and "HTTP 401" in bad.stdout and "token" in bad.stdout
+    assert "wrong-token-value" not in bad.stdout
+    listed = Cli(path)("sources", "list", "--format", "json")
+    assert "wrong-token-value" not in listed.stdout and '"token": "***"' in listed.stdout

@@ -87,6 +87,36 @@ def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     )
 
 
+@sources_app.command("test")
+def sources_test(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME]...", help="Sources to test. Default: all enabled.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Check that sources are reachable and their credentials work; say exactly what is wrong.
+
+    Reads one page from each source; stores nothing.
+    """
+    from rich.markup import escape
+
+    from repcli.errors import ExitCode
+    from repcli.pipeline import select_sources, test_sources
+
+    state: State = ctx.obj
+    selected = select_sources(state.config, names or [])
+    failed = 0
+    for name, ok, message in test_sources(selected, state.now):
+        mark = "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
+        state.out.print(f"{mark} {escape(name)}: {escape(message)}")
+        failed += not ok
+    if failed:
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
 @sources_app.command("types")
 def sources_types(ctx: typer.Context) -> None:
     """The source types this repcli knows (built in and from plugins)."""
