@@ -41,8 +41,8 @@ class WildberriesSource(HttpSource):
     settings_class: ClassVar[type[Any]] = WildberriesSettings
     description: ClassVar[str] = "Wildberries seller feedbacks and questions API (token)"
     default_base_url: ClassVar[str] = "https://feedbacks-api.wildberries.ru"
-    # The feedbacks/questions category allows about 3 requests a second per seller.
-    default_limit: ClassVar[HostLimit] = HostLimit(rate=3.0, burst=3, concurrency=1)
+    # All feedback and question methods share one limit per seller: 3 requests/s, burst 6.
+    default_limit: ClassVar[HostLimit] = HostLimit(rate=3.0, burst=6, concurrency=1)
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         if not self.settings.token:
