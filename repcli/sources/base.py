@@ -32,6 +32,16 @@ class HttpSettings:
     """How far back `--full` goes, for platforms that need a start date."""
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SocialSettings(HttpSettings):
+    """Settings of social sources (comments and mentions): brand/keyword filters."""
+
+    include: tuple[str, ...] = ()
+    """Keep only texts mentioning one of these words or phrases (any word form); empty: all."""
+    exclude: tuple[str, ...] = ()
+    """Drop texts mentioning any of these (spam, giveaways, job posts)."""
+
+
 @dataclasses.dataclass(slots=True)
 class Batch:
     """Items a source fetched, and the cursor to store once they are safely stored.
@@ -105,6 +115,18 @@ class HttpSource(Source):
     @property
     def base_url(self) -> str:
         return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    def keep(self, text: str) -> bool:
+        """The source's include/exclude keyword filter (SocialSettings); True without one."""
+        include = getattr(self.settings, "include", ())
+        exclude = getattr(self.settings, "exclude", ())
+        if not include and not exclude:
+            return True
+        from repcli.sources.keywords import KeywordFilter
+
+        if getattr(self, "_filter", None) is None:
+            self._filter = KeywordFilter(include=include, exclude=exclude)
+        return self._filter(text)
 
     @property
     def limit(self) -> HostLimit:

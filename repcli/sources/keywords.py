@@ -1,0 +1,60 @@
+"""Brand and keyword filters for social sources: include/exclude words, case-insensitive and
+tolerant of word forms (Russian and Ukrainian endings): "Уютный дом" also matches "уютного дома"."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from repcli.analysis.cues import tokenize
+
+# Inflection endings, longest first; a word keeps at least 3 letters of stem.
+_ENDINGS = sorted(
+    """ами ями ого его ому ему ыми ими ией иям иях ах ях ам ям ом ем ой ей ий ый ая яя ое ее
+    ые ие ов ев ью ию ия ие ою ею ів їв ою ам ям а я ы и і ї у ю е є о""".split(),
+    key=len,
+    reverse=True,
+)
+_MIN_STEM = 3
+
+
+def stem(word: str) -> str:
+    """A crude, predictable stem: the word without one inflection ending (Cyrillic only)."""
+    if not any("а" <= ch <= "я" or ch in "іїєґ" for ch in word):
+        return word.rstrip("s") if len(word) > 3 else word  # English plural
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+@dataclasses.dataclass(frozen=True)
+class KeywordFilter:
+    """Keep texts that mention any `include` phrase (all texts when empty) and no `exclude` one."""
+
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_inc", [self._phrase(p) for p in self.include if p.strip()])
+        object.__setattr__(self, "_exc", [self._phrase(p) for p in self.exclude if p.strip()])
+
+    @staticmethod
+    def _phrase(text: str) -> list[str]:
+        return [stem(word) for word in tokenize(text) if word != "|"]
+
+    @staticmethod
+    def _mentions(tokens: list[str], phrase: list[str]) -> bool:
+        n = len(phrase)
+        return any(
+            all(tokens[i + k].startswith(phrase[k]) for k in range(n))
+            for i in range(len(tokens) - n + 1)
+        )
+
+    def __call__(self, text: str) -> bool:
+        tokens = tokenize(text)
+        inc: list[list[str]] = self._inc  # type: ignore[attr-defined]
+        exc: list[list[str]] = self._exc  # type: ignore[attr-defined]
+        if inc and not any(self._mentions(tokens, p) for p in inc):
+            return False
+        return not any(self._mentions(tokens, p) for p in exc)
