@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import email.utils
 import json
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +30,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 
 from repcli import __version__, secrets
 from repcli.errors import SourceError
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"repcli/{__version__} (reputation monitoring; +https://pypi.org/project/repcli/)"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -221,18 +224,30 @@ class Http:
         host = host_of(url)
         bucket = self.bucket(host, limit)
         last: RetryLater | None = None
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.info(
+                "%s: %s; retrying in %.1f s (attempt %d of %d)",
+                host, getattr(exc, "reason", exc), wait, state.attempt_number + 1, self.max_attempts,
+            )  # fmt: skip
+
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.max_attempts),
                 wait=self._wait,
                 retry=retry_if_exception_type(RetryLater),
                 sleep=self._record_sleep,
+                before_sleep=before_sleep,
                 reraise=True,
             ):
                 with attempt:
                     response = await self._send(
                         bucket, method, url, params, json_body, headers, max_bytes
                     )
+                    # The path only: queries may carry keys (VK, YouTube), never logged.
+                    log.debug("%s %s%s -> %d", method, host, urlsplit(url).path, response.status)
                     if response.status in RETRY_STATUSES:
                         wait = retry_after(response.headers)
                         if wait is not None:

@@ -224,5 +224,8 @@ def test_sources_test_says_what_is_wrong(httpserver: HTTPServer, tmp_path: Path,
     assert bad.exit_code == 6
     assert "✗ wb:" in bad.stdout and "HTTP 401" in bad.stdout and "token" in bad.stdout
     assert "wrong-token-value" not in bad.stdout
+    verbose = Cli(path)("-vv", "fetch", "--format", "json")
+    assert "wrong-token-value" not in verbose.stderr + verbose.stdout
+    assert "DEBUG repcli.http: GET" in verbose.stderr  # -vv shows requests (paths only)
     listed = Cli(path)("sources", "list", "--format", "json")
     assert "wrong-token-value" not in listed.stdout and '"token": "***"' in listed.stdout
