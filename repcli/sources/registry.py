@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
     "wildberries": "repcli.sources.wildberries:WildberriesSource",
+    "ozon": "repcli.sources.ozon:OzonSource",
+    "yandex_market": "repcli.sources.yandex_market:YandexMarketSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
