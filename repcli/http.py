@@ -100,8 +100,13 @@ def host_of(url: str) -> str:
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or an HTTP date) or `X-Ratelimit-Retry`."""
-    for name in ("retry-after", "x-ratelimit-retry"):
+    """Seconds to wait: `Retry-After` (seconds or an HTTP date), Wildberries' `X-Ratelimit-Retry`
+    (seconds), or Yandex Market's `X-RateLimit-Resource-Until` (an HTTP date).
+
+    An HTTP date is measured against the response's own `Date` header when there is one, so a
+    skewed local clock (or a test) never changes the wait.
+    """
+    for name in ("retry-after", "x-ratelimit-retry", "x-ratelimit-resource-until"):
         value = headers.get(name)
         if not value:
             continue
@@ -109,12 +114,30 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
             return max(0.0, float(value))
         except ValueError:
             pass
-        try:
-            when = email.utils.parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError):
+        when = _http_date(value)
+        if when is None:
             continue
-        return max(0.0, when - (now if now is not None else time.time()))
+        reference = _response_date(headers) if now is None else now
+        return max(0.0, when - (reference if reference is not None else time.time()))
     return None
+
+
+def _response_date(headers: Mapping[str, str]) -> float | None:
+    """The response's Date; when there are several (a front server added its own), the last,
+    which the origin wrote."""
+    get_list = getattr(headers, "get_list", None)
+    values = get_list("date") if get_list else [headers.get("date", "")]
+    for value in reversed(values):
+        if (parsed := _http_date(value)) is not None:
+            return parsed
+    return None
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 class TokenBucket:

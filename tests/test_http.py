@@ -72,6 +72,16 @@ def test_wb_style_ratelimit_header(httpserver: HTTPServer) -> None:
     assert retry_after({"x-ratelimit-retry": "2"}) == 2.0
     assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
     assert retry_after({}) is None
+    # An HTTP date is measured against the response's own Date header, not the local clock.
+    assert (
+        retry_after(
+            {
+                "x-ratelimit-resource-until": "Sat, 23 May 2026 09:00:05 GMT",
+                "date": "Sat, 23 May 2026 09:00:00 GMT",
+            }
+        )
+        == 5.0
+    )
 
 
 def test_5xx_gives_up_after_retry_budget(httpserver: HTTPServer) -> None:

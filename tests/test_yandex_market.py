@@ -191,7 +191,10 @@ def test_rate_limit_420_then_success(httpserver: HTTPServer, tmp_path: Path) -> 
     httpserver.expect_ordered_request(FEEDBACK).respond_with_json(
         fixture("error_420.json"),
         status=420,
-        headers={"X-RateLimit-Resource-Until": "Sat, 23 May 2026 09:00:05 GMT"},
+        headers={
+            "X-RateLimit-Resource-Until": "Sat, 23 May 2026 09:00:05 GMT",
+            "Date": "Sat, 23 May 2026 09:00:00 GMT",
+        },
     )
     httpserver.expect_ordered_request(FEEDBACK).respond_with_data(
         "<html>420 Enhance Your Calm</html>", status=420, content_type="text/html"
@@ -201,9 +204,9 @@ def test_rate_limit_420_then_success(httpserver: HTTPServer, tmp_path: Path) -> 
     report, store = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, http)
     assert not report.failed, report.results  # type: ignore[attr-defined]
     assert len(httpserver.log) == 3
-    # No Retry-After from Yandex: the HTTP layer backs off (1 s, then 2 s, plus jitter < 1 s)
-    # before each retry, on the fake clock.
-    assert len(http.waits) == 2 and 1.0 <= http.waits[0] < 2.0 and 2.0 <= http.waits[1] < 3.0
+    # The first 420 says when the limit resets (X-RateLimit-Resource-Until, 5 s after its Date):
+    # that wait is honoured; the second says nothing, so the layer backs off (2 s + jitter < 1 s).
+    assert len(http.waits) == 2 and http.waits[0] == 5.0 and 2.0 <= http.waits[1] < 3.0
     assert all(wait in clock.slept for wait in http.waits)
     assert len(store.list_items(ItemFilter())) == 2  # type: ignore[attr-defined]
 
