@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
     "wildberries": "repcli.sources.wildberries:WildberriesSource",
+    "youtube": "repcli.sources.youtube:YouTubeSource",
+    "reddit": "repcli.sources.reddit:RedditSource",
     "ozon": "repcli.sources.ozon:OzonSource",
     "yandex_market": "repcli.sources.yandex_market:YandexMarketSource",
 }
