@@ -234,6 +234,7 @@ class Http:
         limit: HostLimit,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         check: Callable[[Response], None] | None = None,
         max_bytes: int = MAX_BYTES,
@@ -267,7 +268,7 @@ class Http:
             ):
                 with attempt:
                     response = await self._send(
-                        bucket, method, url, params, json_body, headers, max_bytes
+                        bucket, method, url, params, json_body, form, headers, max_bytes
                     )
                     # The path only: queries may carry keys (VK, YouTube), never logged.
                     log.debug("%s %s%s -> %d", method, host, urlsplit(url).path, response.status)
@@ -296,6 +297,7 @@ class Http:
         url: str,
         params: Mapping[str, Any] | None,
         json_body: Any,
+        form: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
         max_bytes: int,
     ) -> Response:
@@ -304,7 +306,7 @@ class Http:
             self.requests_sent += 1
             try:
                 async with self._client.stream(
-                    method, url, params=params, json=json_body, headers=headers
+                    method, url, params=params, json=json_body, data=form, headers=headers
                 ) as resp:
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:

@@ -82,7 +82,7 @@ def test_unknown_source_type_lists_known(tmp_path: Path) -> None:
     message = error_of(tmp_path, "sources:\n  - name: a\n    type: dmeo\n")
     assert "repcli.yaml:3: sources[0].type: unknown source type 'dmeo'" in message
     assert "did you mean 'demo'?" in message
-    assert "known types: demo" in message
+    assert "known types: " in message and "demo, " in message and "wildberries" in message
 
 
 def test_missing_env_var_names_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

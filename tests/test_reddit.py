@@ -85,7 +85,8 @@ BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
 def token_handler(request: Request) -> Response:
     if request.headers.get("Authorization") != BASIC:
         return reply(fixture("error_401.json"), 401, {"WWW-Authenticate": 'Basic realm="reddit"'})
-    assert request.args["grant_type"] == "client_credentials"
+    assert request.form["grant_type"] == "client_credentials"  # in the form body, as OAuth2 says
+    assert request.content_type == "application/x-www-form-urlencoded"
     assert request.headers["User-Agent"] == UA
     return reply(fixture("access_token.json"))
 
@@ -120,7 +121,7 @@ def test_oauth_first_run_pages_filters_and_answers(httpserver: HTTPServer, tmp_p
     assert not report.failed, report.results  # type: ignore[attr-defined]
     log = [(req.method, req.path, dict(req.args)) for req, _ in httpserver.log]
     assert log == [
-        ("POST", "/api/v1/access_token", {"grant_type": "client_credentials"}),
+        ("POST", "/api/v1/access_token", {}),
         ("GET", "/r/kyiv/comments", {"limit": "3", "raw_json": "1"}),
         (
             "GET",

@@ -18,16 +18,23 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     if isinstance(value, bool) or value is None or value == "":
         raise SourceError(f"{field}: expected a time, got {value!r}")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        return _from_unix(float(value), field)
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), tz=UTC)
+        return _from_unix(float(text), field)
     text = text.replace("Z", "+00:00").replace("z", "+00:00")
     text = _FRACTION.sub(lambda m: m.group(1)[:7].ljust(7, "0"), text, count=1)
     try:
         return ensure_utc(datetime.fromisoformat(text))
     except ValueError:
         raise SourceError(f"{field}: {value!r} is not a time this connector understands") from None
+
+
+def _from_unix(seconds: float, field: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise SourceError(f"{field}: {seconds!r} is not a plausible unix time") from None
 
 
 def optional_time(value: Any, field: str = "time") -> datetime | None:

@@ -263,12 +263,12 @@ class RedditSource(HttpSource):
         settings: RedditSettings = self.settings
         basic = base64.b64encode(f"{settings.client_id}:{settings.client_secret}".encode()).decode()
         secrets.register(basic)
-        # The 2017 source of reddit.com reads grant_type from the form body or the query.
+        # OAuth2 client credentials: grant_type in the form body (RFC 6749 4.4.2).
         response = await self.ctx.http.request(
             "POST",
             (self.base_url if settings.base_url else WEB) + "/api/v1/access_token",
             limit=self.limit,
-            params={"grant_type": "client_credentials"},
+            form={"grant_type": "client_credentials"},
             headers={"Authorization": f"Basic {basic}", "User-Agent": self.user_agent},
         )
         body = _body(response)
