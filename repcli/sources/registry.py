@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
     "wildberries": "repcli.sources.wildberries:WildberriesSource",
+    "app_store": "repcli.sources.app_store:AppStoreSource",
+    "google_play": "repcli.sources.google_play:GooglePlaySource",
     "youtube": "repcli.sources.youtube:YouTubeSource",
     "reddit": "repcli.sources.reddit:RedditSource",
     "ozon": "repcli.sources.ozon:OzonSource",
