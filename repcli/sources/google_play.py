@@ -21,30 +21,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-
-import httpx
 
 from repcli import secrets
 from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
 from repcli.http import (
-    MAX_BYTES,
-    MAX_WAIT,
-    RETRY_STATUSES,
     HostLimit,
-    Http,
     HttpError,
     Response,
     RetryLater,
     host_of,
     raise_for_status,
-    retry_after,
 )
 from repcli.models import Item
 from repcli.sources import parse
@@ -153,10 +145,12 @@ class GooglePlaySource(HttpSource):
 
     async def _web_page(self, token: str | None) -> tuple[list[Any], str | None]:
         settings: GooglePlaySettings = self.settings
-        response = await post_form(
-            self.ctx.http,
+        response = await self.ctx.http.request(
+            "POST",
             self.base_url + BATCH_PATH,
-            {"f.req": web_request(settings.rpc_id, settings.app_id, settings.page_size, token)},
+            form={
+                "f.req": web_request(settings.rpc_id, settings.app_id, settings.page_size, token)
+            },
             params={"hl": settings.lang, "gl": settings.country},
             limit=self.limit,
             check=_gateway_check,
@@ -277,10 +271,10 @@ class GooglePlaySource(HttpSource):
                 "use the JSON key file Google Cloud gave you, unchanged",
             ) from None
         secrets.register(assertion)
-        response = await post_form(
-            self.ctx.http,
+        response = await self.ctx.http.request(
+            "POST",
             token_uri,
-            {"grant_type": JWT_GRANT, "assertion": assertion},
+            form={"grant_type": JWT_GRANT, "assertion": assertion},
             limit=TOKEN_LIMIT,
         )
         body = _json_dict(response)
@@ -431,59 +425,6 @@ def parse_batch(text: str, rpc_id: str) -> tuple[list[Any], str | None]:
 def _gateway_check(response: Response) -> None:
     if response.status < 400 and GATEWAY_ERROR.encode() in response.content:
         raise RetryLater("Google Play is throttling (PlayGatewayError)", wait=5.0)
-
-
-async def post_form(
-    http: Http,
-    url: str,
-    form: Mapping[str, str],
-    *,
-    limit: HostLimit,
-    params: Mapping[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
-    check: Callable[[Response], None] | None = None,
-) -> Response:
-    """POST an urlencoded form through the run's HTTP layer: the host's token bucket and
-    concurrency cap, the same retries (429/420/5xx, Retry-After, timeouts), the same size cap
-    and wording as `Http.request`, which sends JSON bodies only.
-
-    TODO(http.py): replace with `ctx.http.request(..., form=...)` once the layer sends forms.
-    """
-    bucket = http.bucket(host_of(url), limit)
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            await bucket.acquire()
-            async with bucket.semaphore:
-                http.requests_sent += 1
-                try:
-                    resp = await http._client.post(url, params=params, data=form, headers=headers)
-                except httpx.TimeoutException:
-                    raise RetryLater("timed out") from None
-                except httpx.TransportError as exc:
-                    raise RetryLater(f"connection failed ({type(exc).__name__})") from None
-            if len(resp.content) > MAX_BYTES:
-                raise HttpError(f"{host_of(url)}: response larger than the size cap; refused")
-            response = Response(resp.status_code, resp.headers, resp.content, str(resp.url))
-            if response.status in RETRY_STATUSES:
-                wait = retry_after(response.headers)
-                if wait is not None:
-                    bucket.pause(min(wait, MAX_WAIT))
-                raise RetryLater(f"HTTP {response.status}", wait, response.status)
-            if check is not None:
-                check(response)
-            return response
-        except RetryLater as exc:
-            if attempt >= http.max_attempts:
-                raise HttpError(
-                    f"{host_of(url)}: {exc.reason}, still failing after {attempt} attempts",
-                    status=exc.status,
-                    hint="the platform is rate limiting or down; the next run resumes from "
-                    "the cursor",
-                ) from None
-            backoff = http.backoff * 2 ** (attempt - 1) + random.uniform(0, http.backoff)  # noqa: S311
-            await http._record_sleep(min(exc.wait if exc.wait is not None else backoff, MAX_WAIT))
 
 
 def _at(value: Any, *path: int) -> Any:
