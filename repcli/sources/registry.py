@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
+    "vk": "repcli.sources.vk:VkSource",
+    "telegram": "repcli.sources.telegram:TelegramSource",
     "wildberries": "repcli.sources.wildberries:WildberriesSource",
     "app_store": "repcli.sources.app_store:AppStoreSource",
     "google_play": "repcli.sources.google_play:GooglePlaySource",
