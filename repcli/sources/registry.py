@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 BUILTIN: dict[str, str] = {
     "demo": "repcli.sources.demo:DemoSource",
+    "feed": "repcli.sources.feed:FeedSource",
+    "file": "repcli.sources.file:FileSource",
+    "html": "repcli.sources.html:HtmlSource",
+    "jsonld": "repcli.sources.jsonld:JsonLdSource",
     "vk": "repcli.sources.vk:VkSource",
     "telegram": "repcli.sources.telegram:TelegramSource",
     "wildberries": "repcli.sources.wildberries:WildberriesSource",
