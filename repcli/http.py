@@ -271,7 +271,10 @@ class Http:
                         bucket, method, url, params, json_body, form, headers, max_bytes
                     )
                     # The path only: queries may carry keys (VK, YouTube), never logged.
-                    log.debug("%s %s%s -> %d", method, host, urlsplit(url).path, response.status)
+                    log.debug(
+                        "%s %s%s -> %d",
+                        method, host, secrets.redact(urlsplit(url).path), response.status,
+                    )  # fmt: skip
                     if response.status in RETRY_STATUSES:
                         wait = retry_after(response.headers)
                         if wait is not None:

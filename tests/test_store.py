@@ -162,3 +162,15 @@ def test_rollback_keeps_store_intact(tmp_path: Path) -> None:
         store.upsert_items([item("1")], analyse, T0)
         raise RuntimeError("killed half way")
     assert store.db.table("items").count == 0
+
+
+def test_edit_without_answer_keeps_the_answer_we_saw(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    with store.transaction():
+        (item_id,) = store.upsert_items(
+            [item("1", answer_text="Заменим!", answered_at=T0)], analyse, T0
+        ).new_ids
+    with store.transaction():
+        store.upsert_items([item("1", text="сломалось снова")], analyse, T0 + timedelta(hours=1))
+    row = store.get_item(item_id)
+    assert row is not None and row["text"] == "сломалось снова" and row["answer_text"] == "Заменим!"

@@ -105,10 +105,27 @@ def setup_logging(state: State) -> None:
         level = logging.INFO
     elif state.verbose >= 2:
         level = logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("repcli")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # httpx logs whole URLs at INFO, and some platforms put keys in them (VK, YouTube).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the moment (tests swap it; never a closed stream)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass

@@ -166,7 +166,11 @@ class Writes(StoreBase):
         )
         columns = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "last_seen_at")
         values = [*_item_values(item), *_analysis_values(digest, analysis), seen]
-        assignments = ", ".join(f"{c} = ?" for c in columns)
+        # An edited copy without the seller's answer does not erase the answer we already saw.
+        keep_if_missing = {"answer_text", "answered_at"}
+        assignments = ", ".join(
+            f"{c} = COALESCE(?, {c})" if c in keep_if_missing else f"{c} = ?" for c in columns
+        )
         # An item that turns negative is news again: `check` shows it once more.
         extra = ""
         if analysis.verdict.negative and not old["negative"]:
