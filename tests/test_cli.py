@@ -331,3 +331,20 @@ def test_csv_defuses_formulas() -> None:
         "'+7 999",
         "'@cmd",
     ]
+
+
+def test_sources_list_json_with_nested_settings(tmp_path: Path) -> None:
+    path = tmp_path / "repcli.yaml"
+    path.write_text(
+        "sources:\n"
+        "  - name: export\n    type: file\n    path: reviews.csv\n"
+        "    columns: {text: Review, rating: Stars, created_at: Date}\n"
+        "  - name: page\n    type: html\n    urls: [https://shop.example/reviews]\n"
+        "    item: article.review\n    text: .body\n    rating: {css: .stars, attr: data-score}\n"
+    )
+    result = Cli(path)("sources", "list", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.stdout)["sources"]}
+    assert rows["export"]["settings"]["columns"]["text"] == "Review"
+    assert rows["page"]["settings"]["rating"]["attr"] == "data-score"
+    assert Cli(path)("sources", "list", "--format", "csv").exit_code == 0

@@ -16,6 +16,7 @@ from repcli.sources.keywords import KeywordFilter, stem
         ("чайник", "чайники у вас бьются"),
         ("Затишна хата", "У затишній хаті купила ковдру"),
         ("kettle", "Two kettles arrived broken"),
+        ("Домашний текстиль", "В домашнем текстиле разбираются"),
     ],
 )
 def test_forms_and_case_match(keyword: str, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,8 +57,19 @@ def _settings(value: Any) -> dict[str, Any]:
         item = getattr(value, field.name)
         if field.metadata.get("secret") and item:
             item = MASK
-        out[field.name] = list(item) if isinstance(item, tuple) else item
+        out[field.name] = _plain(item)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """Settings as JSON-ready data: nested dataclasses, mappings and tuples included."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 @sources_app.command("list")

@@ -11,7 +11,7 @@ from repcli.analysis.cues import tokenize
 # Inflection endings, longest first; a word keeps at least 3 letters of stem.
 _ENDINGS = sorted(
     """ами ями ого его ому ему ыми ими ией иям иях ах ях ам ям ом ем ой ей ий ый ая яя ое ее
-    ые ие ов ев ью ию ия ие ою ею ів їв ою ам ям а я ы и і ї у ю е є о""".split(),
+    ые ие ов ев ью ию ия ие ою ею ів їв ою ам ям а я ы и і ї у ю е є о ь""".split(),
     key=len,
     reverse=True,
 )
