@@ -211,7 +211,9 @@ def test_5xx_gives_up_and_keeps_what_was_stored(httpserver: HTTPServer, tmp_path
     assert store.cursor_for("wb") == {}  # type: ignore[attr-defined]  # the cursor did not move past what is missing
 
 
-def test_sources_test_says_what_is_wrong(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sources_test_says_what_is_wrong(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.conftest import Cli
 
     serve(httpserver, PAGES)
