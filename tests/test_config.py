@@ -152,3 +152,23 @@ def test_discovery_order(
 
 def test_parse_without_path() -> None:
     assert parse_config("shop: x\n").shop == "x"
+
+
+def test_example_config_shows_every_source_type_and_each_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.example.yaml runs offline as it is; its commented examples, uncommented, are a
+    valid config covering every source type repcli knows."""
+    import re
+
+    from repcli.sources.registry import BUILTIN
+    from tests.conftest import ROOT
+
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    assert {s.type for s in load_config(ROOT / "config.example.yaml").sources} == {"demo"}
+    for var in set(re.findall(r"\$\{([A-Z_]+)\}", text)):
+        monkeypatch.setenv(var, "example-secret-value")
+    lines = []
+    for line in text.splitlines():
+        match = re.match(r"^  # (- name:.*|  [a-z_]+:.*|    - .*)$", line)
+        lines.append("  " + match.group(1) if match else line)
+    config = parse_config("\n".join(lines) + "\n")
+    assert {s.type for s in config.sources} == set(BUILTIN)
