@@ -154,7 +154,9 @@ def test_parse_without_path() -> None:
     assert parse_config("shop: x\n").shop == "x"
 
 
-def test_example_config_shows_every_source_type_and_each_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_config_shows_every_source_type_and_each_example_is_valid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """config.example.yaml runs offline as it is; its commented examples, uncommented, are a
     valid config covering every source type repcli knows."""
     import re
