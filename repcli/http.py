@@ -67,6 +67,21 @@ class Response:
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
 
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object, as connectors read platform envelopes and error bodies:
+        {} when the body is empty, or when an error status came with a non-JSON page (a proxy's
+        HTML; `raise_for_status` names the status); None for JSON that is not an object.
+        Invalid JSON with a success status is an HttpError."""
+        if not self.content.strip():
+            return {}
+        try:
+            body = self.json()
+        except HttpError:
+            if self.status >= 400:
+                return {}
+            raise
+        return body if isinstance(body, dict) else None
+
     def json(self) -> Any:
         try:
             return json.loads(self.content)

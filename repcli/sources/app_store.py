@@ -31,7 +31,7 @@ from repcli import secrets
 from repcli.clock import from_iso, to_iso
 from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, raise_for_status
+from repcli.http import HostLimit, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, FetchContext, HttpSettings, HttpSource
@@ -261,7 +261,7 @@ class AppStoreSource(HttpSource):
             params=params,
             headers={"Authorization": f"Bearer {self._connect_token()}"},
         )
-        body = _body(response)
+        body = response.json_object() or {}
         raise_for_status(response, _connect_error(body))
         return body
 
@@ -417,18 +417,6 @@ def _responses(included: Any) -> dict[str, dict[str, Any]]:
         if isinstance(review, dict) and review.get("id"):
             found[f"review:{review['id']}"] = obj
     return found
-
-
-def _body(response: Response) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:
-            return {}
-        raise
-    return body if isinstance(body, dict) else {}
 
 
 def _connect_error(body: dict[str, Any]) -> str | None:

@@ -230,7 +230,7 @@ class GooglePlaySource(HttpSource):
             params=params,
             headers={"Authorization": f"Bearer {await self._access_token()}"},
         )
-        body = _json_dict(response)
+        body = response.json_object() or {}
         error = body.get("error")
         message = None
         if isinstance(error, dict):
@@ -277,7 +277,7 @@ class GooglePlaySource(HttpSource):
             form={"grant_type": JWT_GRANT, "assertion": assertion},
             limit=TOKEN_LIMIT,
         )
-        body = _json_dict(response)
+        body = response.json_object() or {}
         token = body.get("access_token")
         if response.status >= 400 or not isinstance(token, str) or not token:
             words = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
@@ -452,15 +452,3 @@ def _api_time(value: Any) -> datetime | None:
     except (TypeError, ValueError):
         raise SourceError(f"Google Play: {value!r} is not a timestamp") from None
     return _stamp(seconds, value.get("nanos"))
-
-
-def _json_dict(response: Response) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:
-            return {}
-        raise
-    return body if isinstance(body, dict) else {}

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from repcli.clock import from_iso, to_iso
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, raise_for_status
+from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
@@ -244,24 +244,11 @@ class OzonSource(HttpSource):
             json_body=body,
             headers={"Client-Id": self.settings.client_id, "Api-Key": self.settings.api_key},
         )
-        data = _body(response)
+        data = response.json_object()
         raise_for_status(response, _error_message(data))
         if data is None:
             raise HttpError(f"Ozon {path}: expected a JSON object", status=response.status)
         return data
-
-
-def _body(response: Response) -> dict[str, Any] | None:
-    """The JSON object of a response: {} for an empty body, None for another JSON value."""
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:  # an HTML error page from a proxy: raise_for_status says so
-            return {}
-        raise
-    return body if isinstance(body, dict) else None
 
 
 def _error_message(body: dict[str, Any] | None) -> str | None:

@@ -248,7 +248,7 @@ class RedditSource(HttpSource):
             if response.status == 401 and self.oauth and attempt == 1:
                 self._token = None  # expired or revoked: one fresh token, once
                 continue
-            body = _body(response)
+            body = response.json_object() or {}
             if response.status >= 400:
                 _raise_error(response, body)
             if body.get("kind") != "Listing" or not isinstance(body.get("data"), dict):
@@ -271,7 +271,7 @@ class RedditSource(HttpSource):
             form={"grant_type": "client_credentials"},
             headers={"Authorization": f"Basic {basic}", "User-Agent": self.user_agent},
         )
-        body = _body(response)
+        body = response.json_object() or {}
         if response.status >= 400 or body.get("error") or not body.get("access_token"):
             detail = body.get("error_description") or body.get("message") or body.get("error")
             raise HttpError(
@@ -348,18 +348,6 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def _body(response: Response) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:
-            return {}
-        raise
-    return body if isinstance(body, dict) else {}
-
-
 def _raise_error(response: Response, body: dict[str, Any]) -> None:
     """Reddit's errors: `{"message", "error": <status>, "reason"?}`; an HTML page when blocked."""
     message = body.get("message")
@@ -385,6 +373,6 @@ def _error_in_200(response: Response) -> None:
     """Reddit sometimes answers 200 with `{"message": "Too Many Requests", "error": 429}`."""
     if response.status != 200 or len(response.content) > 2000:
         return
-    body = _body(response)
+    body = response.json_object() or {}
     if body.get("error") == 429:
         raise RetryLater("HTTP 200 with error 429", status=429)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, raise_for_status
+from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item, Kind
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
@@ -97,7 +97,7 @@ class WildberriesSource(HttpSource):
             params=params,
             headers={"Authorization": self.settings.token},
         )
-        body = _body(response)
+        body = response.json_object() or {}
         raise_for_status(response, _error_message(body))
         if body.get("error"):  # a method error can come with HTTP 200
             raise HttpError(f"Wildberries: {_error_message(body)}", status=response.status)
@@ -132,18 +132,6 @@ class WildberriesSource(HttpSource):
             raise SourceError(
                 f"{self.name}: a {kind} without the expected fields ({exc!r})"
             ) from None
-
-
-def _body(response: Response) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:
-            return {}
-        raise
-    return body if isinstance(body, dict) else {}
 
 
 def _error_message(body: dict[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from repcli.clock import from_iso, to_iso
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, raise_for_status
+from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
@@ -192,7 +192,7 @@ class YandexMarketSource(HttpSource):
             json_body=body,
             headers={"Api-Key": self.settings.api_key},
         )
-        data = _body(response)
+        data = response.json_object()
         raise_for_status(response, _error_message(data))
         if data is None or data.get("status", "OK") != "OK":
             detail = _error_message(data) or "expected {status: OK, result: {...}}"
@@ -201,19 +201,6 @@ class YandexMarketSource(HttpSource):
         if not isinstance(result, dict):
             raise HttpError(f"Yandex Market {path}: the response has no result", response.status)
         return result
-
-
-def _body(response: Response) -> dict[str, Any] | None:
-    """The JSON object of a response: {} for an empty body, None for another JSON value."""
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:  # an HTML error page from a proxy: raise_for_status says so
-            return {}
-        raise
-    return body if isinstance(body, dict) else None
 
 
 def _error_message(body: dict[str, Any] | None) -> str | None:

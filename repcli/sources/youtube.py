@@ -154,7 +154,7 @@ class YouTubeSource(HttpSource):
         response = await self.ctx.http.request(
             "GET", self.base_url + PATH, limit=self.limit, params=query, check=_rate_limited
         )
-        body = _body(response)
+        body = response.json_object() or {}
         if response.status >= 400:
             error = _error(body)
             reason = _reason(error)
@@ -255,18 +255,6 @@ def _author_channel(comment: Any) -> str | None:
     return str(author) if author else None
 
 
-def _body(response: Response) -> dict[str, Any]:
-    if not response.content.strip():
-        return {}
-    try:
-        body = response.json()
-    except HttpError:
-        if response.status >= 400:
-            return {}
-        raise
-    return body if isinstance(body, dict) else {}
-
-
 def _error(body: dict[str, Any]) -> dict[str, Any]:
     """Google's error envelope: `{"error": {"code", "message", "errors": [{reason, ...}]}}`."""
     error = body.get("error")
@@ -298,6 +286,6 @@ def _rate_limited(response: Response) -> None:
     """Google's per-user rate limits are a 403 with reason rateLimitExceeded: retry later."""
     if response.status != 403:
         return
-    reason = _reason(_error(_body(response)))
+    reason = _reason(_error(response.json_object() or {}))
     if reason in _RATE_LIMIT_REASONS:
         raise RetryLater(f"HTTP 403 {reason}", status=403)
