@@ -348,3 +348,21 @@ def test_sources_list_json_with_nested_settings(tmp_path: Path) -> None:
     assert rows["export"]["settings"]["columns"]["text"] == "Review"
     assert rows["page"]["settings"]["rating"]["attr"] == "data-score"
     assert Cli(path)("sources", "list", "--format", "csv").exit_code == 0
+
+
+def test_social_comment_travels_from_check_to_queue_like_a_review(cli: Cli) -> None:
+    """An unrated VK comment is flagged by its text, shown by check, and queued with the
+    social source's short SLA (6 h), like any review."""
+    data = json.loads(cli("check", "--format", "json").stdout)
+    social = [i for i in data["new_negative"] if i["source"] == "vk-demo" and i["rating"] is None]
+    assert social and all(
+        i["kind"] == "comment" and i["reasons"][0].startswith("text:") for i in social
+    )
+    queued = {i["id"]: i for i in json.loads(cli("queue", "--format", "json").stdout)["items"]}
+    waiting = [i for i in social if not i["answer_text"]]
+    assert waiting and all(i["id"] in queued for i in waiting)
+    first = queued[waiting[0]["id"]]
+    from repcli.clock import from_iso
+
+    due, created = from_iso(first["due_at"]), from_iso(first["created_at"])
+    assert due is not None and created is not None and (due - created).total_seconds() == 6 * 3600
