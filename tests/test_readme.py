@@ -62,6 +62,13 @@ def _run(command: str, runner: CliRunner, env: dict[str, str]) -> str:
 
 def test_readme_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(ROOT / "config.example.yaml", tmp_path / "config.example.yaml")
+    (tmp_path / "reviews.txt").write_text(
+        "Третью неделю жду заказ, поддержка не отвечает\n"
+        "Не плохо, но за эти деньги можно найти лучше\n"
+        "Чудова якість, дякую!\n"
+        "Refund me or I'll post 1-star reviews everywhere\n",
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

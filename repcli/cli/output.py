@@ -28,13 +28,19 @@ ITEM_MD_COLUMNS = ("id", "created_at", "source", "rating", "product_name", "auth
 ITEM_MD_HEADERS = ("ID", "Posted (UTC)", "Source", "Rating", "Product", "Author", "Text", "Why")
 
 
-def resolve_format(state: State, requested: Format | None, allowed: Sequence[Format]) -> Format:
+def resolve_format(
+    state: State, requested: Format | None, allowed: Sequence[Format], use_config: bool = True
+) -> Format:
+    """--format, else `output.format` from the config (unless the command needs no config),
+    else a table on a terminal and jsonl when piped."""
     from repcli.errors import UsageError
 
     fmt = requested
-    if fmt is None or fmt is Format.auto:
+    if (fmt is None or fmt is Format.auto) and use_config:
         configured = Format(state.config.output.format)
         fmt = None if configured is Format.auto else configured
+    elif fmt is Format.auto:
+        fmt = None
     if fmt is None:
         fmt = Format.table if state.out.is_terminal else Format.jsonl
     if fmt not in allowed:

@@ -235,3 +235,24 @@ def run_table(results: Sequence[dict[str, Any]]) -> Table:
         )
         table.add_row(r["source"], str(r["fetched"]), str(r["new"]), str(r["changed"]), result)
     return table
+
+
+def analysis_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Line", justify="right")
+    table.add_column("Label", no_wrap=True)
+    table.add_column("Score", justify="right")
+    table.add_column("Text  [dim]why[/dim]", min_width=30)
+    styles = {"negative": "bold red", "neutral": "yellow", "positive": "green"}
+    for r in rows:
+        body = Text(human.shorten(r["text"], 200))
+        why = "; ".join([*r["reasons"], *(f"#{t}" for t in r["topics"])])
+        if why:
+            body.append("\n" + why, style="dim")
+        table.add_row(
+            str(r["line"]),
+            Text(r["label"], style=styles.get(r["label"], "")),
+            f"{r['score']:.2f}",
+            body,
+        )
+    return table

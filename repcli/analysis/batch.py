@@ -1,0 +1,100 @@
+"""Classify many texts at once (the `analyze` command): parse the input rows, run the analyzer."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from repcli.analysis.verdict import Analyzer
+from repcli.errors import UsageError
+from repcli.models import Item
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def read_texts(
+    handle: TextIO, name: str, text_field: str = "text", rating_field: str | None = None
+) -> list[tuple[int, str, int | None]]:
+    """(line number, text, rating) rows from plain text, JSONL or CSV (told apart by the name's
+    suffix, else by the first line). Errors name the input, line and field."""
+    lines = handle.read().splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if name.endswith(".jsonl") or (not name.endswith(".csv") and first.lstrip().startswith("{")):
+        return list(_jsonl(lines, name, text_field, rating_field))
+    if name.endswith(".csv"):
+        return list(_csv(lines, name, text_field, rating_field))
+    return [(n, line, None) for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def _rating(value: Any, where: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        rating = round(float(value))
+    except (TypeError, ValueError):
+        raise UsageError(f"{where}: rating {value!r} is not a number 1-5") from None
+    if not 1 <= rating <= 5:
+        raise UsageError(f"{where}: rating {value!r} is outside 1-5")
+    return rating
+
+
+def _jsonl(
+    lines: list[str], name: str, field: str, rating_field: str | None
+) -> Iterator[tuple[int, str, int | None]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get(field), str):
+            raise UsageError(
+                f"{name}:{n}: no text in {field!r}", "say which key holds the text with --field"
+            )
+        rating = _rating(row.get(rating_field), f"{name}:{n}") if rating_field else None
+        yield n, row[field], rating
+
+
+def _csv(
+    lines: list[str], name: str, field: str, rating_field: str | None
+) -> Iterator[tuple[int, str, int | None]]:
+    reader = csv.DictReader(lines)
+    if field not in (reader.fieldnames or []):
+        raise UsageError(
+            f"{name}:1: no column {field!r} (columns: {', '.join(reader.fieldnames or [])})",
+            "say which column holds the text with --field",
+        )
+    for row in reader:
+        n = reader.line_num
+        rating = _rating(row.get(rating_field), f"{name}:{n}") if rating_field else None
+        yield n, row[field] or "", rating
+
+
+def classify_rows(
+    rows: Iterable[tuple[int, str, int | None]], analyzer: Analyzer | None = None
+) -> list[dict[str, Any]]:
+    analyzer = analyzer or Analyzer()
+    results = []
+    for n, text, rating in rows:
+        item = Item(
+            source="-", platform="-", kind="comment" if rating is None else "review",
+            external_id=str(n), created_at=_EPOCH, text=text, rating=rating,
+        )  # fmt: skip
+        verdict = analyzer.analyse(item)
+        results.append(
+            {
+                "line": n,
+                "label": verdict.sentiment,
+                "score": verdict.score,
+                "negative": verdict.negative,
+                "lang": verdict.lang,
+                "reasons": list(verdict.reasons),
+                "topics": list(verdict.topics),
+                "text": text,
+            }
+        )
+    return results
