@@ -12,7 +12,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from bs4 import BeautifulSoup
 
     from repcli.http import Response
-    from repcli.sources.base import HttpSource
+    from repcli.models import Item
+    from repcli.sources.base import Batch, HttpSource
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +335,54 @@ async def get_page(
         message = where + exc.message[len(host) :] if exc.message.startswith(host) else exc.message
         raise HttpError(message, exc.status, exc.hint) from None
     return response
+
+
+def source_urls(source: HttpSource, what: str) -> list[str]:
+    """The source's `urls` setting, each resolved against `base_url` and checked."""
+    from urllib.parse import urljoin
+
+    from repcli.errors import ConfigError
+
+    urls = source.settings.urls
+    if not urls:
+        raise ConfigError(f"sources: {source.name}: urls is empty", f"list the {what} to read")
+    base = source.settings.base_url
+    return [check_url(urljoin(base.rstrip("/") + "/", u) if base else u, source.name) for u in urls]
+
+
+async def read_each(
+    source: HttpSource,
+    cursor: Mapping[str, Any],
+    key: str,
+    urls: list[str],
+    full: bool,
+    accept: str,
+    parse: Callable[[Response, str], list[Item]],
+) -> AsyncIterator[Batch]:
+    """Read several pages or feeds politely, one batch each: a conditional GET with the
+    validators kept under `cursor[key]` (304: nothing new), `parse` into items; a failing page
+    does not stop the others. The cursor moves only with the last batch (a run killed half way
+    re-reads, never skips); then the failures, if any, are raised together, naming each page."""
+    from repcli.sources.base import Batch
+
+    stored = cursor.get(key)
+    known: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    seen: dict[str, Any] = dict(known)
+    failures = Failures(source.name)
+    for url in urls:
+        try:
+            response = await get_page(source, url, None if full else known.get(url), accept)
+            if response is None:
+                log.info("%s: %s not modified since the last run", source.name, url)
+                continue
+            items = parse(response, url)
+        except SourceError as exc:
+            failures.add(exc)
+            continue
+        seen[url] = validators(response)
+        yield Batch(items, dict(cursor))
+    yield Batch([], {**cursor, key: seen})
+    failures.raise_any()
 
 
 def check_url(url: str, where: str) -> str:

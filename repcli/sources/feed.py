@@ -20,8 +20,8 @@ from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, ParseError
 
 from repcli.clock import ensure_utc
-from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit
+from repcli.errors import SourceError
+from repcli.http import HostLimit, Response
 from repcli.models import Item, Kind
 from repcli.sources import extract
 from repcli.sources.base import Batch, HttpSource, SocialSettings
@@ -72,44 +72,21 @@ class FeedSource(HttpSource):
     default_limit: ClassVar[HostLimit] = HostLimit(rate=1.0, burst=1, concurrency=1)
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
-        stored = cursor.get("feeds")
-        known: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        feeds: dict[str, Any] = dict(known)
-        failures = extract.Failures(self.name)
-        for url in self._urls():
-            try:
-                response = await extract.get_page(
-                    self, url, None if full else known.get(url), ACCEPT
-                )
-                if response is None:
-                    log.info("%s: %s not modified since the last run", self.name, url)
-                    continue
-                items = parse_feed(
-                    response.content,
-                    url,
-                    self.name,
-                    self.settings.platform or self.platform,
-                    self.settings.kind,
-                    self.now,
-                    response.headers.get("content-type"),
-                )
-            except SourceError as exc:
-                failures.add(exc)
-                continue
-            feeds[url] = extract.validators(response)
-            yield Batch([i for i in items if self.keep(i.full_text())], cursor)
-        # The cursor moves only with the last batch: a run killed half way re-reads.
-        yield Batch([], {**cursor, "feeds": feeds})
-        failures.raise_any()
+        def parse(response: Response, url: str) -> list[Item]:
+            items = parse_feed(
+                response.content,
+                url,
+                self.name,
+                self.settings.platform or self.platform,
+                self.settings.kind,
+                self.now,
+                response.headers.get("content-type"),
+            )
+            return [i for i in items if self.keep(i.full_text())]
 
-    def _urls(self) -> list[str]:
-        if not self.settings.urls:
-            raise ConfigError(f"sources: {self.name}: urls is empty", "list the feeds to read")
-        base = self.settings.base_url
-        return [
-            extract.check_url(urljoin(base.rstrip("/") + "/", u) if base else u, self.name)
-            for u in self.settings.urls
-        ]
+        urls = extract.source_urls(self, "feeds")
+        async for batch in extract.read_each(self, cursor, "feeds", urls, full, ACCEPT, parse):
+            yield batch
 
     async def test(self) -> str:
         count = 0

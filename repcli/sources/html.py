@@ -142,15 +142,9 @@ class HtmlSource(HttpSource):
         failures.raise_any()
 
     def _start_urls(self) -> list[str]:
-        if not self.settings.urls:
-            raise ConfigError(f"sources: {self.name}: urls is empty", "list the pages to read")
         if not 1 <= self.settings.max_pages <= 1000:
             raise ConfigError(f"sources: {self.name}: max_pages must be 1-1000")
-        base = self.settings.base_url
-        return [
-            extract.check_url(urljoin(base.rstrip("/") + "/", u) if base else u, self.name)
-            for u in self.settings.urls
-        ]
+        return extract.source_urls(self, "pages")
 
     async def test(self) -> str:
         self.max_pages_override = 1

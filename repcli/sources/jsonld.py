@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
-from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit
+from repcli.errors import SourceError
+from repcli.http import HostLimit, Response
 from repcli.models import Item
 from repcli.sources import extract, microdata
 from repcli.sources.base import Batch, HttpSettings, HttpSource
@@ -57,38 +57,16 @@ class JsonLdSource(HttpSource):
     default_limit: ClassVar[HostLimit] = HostLimit(rate=1.0, burst=1, concurrency=1)
 
     def page_urls(self) -> list[str]:
-        if not self.settings.urls:
-            raise ConfigError(f"sources: {self.name}: urls is empty", "list the pages to read")
-        base = self.settings.base_url
-        return [
-            extract.check_url(urljoin(base.rstrip("/") + "/", u) if base else u, f"{self.name}")
-            for u in self.settings.urls
-        ]
+        return extract.source_urls(self, "pages")
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
-        stored = cursor.get("pages")
-        known: dict[str, Any] = stored if isinstance(stored, dict) else {}
-        pages: dict[str, Any] = dict(known)
-        failures = extract.Failures(self.name)
-        for url in self.page_urls():
-            try:
-                response = await extract.get_page(
-                    self, url, None if full else known.get(url), ACCEPT
-                )
-                if response is None:
-                    log.info("%s: %s not modified since the last run", self.name, url)
-                    continue
-                items = parse_page(
-                    extract.decode_html(response), url, self.name, self.item_platform, self.now
-                )
-            except SourceError as exc:
-                failures.add(exc)
-                continue
-            pages[url] = extract.validators(response)
-            # The cursor moves only with the last batch: a run killed half way re-reads.
-            yield Batch(items, cursor)
-        yield Batch([], {**cursor, "pages": pages})
-        failures.raise_any()
+        def parse(response: Response, url: str) -> list[Item]:
+            markup = extract.decode_html(response)
+            return parse_page(markup, url, self.name, self.item_platform, self.now)
+
+        pages = extract.read_each(self, cursor, "pages", self.page_urls(), full, ACCEPT, parse)
+        async for batch in pages:
+            yield batch
 
     @property
     def item_platform(self) -> str:
