@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "reddit": "repcli.sources.reddit:RedditSource",
     "ozon": "repcli.sources.ozon:OzonSource",
     "yandex_market": "repcli.sources.yandex_market:YandexMarketSource",
+    "ebay": "repcli.sources.ebay:EbaySource",
+    "trustpilot": "repcli.sources.trustpilot:TrustpilotSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
