@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 from repcli.http import Http
 
 
@@ -41,3 +46,12 @@ def run_sources(
     pipeline = Pipeline(config, store, when, http=http)
     report = pipeline.run(config.sources, "fetch", full=full)
     return report, store
+
+
+def json_fixtures(folder: Path) -> Callable[[str], Any]:
+    """A loader for the JSON fixtures in `folder` (tests/fixtures/<platform>/)."""
+
+    def load(name: str) -> Any:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+
+    return load

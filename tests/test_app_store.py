@@ -38,7 +38,7 @@ from repcli.clock import from_iso
 from repcli.errors import RepcliError
 from repcli.sources.app_store import _entries, _last_page
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "app_store"
 APP = "1600000001"
@@ -65,8 +65,7 @@ KEYS = (
 )
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, *extra: str, demo: bool = False) -> str:

@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ebay"
 TOKEN = "v^1.1#i^1#r^0#p^3#I^3#f^0#t^H4sIAAAAAAAAAOVZf2wTVRy-test-secret"
@@ -42,8 +42,7 @@ NOW = "2026-06-10T09:00:00Z"
 LATER = "2026-06-13T09:00:00Z"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:

@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ozon"
 CLIENT_ID = "2739164"
@@ -37,8 +37,7 @@ Q_KETTLE = "0196e4d9-b351-7a06-8f4e-27c0a9d16e83"
 Q_CORD = "0196f1c4-2b8e-7d50-a6f3-0e95c7d4b1a2"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:

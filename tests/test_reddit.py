@@ -34,7 +34,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
 CLIENT_ID = "Xk2pQ9vLm4Tn7wRb3Zc8Yq"
@@ -45,8 +45,7 @@ NOW = "2026-05-20T09:00:00Z"
 RATE = {"X-Ratelimit-Used": "3", "X-Ratelimit-Remaining": "597.0", "X-Ratelimit-Reset": "412"}
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 TOKEN = fixture("access_token.json")["access_token"]

@@ -38,7 +38,7 @@ from werkzeug import Request, Response
 from repcli.clock import to_iso
 from repcli.sources.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 TOKEN = "7012345678:AAEtestTokenValue_x9Yk2LmQpR7sTuVwXyZ0ab"
@@ -52,8 +52,7 @@ FIRST_RUN = {
 }
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def key(message_id: int) -> str:

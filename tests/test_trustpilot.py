@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trustpilot"
 API_KEY = "tp-test-key-Gx8QmR2vL0aZ"
@@ -45,8 +45,7 @@ NOW = "2026-05-21T09:00:00Z"
 LATER = "2026-05-24T09:00:00Z"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def page(name: str) -> str:

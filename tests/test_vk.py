@@ -39,7 +39,7 @@ from werkzeug import Request, Response
 from repcli.clock import to_iso
 from repcli.sources.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vk"
 TOKEN = "vk1.a.Zq8TestUserToken-4Rk9pLm2xWc7YhN3bVe6"
@@ -47,8 +47,7 @@ NOW = "2026-05-20T09:00:00Z"
 GROUP = 231456789
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:

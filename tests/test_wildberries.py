@@ -12,15 +12,14 @@ from werkzeug import Request, Response
 
 from repcli.sources.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wildberries"
 TOKEN = "wb-test-token-eyJhbGciOi.secret"
 NOW = "2026-05-20T09:00:00Z"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:

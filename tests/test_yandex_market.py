@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yandex_market"
 API_KEY = "ACMA:ym-test-key-Qm9vaz1wOTZ1N2s:4c1f0e7b"
@@ -37,8 +37,7 @@ KETTLE = 153202533468
 CHARGER = 153202498012
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:

@@ -37,7 +37,7 @@ from werkzeug import Request, Response
 
 from repcli.sources.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 API_KEY = "AIzaSyD-test-key-4f9Qx2Lm8Tn1Vb7Rc3Wz"
@@ -48,8 +48,7 @@ TOKEN1 = "QURTSl9pMnZQc3RrRzhaWGJ0TmRYbFZ3Qm1LcTRnPT0"
 TOKEN2 = "QURTSl9pMmNkRWtDcDdaVXhTT3d1VGJyMU5YeGJBPT0"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
