@@ -23,7 +23,7 @@ import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -33,18 +33,21 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import (
     HostLimit,
     HttpError,
-    Response,
-    RetryLater,
     host_of,
     raise_for_status,
 )
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, FetchContext, HttpSettings, HttpSource
+from repcli.sources.play_batchexecute import (
+    BATCH_PATH,
+    at,
+    gateway_check,
+    parse_batch,
+    stamp,
+    web_request,
+)
 
-BATCH_PATH = "/_/PlayStoreUi/data/batchexecute"
-SORT_NEWEST = 2
-GATEWAY_ERROR = "com.google.play.gateway.proto.PlayGatewayError"
 REVIEW_URL = "https://play.google.com/store/apps/details?id={app_id}&reviewId={review_id}"
 API_BASE = "https://androidpublisher.googleapis.com"
 API_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -153,32 +156,32 @@ class GooglePlaySource(HttpSource):
             },
             params={"hl": settings.lang, "gl": settings.country},
             limit=self.limit,
-            check=_gateway_check,
+            check=gateway_check,
         )
         raise_for_status(response)
         return parse_batch(response.text, settings.rpc_id)
 
     def _web_item(self, row: Any) -> Item:
-        review_id = _at(row, 0)
-        seconds = _at(row, 5, 0)
+        review_id = at(row, 0)
+        seconds = at(row, 5, 0)
         if not isinstance(review_id, str) or not review_id or seconds is None:
             raise SourceError(f"{self.name}: a Google Play review without an id or a date")
-        reply = _at(row, 7)
-        replied = _at(reply, 2, 0)
+        reply = at(row, 7)
+        replied = at(reply, 2, 0)
         app_id = self.settings.app_id
         return Item(
             source=self.name,
             platform=self.platform,
             kind="review",
             external_id=review_id,
-            created_at=_stamp(seconds, _at(row, 5, 1)),
-            author=parse.text(_at(row, 1, 0)),
-            rating=parse.rating(_at(row, 2), "stars"),
-            text=parse.text(_at(row, 4)) or "",
+            created_at=stamp(seconds, at(row, 5, 1)),
+            author=parse.text(at(row, 1, 0)),
+            rating=parse.rating(at(row, 2), "stars"),
+            text=parse.text(at(row, 4)) or "",
             product_id=app_id,
             url=REVIEW_URL.format(app_id=app_id, review_id=review_id),
-            answer_text=parse.text(_at(reply, 1)) if reply else None,
-            answered_at=_stamp(replied, _at(reply, 2, 1)) if replied is not None else None,
+            answer_text=parse.text(at(reply, 1)) if reply else None,
+            answered_at=stamp(replied, at(reply, 2, 1)) if replied is not None else None,
             raw={"review": row},  # positional, as Google sends it
         )
 
@@ -363,86 +366,6 @@ class GooglePlaySource(HttpSource):
             ) from None
 
 
-# ---------------------------------------------------------------------- wire helpers
-
-
-def web_request(rpc_id: str, app_id: str, count: int, token: str | None) -> str:
-    """The `f.req` form value: one rpc envelope whose arguments are themselves JSON text."""
-    page: list[Any] = [count, None, token] if token else [count]
-    if rpc_id == "UsvDTd":  # the shape used until late 2023
-        args: list[Any] = [
-            None,
-            None,
-            [2, SORT_NEWEST, [count, None, token], None, [None, None]],
-            [app_id, 7],
-        ]
-    else:
-        args = [None, [2, SORT_NEWEST, page, None, [None, None, *[None] * 6, None]], [app_id, 7]]
-    inner = json.dumps(args, separators=(",", ":"), ensure_ascii=False)
-    return json.dumps([[[rpc_id, inner, None, "generic"]]], separators=(",", ":"))
-
-
-def parse_batch(text: str, rpc_id: str) -> tuple[list[Any], str | None]:
-    """Reviews and the next page's token from a batchexecute answer."""
-    if not text.startswith(")]}'"):
-        raise HttpError(
-            f"Google Play: not a batchexecute answer (expected `)]}}'`, got {text[:60]!r})"
-        )
-    try:
-        envelopes = json.loads(text[4:])
-    except ValueError:
-        raise HttpError("Google Play: the batchexecute answer is not valid JSON") from None
-    envelope = next(
-        (
-            e
-            for e in (envelopes if isinstance(envelopes, list) else [])
-            if isinstance(e, list) and len(e) > 2 and e[0] == "wrb.fr" and e[1] == rpc_id
-        ),
-        None,
-    )
-    if envelope is None:
-        raise SourceError(f"Google Play: the answer has no {rpc_id} envelope")
-    if envelope[2] is None:
-        status = envelope[5] if len(envelope) > 5 else None
-        if status:  # an error status instead of a payload
-            raise HttpError(f"Google Play refused the {rpc_id} call (status {status!r:.80})")
-        return [], None
-    if not isinstance(envelope[2], str):
-        raise SourceError(f"Google Play: the {rpc_id} payload is not a JSON string")
-    try:
-        payload = json.loads(envelope[2])
-    except ValueError:
-        raise HttpError(f"Google Play: the {rpc_id} payload is not valid JSON") from None
-    if payload is None:
-        return [], None
-    reviews = _at(payload, 0)
-    if reviews is not None and not isinstance(reviews, list):
-        raise SourceError("Google Play: the reviews in the payload are not a list")
-    token = _at(payload, 1, 1)
-    return list(reviews or []), token if isinstance(token, str) and token else None
-
-
-def _gateway_check(response: Response) -> None:
-    if response.status < 400 and GATEWAY_ERROR.encode() in response.content:
-        raise RetryLater("Google Play is throttling (PlayGatewayError)", wait=5.0)
-
-
-def _at(value: Any, *path: int) -> Any:
-    """value[i][j]..., or None where the positional data is shorter or null."""
-    for index in path:
-        if not isinstance(value, list) or index >= len(value):
-            return None
-        value = value[index]
-    return value
-
-
-def _stamp(seconds: Any, nanos: Any) -> datetime:
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
-        raise SourceError(f"Google Play: {seconds!r} is not a time in unix seconds")
-    extra = nanos // 1000 if isinstance(nanos, int) and not isinstance(nanos, bool) else 0
-    return datetime.fromtimestamp(int(seconds), tz=UTC) + timedelta(microseconds=extra)
-
-
 def _api_time(value: Any) -> datetime | None:
     """`{"seconds": "1716200000", "nanos": 123}` (seconds are an int64 as a string)."""
     if not isinstance(value, dict) or value.get("seconds") in (None, ""):
@@ -451,4 +374,4 @@ def _api_time(value: Any) -> datetime | None:
         seconds = int(value["seconds"])
     except (TypeError, ValueError):
         raise SourceError(f"Google Play: {value!r} is not a timestamp") from None
-    return _stamp(seconds, value.get("nanos"))
+    return stamp(seconds, value.get("nanos"))
