@@ -1,0 +1,388 @@
+"""Rows of one exported file's bytes -> Items: CSV (delimiter sniffed, Excel's `sep=` line),
+JSON Lines or JSON, mapped through the source's `columns`. No I/O: `file.py` finds and reads
+the files; the property tests feed this anything."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import difflib
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from repcli.errors import ConfigError, SourceError
+from repcli.models import Item
+from repcli.sources import extract
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "file"
+"""The items' platform unless `platform:` says otherwise."""
+
+FIELDS = (
+    "external_id", "text", "rating", "created_at", "author", "product_id", "product_name",
+    "title", "pros", "cons", "url", "answer_text", "answered_at", "updated_at", "order_id",
+    "lang",
+)  # fmt: skip
+DATE_FIELDS = ("created_at", "answered_at", "updated_at")
+MAX_REPORTED = 3
+"""Bad rows named in one error message; the rest are counted."""
+
+Rows = Iterator[tuple[str, Mapping[str, Any], dict[str, str]]]
+"""(where, the record, our field -> the record's key) for each row of a file."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FileSettings:
+    path: str
+    """The file, or a pattern such as `exports/*.csv`. `~` is expanded; a relative path is
+    taken from the directory repcli runs in."""
+    columns: Mapping[str, str]
+    """Our field -> the file's column, e.g. {text: Review, rating: Stars, created_at: Date}."""
+    kind: Literal["review", "question", "comment"] = "review"
+    format: Literal["auto", "csv", "jsonl", "json"] = "auto"
+    """auto: by extension (.jsonl/.ndjson, .json, anything else CSV)."""
+    date_format: str | None = None
+    """strptime format of the date columns (e.g. '%m/%d/%Y'); default: ISO and common shapes."""
+    encoding: str = "utf-8-sig"
+    """Text encoding; the default also reads UTF-8 with a BOM (Excel's 'CSV UTF-8')."""
+    delimiter: str | None = None
+    """CSV delimiter; default: detected (comma, semicolon, tab or |)."""
+    rating_scale: float = 5.0
+    """What a full mark is in the file: 5, 10, 100 (percent); mapped onto 1-5."""
+    platform: str | None = None
+    """What to store as the items' platform (e.g. `amazon`); default `file`."""
+
+
+class Importer:
+    """Rows of one file's bytes -> Items (no I/O: the property tests feed it anything)."""
+
+    def __init__(self, settings: FileSettings, source: str, now: datetime) -> None:
+        self.settings = settings
+        self.source = source
+        self.now = now
+        self.platform = settings.platform or PLATFORM
+        self.columns: dict[str, str] = {}
+        for field, column in settings.columns.items():
+            if field not in FIELDS:
+                close = difflib.get_close_matches(field, FIELDS, n=1)
+                raise ConfigError(
+                    f"sources: {source}: columns.{field}: not a field repcli stores",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + "fields: "
+                    + ", ".join(FIELDS),
+                )
+            if not str(column).strip():
+                raise ConfigError(f"sources: {source}: columns.{field}: empty column name")
+            self.columns[field] = str(column)
+        if "created_at" not in self.columns:
+            raise ConfigError(
+                f"sources: {source}: columns.created_at: missing",
+                "map it to the file's date column, e.g. created_at: Date",
+            )
+        if not {"text", "rating", "title"} & set(self.columns):
+            raise ConfigError(
+                f"sources: {source}: columns: map at least one of text, rating, title",
+                "e.g. text: Review, rating: Stars",
+            )
+        if settings.delimiter is not None and len(settings.delimiter) != 1:
+            raise ConfigError(f"sources: {source}: delimiter must be one character")
+        if not settings.rating_scale > 0:
+            raise ConfigError(f"sources: {source}: rating_scale must be a positive number")
+
+    def format_of(self, name: str) -> str:
+        if self.settings.format != "auto":
+            return self.settings.format
+        lower = name.lower()
+        if lower.endswith((".jsonl", ".ndjson", ".jsonl.txt")):
+            return "jsonl"
+        return "json" if lower.endswith(".json") else "csv"
+
+    def parse(self, data: bytes, name: str) -> list[Item]:
+        """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
+        text = self._decode(data, name)
+        fmt = self.format_of(name)
+        rows = {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[fmt](text, name)
+        items: list[Item] = []
+        problems: list[str] = []
+        bad = 0
+        counter = extract.Counter()
+        for where, record, found in rows:
+            try:
+                items.append(self._item(record, found, where, counter))
+            except SourceError as exc:
+                bad += 1
+                if len(problems) < MAX_REPORTED:
+                    problems.append(exc.message)
+        if problems:
+            more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
+            raise SourceError(
+                "; ".join(problems) + more,
+                "fix those cells (or `columns` / `date_format` in the config) and run again; "
+                "nothing from this file was stored",
+            )
+        return items
+
+    def _decode(self, data: bytes, name: str) -> str:
+        encoding = self.settings.encoding
+        try:
+            return data.decode(encoding)
+        except LookupError:
+            raise ConfigError(
+                f"sources: {self.source}: encoding {encoding!r} is not one Python knows",
+                "use e.g. utf-8-sig, cp1251, utf-16, latin-1",
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise SourceError(
+                f"{name}:{line}: not valid {encoding} text "
+                f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                "save the file as UTF-8 (Excel: 'CSV UTF-8'), or set `encoding` to the file's "
+                "own, e.g. cp1251",
+            ) from None
+
+    # ----------------------------------------------------------------- the three formats
+
+    def _csv(self, text: str, name: str) -> Rows:
+        stream = io.StringIO(text, newline="")
+        delimiter = self.settings.delimiter
+        first = text[: text.find("\n") + 1 if "\n" in text else len(text)]
+        if re.fullmatch(r"sep=(.)\r?\n?", first):  # Excel's "sep=;" line names the delimiter
+            delimiter = delimiter or first[4]
+            stream.readline()
+        reader = csv.reader(stream, delimiter=delimiter or _sniff(text))
+        line = 0
+        try:
+            header = next(reader, None)
+            while header is not None and not any(h.strip() for h in header):
+                header = next(reader, None)  # blank lines before the header
+            if header is None:
+                return
+            header = [h.strip() for h in header]
+            found = self._match(header, name)
+            while True:
+                line = reader.line_num + 1
+                cells = next(reader, None)
+                if cells is None:
+                    return
+                if not any(c.strip() for c in cells):
+                    continue
+                record: dict[str, str] = {}
+                for column, cell in zip(header, cells, strict=False):
+                    if column:
+                        record.setdefault(column, cell)  # a repeated column: the first wins
+                yield f"{name}:{line}", record, found
+        except csv.Error as exc:
+            raise SourceError(
+                f"{name}:{reader.line_num or line}: not readable as CSV ({exc})",
+                "check the quoting on that line, or set `delimiter`",
+            ) from None
+
+    def _match(self, header: list[str], name: str) -> dict[str, str]:
+        """Our field -> the header's column; a SourceError naming every missing column."""
+        normalised: dict[str, str] = {}
+        for column in header:
+            normalised.setdefault(" ".join(column.casefold().split()), column)
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for field, column in self.columns.items():
+            if column in header:
+                found[field] = column
+            elif (alike := normalised.get(" ".join(column.casefold().split()))) is not None:
+                found[field] = alike
+            else:
+                close = difflib.get_close_matches(column, header, n=1)
+                guess = f" (did you mean {close[0]!r}?)" if close else ""
+                missing.append(f"no column {column!r} for {field}{guess}")
+        if missing:
+            shown = ", ".join(repr(h) for h in header[:30]) or "none"
+            raise SourceError(
+                f"{name}:1: " + "; ".join(missing) + f"; the file's columns: {shown}",
+                "fix `columns` in the config to name the file's columns exactly (if the "
+                "columns look run together, set `delimiter`)",
+            )
+        return found
+
+    def _jsonl(self, text: str, name: str) -> Rows:
+        records: list[tuple[str, Mapping[str, Any]]] = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{name}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(
+                    f"{where}: not valid JSON ({exc.msg}, column {exc.colno})",
+                    "each line of a .jsonl file must be one JSON object",
+                ) from None
+            except RecursionError:
+                raise SourceError(f"{where}: JSON nested too deeply") from None
+            if not isinstance(record, dict):
+                raise SourceError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            records.append((where, record))
+        yield from self._keyed(records, name)
+
+    def _json(self, text: str, name: str) -> Rows:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(
+                f"{name}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise SourceError(f"{name}: JSON nested too deeply") from None
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]
+        if not isinstance(data, list):
+            raise SourceError(
+                f'{name}: expected a list of objects or {{"items": [...]}}',
+                "export the reviews as a JSON array, or as JSON Lines (.jsonl)",
+            )
+        records: list[tuple[str, Mapping[str, Any]]] = []
+        for number, record in enumerate(data, 1):
+            if not isinstance(record, dict):
+                raise SourceError(
+                    f"{name}: item {number}: expected an object, got {type(record).__name__}"
+                )
+            records.append((f"{name}: item {number}", record))
+        yield from self._keyed(records, name)
+
+    def _keyed(self, records: list[tuple[str, Mapping[str, Any]]], name: str) -> Rows:
+        """JSON records: keys may be missing in some records, not in all of them."""
+        found = dict(self.columns)
+        if records:
+            absent = [
+                f"{column!r} (for {field})"
+                for field, column in self.columns.items()
+                if not any(_dig(record, column) is not _MISSING for _, record in records)
+            ]
+            if absent:
+                keys = sorted({k for _, r in records[:50] for k in r})[:30]
+                raise SourceError(
+                    f"{name}: no record has the key "
+                    + ", ".join(absent)
+                    + f"; keys seen: {', '.join(keys) or 'none'}",
+                    "fix `columns` in the config to name the file's keys (a.b for nested ones)",
+                )
+        for where, record in records:
+            yield where, record, found
+
+    # ----------------------------------------------------------------- one row
+
+    def _item(
+        self,
+        record: Mapping[str, Any],
+        found: dict[str, str],
+        where: str,
+        counter: extract.Counter,
+    ) -> Item:
+        values: dict[str, Any] = {}
+        for field, column in found.items():
+            value = _dig(record, column)
+            values[field] = None if value is _MISSING else value
+
+        def fail(field: str, problem: str) -> SourceError:
+            return SourceError(f"{where}: column {found[field]!r}: {problem}")
+
+        def formula_check(field: str) -> None:
+            value = values.get(field)
+            if isinstance(value, str) and value.strip()[:1] in ("=", "@"):
+                raise fail(field, f"{value.strip()[:40]!r} looks like a spreadsheet formula, "
+                                  "not a value (export values, not formulas)")  # fmt: skip
+
+        dates: dict[str, datetime | None] = {}
+        for field in DATE_FIELDS:
+            if field not in found:
+                continue
+            formula_check(field)
+            raw = values.get(field)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                if field == "created_at":
+                    raise fail(field, "empty; every row needs a date")
+                dates[field] = None
+                continue
+            try:
+                dates[field] = extract.parse_date(raw, self.settings.date_format, "date")
+            except SourceError as exc:
+                raise fail(field, exc.message.removeprefix("date: ")) from None
+        rating = None
+        if "rating" in found:
+            formula_check("rating")
+            try:
+                rating = extract.scaled_rating(values.get("rating"), self.settings.rating_scale)
+            except SourceError as exc:
+                raise fail("rating", exc.message.removeprefix("rating: ")) from None
+        text = {f: _cell(values.get(f)) for f in FIELDS if f not in DATE_FIELDS and f != "rating"}
+        external_id = text["external_id"] or counter(
+            extract.content_id(
+                text["author"], values.get("created_at"), text["text"], text["product_id"],
+                text["title"], values.get("rating"),
+            )
+        )  # fmt: skip
+        created = dates["created_at"]
+        assert created is not None
+        return Item(
+            source=self.source,
+            platform=self.platform,
+            kind=self.settings.kind,
+            external_id=external_id,
+            created_at=created,
+            text=text["text"] or "",
+            url=text["url"],
+            product_id=text["product_id"],
+            product_name=text["product_name"],
+            author=text["author"],
+            rating=rating,
+            title=text["title"],
+            pros=text["pros"],
+            cons=text["cons"],
+            updated_at=dates.get("updated_at"),
+            answer_text=text["answer_text"],
+            answered_at=dates.get("answered_at"),
+            order_id=text["order_id"],
+            lang=text["lang"],
+            raw=_jsonable(record),
+        )
+
+
+_MISSING: Any = object()
+
+
+def _dig(record: Mapping[str, Any], column: str) -> Any:
+    """record[column], or record["a"]["b"] for "a.b" when there is no key "a.b"."""
+    if column in record:
+        return record[column]
+    value: Any = record
+    for part in column.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _cell(value: Any) -> str | None:
+    """A text field from a cell or a JSON value, verbatim (formula-like text included: it is
+    what the customer wrote; exports escape it on the way out)."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).lower()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)[:20000]
+    return str(value).strip() or None
+
+
+def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): v for k, v in record.items() if v not in (None, "")}
+
+
+def _sniff(text: str) -> str:
+    sample = "\n".join(text[:65536].splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
