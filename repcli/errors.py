@@ -69,3 +69,9 @@ class SourceError(RepcliError):
     """A source could not be fetched. Raised inside a source; the pipeline records it per source."""
 
     exit_code = ExitCode.SOURCES_FAILED
+
+
+class ReplyRejected(SourceError):
+    """The platform refused an answer (a 4xx: bad text, item gone, no permission).
+
+    Retrying the same text will not help; the draft is kept with this message."""

@@ -54,6 +54,26 @@ class Batch:
     cursor: dict[str, Any]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """What posting an answer needs to know of a stored item."""
+
+    external_id: str
+    kind: str
+    product_id: str | None = None
+    author: str | None = None
+    raw: dict[str, Any] | None = None
+    """The platform's own payload as fetched: some answer APIs need ids kept only there."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PostedReply:
+    """What the platform said when it accepted an answer."""
+
+    external_id: str | None = None
+    """The answer's id on the platform, when it returns one."""
+
+
 class FetchContext:
     """What a run gives its sources: the time, and the shared HTTP layer (made on first use,
     so offline sources never import httpx)."""
@@ -97,6 +117,21 @@ class Source(abc.ABC):
     def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         """Yield batches of items newer than `cursor`; with `full`, everything the platform has
         (the cursor is still passed: it may hold state a backfill keeps, like the demo anchor)."""
+
+    can_reply: ClassVar[bool] = False
+    """True when `post_reply` speaks the platform's answer API."""
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        """Publish `text` as the shop's public answer to `target`.
+
+        Raise `ReplyRejected` when the platform refuses it (a 4xx), `SourceError` when it could
+        not be reached (after the HTTP layer's retries)."""
+        from repcli.errors import UsageError
+
+        raise UsageError(
+            f"source {self.name!r} ({self.type_name}) cannot post answers",
+            "answer on the platform itself, then `repcli status ID answered`",
+        )
 
     async def test(self) -> str:
         """Check reachability and credentials with one cheap request; return what was seen.

@@ -152,6 +152,61 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.table("alerts").create_index(["item_id", "rule", "destination"], unique=True)
 
 
+def m002_workflow(db: sqlite_utils.Database) -> None:
+    """The response workflow: item history, orders, and what alerts and replies need."""
+    db.table("events").create(
+        {
+            "id": int,
+            "item_id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("item_id", "items", "id")],
+        not_null={"item_id", "at", "action"},
+    )
+    db.table("events").create_index(["item_id", "at"])
+
+    db.table("orders").create(
+        {
+            "id": int,
+            "order_id": str,
+            "customer": str,
+            "email": str,
+            "phone": str,
+            "product_id": str,
+            "product_name": str,
+            "ordered_at": str,
+            "delivered_at": str,
+            "platform": str,
+            "imported_at": str,
+            "raw": str,
+        },
+        pk="id",
+        not_null={"order_id", "imported_at"},
+    )
+    db.table("orders").create_index(["order_id", "product_id"], unique=True)
+    db.table("orders").create_index(["product_id", "ordered_at"])
+    db.table("orders").create_index(["customer"])
+    db.table("items").add_column("order_ref", int)
+    db.table("items").add_column("verified_buyer", int)
+
+    # Alerts are keyed by what they are about: an item id, or a signal's own key (a burst, a
+    # spike, a topic cluster); one row per (rule, key, destination) makes a repeat impossible.
+    db.table("alerts").add_column("key", str)
+    db.table("alerts").add_column("attempts", int, not_null_default=0)
+    db.table("alerts").add_column("payload", str)
+    db.execute("UPDATE alerts SET key = CAST(item_id AS TEXT) WHERE key IS NULL")
+    db.table("alerts").create_index(["rule", "key", "destination"], unique=True)
+
+    db.table("replies").add_column("template", str)
+    db.table("replies").add_column("updated_at", str)
+    db.table("replies").add_column("attempts", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
+    ("m002_workflow", m002_workflow),
 ]
