@@ -61,11 +61,39 @@ class OutputSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class SlaHours:
+    """Answer deadlines in hours, per kind of item (unset: the next level decides)."""
+
+    review: float | None = None
+    question: float | None = None
+    comment: float | None = None
+
+
+DEFAULT_SLA = SlaHours(review=24.0, question=24.0, comment=6.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowSettings:
+    """The response workflow: who acts, and where reply templates live."""
+
+    user: str | None = None
+    """Your name in item history (default: $REPCLI_USER, then the login name)."""
+    templates: str | None = None
+    """A YAML file of reply templates (relative to this config); added before the built-in ones."""
+    signature: str | None = None
+    """Appended to every reply as {signature}; default: the shop's name."""
+    builtin_templates: bool = True
+    """Also use the built-in RU/UK/EN templates."""
+
+
+@dataclasses.dataclass(frozen=True)
 class SourceConfig:
     name: str
     type: str
-    sla_hours: float = 24.0
-    """Hours within which an item needing an answer must be answered."""
+    sla_hours: float | None = None
+    """Hours within which an item needing an answer must be answered (every kind)."""
+    sla: SlaHours = dataclasses.field(default_factory=SlaHours)
+    """Per-kind deadlines for this source; override `sla_hours`."""
     competitor: bool = False
     """A competitor's source: stored and reported, never queued for replies."""
     tags: tuple[str, ...] = ()
@@ -82,6 +110,21 @@ class Config:
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
     output: OutputSettings = dataclasses.field(default_factory=OutputSettings)
     sources: tuple[SourceConfig, ...] = ()
+    sla: SlaHours = DEFAULT_SLA
+    workflow: WorkflowSettings = dataclasses.field(default_factory=WorkflowSettings)
+
+    def sla_hours(self, source: SourceConfig, kind: str) -> float:
+        """The answer deadline for `kind` items of `source`: the source's per-kind value, its
+        `sla_hours`, the config's `sla:` per kind, then the built-in default."""
+        for value in (
+            getattr(source.sla, kind, None),
+            source.sla_hours,
+            getattr(self.sla, kind, None),
+            getattr(DEFAULT_SLA, kind, None),
+        ):
+            if value is not None:
+                return float(value)
+        return 24.0
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -93,7 +136,7 @@ class Config:
         raise NotFoundError(f"no source named {name!r} (known: {known})")
 
 
-_TOP_KEYS = {"store", "shop", "thresholds", "output", "sources"}
+_TOP_KEYS = {"store", "shop", "thresholds", "output", "sources", "sla", "workflow"}
 _SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings"}
 
 
@@ -374,6 +417,13 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             "the defaults are negative_rating: 2, neutral_rating: 3",
         )
     output = _coerce(OutputSettings, data.get("output"), "output", doc)
+    sla = dataclasses.replace(DEFAULT_SLA, **_sla_values(data.get("sla"), "sla", doc))
+    workflow = _coerce(WorkflowSettings, data.get("workflow"), "workflow", doc)
+    if workflow.templates:
+        templates = Path(workflow.templates).expanduser()
+        if not templates.is_absolute():
+            templates = base / templates
+        workflow = dataclasses.replace(workflow, templates=str(templates))
 
     raw_sources = data.get("sources") or []
     if not isinstance(raw_sources, list):
@@ -389,7 +439,18 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         thresholds=thresholds,
         output=output,
         sources=tuple(sources),
+        sla=sla,
+        workflow=workflow,
     )
+
+
+def _sla_values(raw: Any, key_path: str, doc: _Doc) -> dict[str, float]:
+    sla = _coerce(SlaHours, raw, key_path, doc)
+    values = {k: v for k, v in dataclasses.asdict(sla).items() if v is not None}
+    for kind, hours in values.items():
+        if hours <= 0:
+            raise doc.error(f"{key_path}.{kind}", "must be a positive number of hours")
+    return values
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -435,6 +496,7 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
             if isinstance(value, str):
                 secrets.register(value)
     kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings"})
-    if kwargs.get("sla_hours", 1.0) <= 0:
+    if kwargs.get("sla_hours") is not None and kwargs["sla_hours"] <= 0:
         raise doc.error(f"{key_path}.sla_hours", "must be a positive number of hours")
+    _sla_values(raw.get("sla"), f"{key_path}.sla", doc)
     return SourceConfig(**kwargs, settings=settings)

@@ -74,7 +74,8 @@ class Pipeline:
             and not item.answer_text
             and (verdict.negative or item.kind == "question")
         )
-        due_at = item.created_at + timedelta(hours=source.sla_hours) if needs_reply else None
+        hours = self.config.sla_hours(source, item.kind)
+        due_at = item.created_at + timedelta(hours=hours) if needs_reply else None
         return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
 
     def run(

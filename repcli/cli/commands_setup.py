@@ -76,6 +76,7 @@ def _plain(value: Any) -> Any:
 def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     """The sources in the config, with their type, SLA and settings (secrets masked)."""
     from repcli.cli import output
+    from repcli.models import KINDS
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
@@ -83,7 +84,7 @@ def sources_list(ctx: typer.Context, fmt: FormatOpt = None) -> None:
         {
             "name": s.name,
             "type": s.type,
-            "sla_hours": s.sla_hours,
+            "sla_hours": {k: state.config.sla_hours(s, k) for k in KINDS},
             "competitor": s.competitor,
             "enabled": s.enabled,
             "tags": list(s.tags),

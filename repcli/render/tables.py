@@ -200,6 +200,13 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
     return table
 
 
+def _sla(hours: dict[str, float]) -> str:
+    """`24h` when every kind shares a deadline, else `review 24h, question 12h, comment 6h`."""
+    if len(set(hours.values())) == 1:
+        return f"{next(iter(hours.values())):g}h"
+    return ", ".join(f"{kind} {h:g}h" for kind, h in hours.items())
+
+
 def sources_table(rows: Sequence[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD)
     for name in ("Name", "Type", "SLA", "Competitor", "Enabled", "Tags", "Settings"):
@@ -208,7 +215,7 @@ def sources_table(rows: Sequence[dict[str, Any]]) -> Table:
         table.add_row(
             r["name"],
             r["type"],
-            f"{r['sla_hours']:g}h",
+            _sla(r["sla_hours"]),
             "yes" if r["competitor"] else "",
             "yes" if r["enabled"] else Text("no", style="dim"),
             ", ".join(r["tags"]),
