@@ -154,11 +154,18 @@ def _main(
 
 
 def _register() -> None:
-    from repcli.cli import commands_analyze, commands_items, commands_run, commands_setup
+    from repcli.cli import (
+        commands_analyze,
+        commands_items,
+        commands_run,
+        commands_setup,
+        commands_workflow,
+    )
 
     commands_setup.register(app)
     commands_run.register(app)
     commands_items.register(app)
+    commands_workflow.register(app)
     commands_analyze.register(app)
 
 

@@ -79,13 +79,33 @@ def queue(
     since: SinceOpt = None,
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
+    assignee: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--assignee",
+            "-a",
+            help="Only items assigned to this person (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only items assigned to you.")] = False,
+    kind: KindOpt = None,
 ) -> None:
-    """What needs an answer, most urgent first: overdue, then negative, then by deadline."""
+    """What needs an answer, most urgent first: overdue, then negative, then by deadline.
+
+    Answered, ignored and resolved items are not in it; `repcli mark` and `repcli reply`
+    move items along.
+    """
+    import dataclasses
+
     from repcli.cli import output
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, fmt_)
+    flt = _filter(state, source, since, limit, fmt_, kinds=kind)
+    who = [*(assignee or ()), *([state.actor] if mine else [])]
+    if who:
+        flt = dataclasses.replace(flt, assignees=tuple(who))
     competitors = [s.name for s in state.config.sources if s.competitor]
     records = state.store.queue(state.now, flt, exclude_sources=competitors)
     output.emit_items(state, fmt_, records, title=f"Reply queue ({len(records)})")
@@ -110,18 +130,17 @@ def show(
         )
     versions = state.store.versions(item_id)
     replies = state.store.replies(item_id)
+    history = state.store.history(item_id)
     if fmt_ is Format.table:
         from repcli.render import tables
 
-        state.out.print(tables.item_detail(record, versions, replies, state.now))
-    elif fmt_ is Format.json:
-        output.write(
-            state, formats.to_json({"item": record, "versions": versions, "replies": replies})
-        )
+        state.out.print(tables.item_detail(record, versions, replies, state.now, history))
     else:
-        output.write(
-            state, formats.to_jsonl([{**record, "versions": versions, "replies": replies}])
-        )
+        extra = {"versions": versions, "replies": replies, "history": history}
+        if fmt_ is Format.json:
+            output.write(state, formats.to_json({"item": record, **extra}))
+        else:
+            output.write(state, formats.to_jsonl([{**record, **extra}]))
 
 
 def search(

@@ -66,6 +66,19 @@ class State:
             self._err = _console(sys.stderr, soft_wrap=True)  # messages are never re-wrapped
         return self._err
 
+    @property
+    def actor(self) -> str:
+        """Who acts, for item history: `workflow.user`, $REPCLI_USER, then the login name."""
+        import getpass
+
+        name = self.config.workflow.user or os.environ.get("REPCLI_USER")
+        if not name:
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):
+                name = "unknown"
+        return name
+
     def info(self, message: Any) -> None:
         if not self.quiet:
             self.err.print(message)

@@ -106,6 +106,7 @@ def item_detail(
     versions: Sequence[dict[str, Any]],
     replies: Sequence[dict[str, Any]],
     now: datetime,
+    history: Sequence[dict[str, Any]] = (),
 ) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -125,6 +126,7 @@ def item_detail(
         ("Order", Text(human.safe(record.get("order_id") or ""))),
         ("Language", Text(record.get("lang") or "")),
         ("Status", Text(record.get("status") or "")),
+        ("Assignee", Text(record.get("assignee") or "")),
         ("Reply due", _due(record, now)),
         (
             "Negative",
@@ -161,7 +163,17 @@ def item_detail(
     if replies:
         parts.append(Text("\nReplies:", style="bold"))
         for rep in replies:
-            parts.append(Text(f"[{rep['status']}] {human.shorten(rep['text'], 200)}"))
+            line = Text(f"{rep['id']} ")
+            line.append(rep["status"], style=_REPLY_STYLE.get(rep["status"], ""))
+            line.append(f"  {human.shorten(rep['text'], 200)}")
+            if rep.get("platform_error"):
+                line.append(
+                    f"\n   platform said: {human.shorten(rep['platform_error'], 200)}", style="red"
+                )
+            parts.append(line)
+    if history:
+        parts.append(Text("\nHistory:", style="bold"))
+        parts.extend(history_lines(history))
     return Group(*parts)
 
 
@@ -263,3 +275,47 @@ def analysis_table(rows: Sequence[dict[str, Any]]) -> Table:
             body,
         )
     return table
+
+
+_REPLY_STYLE = {"approved": "green", "posted": "bold green", "failed": "bold red",
+                "posting": "yellow", "draft": ""}  # fmt: skip
+
+
+def replies_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Reply", "Item", "State", "Updated", "Text"):
+        table.add_column(name, no_wrap=name != "Text", ratio=1 if name == "Text" else None)
+    for r in rows:
+        when = r.get("posted_at") or r.get("approved_at") or r.get("created_at")
+        text = Text(human.shorten(r.get("text"), 160))
+        if r.get("platform_error"):
+            text.append("\n" + human.shorten(r["platform_error"], 160), style="red")
+        table.add_row(
+            str(r["id"]),
+            f"#{r['item_id']} {r['source']}",
+            Text(r["status"], style=_REPLY_STYLE.get(r["status"], "")),
+            human.age(when, now),
+            text,
+        )
+    return table
+
+
+def templates_table(rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Template", "Lang", "Applies to", "Text"):
+        table.add_column(name, no_wrap=name != "Text", ratio=1 if name == "Text" else None)
+    for r in rows:
+        table.add_row(r["name"], r["lang"], r["applies_to"], human.shorten(r["text"], 90))
+    return table
+
+
+def history_lines(events: Sequence[dict[str, Any]]) -> list[Text]:
+    lines = []
+    for e in events:
+        line = Text(f"{human.local_time(e['at'])}  ")
+        line.append(e.get("actor") or "", style="bold")
+        line.append(f"  {e['action']}")
+        if e.get("detail"):
+            line.append(f": {human.shorten(e['detail'], 160)}", style="dim")
+        lines.append(line)
+    return lines

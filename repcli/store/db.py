@@ -10,10 +10,11 @@ from repcli.errors import StoreError
 from repcli.store.base import BUSY_TIMEOUT_MS, explain
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.reads import Reads
+from repcli.store.workflow import Workflow
 from repcli.store.writes import Writes
 
 
-class Store(Reads, Writes):
+class Store(Reads, Writes, Workflow):
     """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:

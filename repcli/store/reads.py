@@ -30,6 +30,7 @@ class ItemFilter:
     negative: bool | None = None
     kinds: Sequence[str] = ()
     statuses: Sequence[str] = ()
+    assignees: Sequence[str] = ()
     limit: int = 0
     """0 = no limit."""
 
@@ -51,6 +52,9 @@ class ItemFilter:
         if self.statuses:
             clauses.append(f"{alias}.status IN ({','.join('?' * len(self.statuses))})")
             params.extend(self.statuses)
+        if self.assignees:
+            clauses.append(f"{alias}.assignee IN ({','.join('?' * len(self.assignees))})")
+            params.extend(self.assignees)
         return clauses, params
 
 
@@ -89,6 +93,11 @@ class Reads(StoreBase):
     def get_item(self, item_id: int) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT {_select()} FROM items WHERE id = ?", (item_id,))
         return rows[0] if rows else None
+
+    def item_raw(self, item_id: int) -> str | None:
+        """The platform's own payload as fetched (JSON text), for APIs that need its ids."""
+        row = self.conn.execute("SELECT raw FROM items WHERE id = ?", (item_id,)).fetchone()
+        return row[0] if row else None
 
     def get_items(self, ids: Sequence[int]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -180,6 +180,8 @@ class Writes(StoreBase):
         self.conn.execute(
             f"UPDATE items SET {assignments}{extra} WHERE id = ?", [*values, old["id"]]
         )
+        if item.answer_text and not old["answer_text"]:
+            self._answer_seen(old, item, seen)
 
     def _touch(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
         if item.answer_text and not old["answer_text"]:
@@ -190,8 +192,21 @@ class Writes(StoreBase):
                 "WHERE id = ?",
                 (seen, item.answer_text, to_iso(item.answered_at), status, old["id"]),
             )
+            self._answer_seen(old, item, seen)
         else:
             self.conn.execute("UPDATE items SET last_seen_at = ? WHERE id = ?", (seen, old["id"]))
+
+    def _answer_seen(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
+        self.conn.execute(
+            "INSERT INTO events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            (
+                old["id"],
+                seen,
+                item.source,
+                "answer seen on the platform",
+                (item.answer_text or "")[:200],
+            ),
+        )
 
     # ----------------------------------------------------------------- reporting and status
 

@@ -1,0 +1,379 @@
+"""The response workflow: mark, assign, note, reply, replies, post, templates."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from repcli.cli.context import State
+from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
+
+if TYPE_CHECKING:
+    from repcli.workflow.posting import PostOutcome
+    from repcli.workflow.templates import Template
+
+IdsArg = Annotated[list[int], typer.Argument(metavar="ID...", help="Item IDs (first column).")]
+ItemArg = Annotated[int, typer.Argument(metavar="ID", help="The item's ID (first column).")]
+
+
+class ItemStatus(enum.StrEnum):
+    new = "new"
+    open = "open"
+    answered = "answered"
+    ignored = "ignored"
+    resolved = "resolved"
+
+
+class ReplyStatus(enum.StrEnum):
+    draft = "draft"
+    approved = "approved"
+    posting = "posting"
+    posted = "posted"
+    failed = "failed"
+
+
+def mark(
+    ctx: typer.Context,
+    status: Annotated[ItemStatus, typer.Argument(help="The new status.", case_sensitive=False)],
+    ids: IdsArg,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Why (kept in the history).", show_default=False)
+    ] = None,
+) -> None:
+    """Set items' status: open, answered (elsewhere), ignored, resolved, or back to new.
+
+    Answered, ignored and resolved items leave the queue; an answer seen on the platform
+    marks an item answered by itself.
+    """
+    state: State = ctx.obj
+    store = state.store
+    with store.transaction():
+        changed = store.set_status(ids, status.value, state.now, state.actor, note)
+    same = len(ids) - len(changed)
+    state.info(
+        f"{len(changed)} item(s) now {status.value}" + (f"; {same} already were" if same else "")
+    )
+
+
+def assign(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="Who takes them; `-` to unassign.")],
+    ids: IdsArg,
+) -> None:
+    """Assign items to someone (new items become open). `repcli queue --assignee NAME` shows
+    their queue."""
+    state: State = ctx.obj
+    assignee = None if who == "-" else who
+    with state.store.transaction():
+        state.store.assign(ids, assignee, state.now, state.actor)
+    state.info(f"{len(ids)} item(s) " + (f"assigned to {who}" if assignee else "unassigned"))
+
+
+def note(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    text: Annotated[str, typer.Argument(help="The note.")],
+) -> None:
+    """Add a note to an item's history (shown by `show`)."""
+    state: State = ctx.obj
+    with state.store.transaction():
+        state.store.add_note(item_id, text, state.now, state.actor)
+        state.store.open_item(item_id)
+    state.info(f"note added to #{item_id}")
+
+
+def _templates(state: State) -> list[Template]:
+    from repcli.workflow.templates import load_templates
+
+    wf = state.config.workflow
+    return load_templates(wf.templates, wf.builtin_templates)
+
+
+def _draft_text(state: State, item: dict[str, Any], template: str | None) -> tuple[str, str]:
+    """(text, template name) for the item: the named template or the best fit, filled in."""
+    from repcli.errors import UsageError
+    from repcli.workflow import templates as tpl
+
+    available = _templates(state)
+    chosen = tpl.by_name(available, template) if template else tpl.choose(available, item)
+    if chosen is None:
+        raise UsageError(
+            f"no reply template fits item {item['id']} (lang {item.get('lang') or 'unknown'})",
+            "pass --template NAME or --text, or add a template (README, 'Replies and templates')",
+        )
+    order_for_item = getattr(state.store, "order_for_item", None)
+    order = order_for_item(item["id"]) if order_for_item else None
+    cfg = state.config
+    values = tpl.variables(item, cfg.shop, cfg.workflow.signature, order)
+    return tpl.render(chosen.text, values), chosen.name
+
+
+def _edit(text: str) -> str:
+    import click
+
+    from repcli.errors import UsageError
+
+    edited: str | None = click.edit(text, extension=".txt", require_save=True)
+    if edited is None:
+        raise UsageError("the editor closed without saving: nothing changed")
+    return edited.strip()
+
+
+def reply(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", "-t", help="Use this template.", show_default=False),
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", help="Reply with this text.", show_default=False)
+    ] = None,
+    edit: Annotated[bool, typer.Option("--edit", help="Edit the draft in $EDITOR.")] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show the draft; save nothing.")
+    ] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve the draft.")] = False,
+    post: Annotated[
+        bool, typer.Option("--post", help="Post the approved reply to the platform.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --post: check everything, send nothing.")
+    ] = False,
+) -> None:
+    """Draft, approve and post the shop's public answer to an item.
+
+    With no options it drafts from the best-fitting template (or shows the existing draft).
+    Steps can be combined: `repcli reply 12 --text "..." --approve --post`.
+    """
+    from repcli.errors import NotFoundError, UsageError
+    from repcli.render import human
+
+    state: State = ctx.obj
+    store = state.store
+    item = store.get_item(item_id)
+    if item is None:
+        raise NotFoundError(
+            f"no item with ID {item_id}", "IDs are in the first column of check, queue and list"
+        )
+    if text is not None and template:
+        raise UsageError("--text and --template are alternatives: pass one")
+    current = store.open_reply(item_id)
+    new_text: str | None = None
+    name: str | None = None
+    if text is not None:
+        new_text = text.strip()
+        if not new_text:
+            raise UsageError("--text is empty")
+    elif template or (current is None and not store.posted_reply(item_id)):
+        new_text, name = _draft_text(state, item, template)
+    if edit:
+        new_text = _edit(new_text if new_text is not None else (current or {}).get("text", ""))
+    if preview:
+        state.out.print(
+            human.safe(new_text if new_text is not None else (current or {}).get("text", ""))
+        )
+        return
+    if new_text is not None:
+        with store.transaction():
+            reply_id = store.save_draft(item_id, new_text, name, state.now, state.actor)
+        state.info(
+            f"draft reply {reply_id} for #{item_id}" + (f" (template {name})" if name else "")
+        )
+    elif current is not None:
+        reply_id = current["id"]
+    else:
+        posted = store.posted_reply(item_id)
+        if posted is None:  # pragma: no cover - drafted above
+            raise UsageError(f"item {item_id} has no reply")
+        reply_id = posted["id"]
+    rep = store.reply(reply_id)
+    if approve:
+        with store.transaction():
+            store.approve_reply(reply_id, state.now, state.actor)
+        rep = store.reply(reply_id)
+    state.out.print(_reply_panel(rep))
+    if post or dry_run:
+        if not post:
+            raise UsageError("--dry-run goes with --post")
+        _post(state, [reply_id], dry_run)
+
+
+def _reply_panel(rep: dict[str, Any]) -> Any:
+    from rich.panel import Panel
+
+    from repcli.render import human
+
+    style = {"approved": "green", "posted": "bold green", "failed": "red"}.get(rep["status"], "")
+    title = (
+        f"reply {rep['id']} · [{style}]{rep['status']}[/{style}]"
+        if style
+        else f"reply {rep['id']} · {rep['status']}"
+    )
+    body = human.safe(rep["text"])
+    if rep.get("platform_error"):
+        body += f"\n\n[platform said] {human.safe(rep['platform_error'])}"
+    return Panel(body, title=title, title_align="left", expand=False)
+
+
+def _post(state: State, reply_ids: list[int], dry_run: bool) -> list[PostOutcome]:
+    from repcli.errors import ExitCode
+    from repcli.workflow.posting import post_replies
+
+    outcomes = post_replies(state.config, state.store, reply_ids, state.now, state.actor, dry_run)
+    marks = {"posted": "[green]✓ posted[/green]", "would-post": "[cyan]✓ would post[/cyan]",
+             "failed": "[red]✗ failed[/red]", "skipped": "[yellow]– skipped[/yellow]"}  # fmt: skip
+    for o in outcomes:
+        detail = f": {o.message}" if o.message else ""
+        state.info(f"{marks[o.result]} reply {o.reply_id} (#{o.item_id}, {o.source}){detail}")
+    if any(o.result == "failed" for o in outcomes):
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+    if any(o.result == "skipped" for o in outcomes) and len(reply_ids) == 1:
+        raise typer.Exit(int(ExitCode.ERROR))
+    return outcomes
+
+
+def post(
+    ctx: typer.Context,
+    reply_ids: Annotated[
+        list[int] | None,
+        typer.Argument(
+            metavar="[REPLY_ID]...", help="Replies to post (default: every approved one)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, send nothing.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also retry replies whose last post failed.")
+    ] = False,
+    was_posted: Annotated[
+        str | None,
+        typer.Option(
+            "--was-posted",
+            help="For a reply left in `posting` by a stopped run: yes (it is on the platform) or "
+            "no (post it again later).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Post approved replies (for cron: `repcli post` posts everything approved).
+
+    Exit 6 when a platform refused or could not be reached; the draft is kept with the
+    platform's error, and `--retry-failed` tries it again.
+    """
+    from repcli.errors import UsageError
+
+    state: State = ctx.obj
+    store = state.store
+    if was_posted is not None:
+        if was_posted not in ("yes", "no") or not reply_ids:
+            raise UsageError("use `repcli post REPLY_ID --was-posted yes` (or no)")
+        for rid in reply_ids:
+            store.resolve_stuck_reply(rid, was_posted == "yes", state.now, state.actor)
+            state.info(f"reply {rid} marked " + ("posted" if was_posted == "yes" else "failed"))
+        return
+    if not reply_ids:
+        statuses = ["approved", "failed"] if retry_failed else ["approved"]
+        reply_ids = [r["id"] for r in reversed(store.list_replies(statuses))]
+    if not reply_ids:
+        state.info("[dim]nothing to post: no approved replies[/dim]")
+        return
+    _post(state, reply_ids, dry_run)
+
+
+def replies(
+    ctx: typer.Context,
+    status: Annotated[
+        list[ReplyStatus] | None,
+        typer.Option(
+            "--status", help="Only replies in this state (repeatable).", show_default=False
+        ),
+    ] = None,
+    source: SourceOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Replies and their state: draft, approved, posting, posted, failed (with the platform's
+    error)."""
+    from repcli.cli import output
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    rows = state.store.list_replies(
+        [s.value for s in status or ()], source or (), output.limit_of(state, limit, fmt_)
+    )
+    columns = ("id", "item_id", "source", "status", "template", "text", "drafted_by",
+               "created_at", "approved_at", "posted_at", "attempts", "platform_error")  # fmt: skip
+    from repcli.render import tables
+
+    output.emit(
+        state, fmt_, rows, columns=columns, key="replies",
+        table=lambda: tables.replies_table(rows, state.now),
+    )  # fmt: skip
+
+
+def templates(
+    ctx: typer.Context,
+    item_id: Annotated[
+        int | None,
+        typer.Option(
+            "--item", help="Show which template fits this item, filled in.", show_default=False
+        ),
+    ] = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """The reply templates (yours first, then the built-in ones) and where each applies."""
+    from repcli.cli import output
+    from repcli.errors import NotFoundError
+
+    state: State = ctx.obj
+    if item_id is not None:
+        item = state.store.get_item(item_id)
+        if item is None:
+            raise NotFoundError(f"no item with ID {item_id}")
+        text, name = _draft_text(state, item, None)
+        state.info(f"template [bold]{name}[/bold] fits #{item_id}:")
+        from repcli.render import human
+
+        state.out.print(human.safe(text))
+        return
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    rows = [
+        {
+            "name": t.name,
+            "lang": t.lang or "",
+            "applies_to": _conditions(t),
+            "origin": t.origin,
+            "text": t.text,
+        }
+        for t in _templates(state)
+    ]
+    from repcli.render import tables
+
+    output.emit(
+        state, fmt_, rows, columns=("name", "lang", "applies_to", "origin", "text"),
+        key="templates", table=lambda: tables.templates_table(rows),
+    )  # fmt: skip
+
+
+def _conditions(t: Template) -> str:
+    parts = []
+    if t.kinds:
+        parts.append("/".join(t.kinds))
+    if t.sentiment:
+        parts.append(t.sentiment)
+    if t.ratings:
+        parts.append("rating " + ",".join(map(str, t.ratings)))
+    if t.topics:
+        parts.append("#" + " #".join(t.topics))
+    if t.platforms:
+        parts.append("on " + ",".join(t.platforms))
+    return " · ".join(parts) or "anything"
+
+
+def register(app: typer.Typer) -> None:
+    for command in (mark, assign, note, reply, replies, post, templates):
+        app.command()(command)

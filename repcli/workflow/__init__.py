@@ -1,0 +1,1 @@
+"""The response workflow: reply templates, drafting, and posting answers to platforms."""

@@ -1,0 +1,254 @@
+"""Reply templates: loading and checking them, picking the best one for an item, filling it in.
+
+A template is text with `{variable}` fields and optional `[[ ... ]]` parts, which are left out
+when a variable inside them is empty. Conditions (lang, kinds, platforms, ratings, topics,
+sentiment) select where it applies; the most specific template that fits an item wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from repcli.errors import ConfigError, UsageError
+
+VARIABLES = ("customer", "product", "order", "date", "shop", "signature", "rating", "source")
+_CONDITIONS = ("lang", "kinds", "platforms", "ratings", "topics", "sentiment")
+_KEYS = {"name", "text", *_CONDITIONS}
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+_FORMATTER = string.Formatter()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Template:
+    name: str
+    text: str
+    origin: str
+    """Where it was defined: `file:line`, or `built-in`."""
+    lang: str | None = None
+    kinds: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    ratings: tuple[int, ...] = ()
+    topics: tuple[str, ...] = ()
+    sentiment: str | None = None
+
+    def fits(self, item: Mapping[str, Any]) -> bool:
+        if self.lang and (item.get("lang") or "") != self.lang:
+            return False
+        if self.kinds and item.get("kind") not in self.kinds:
+            return False
+        if self.platforms and item.get("platform") not in self.platforms:
+            return False
+        if self.ratings and item.get("rating") not in self.ratings:
+            return False
+        if self.topics and not set(self.topics) & set(item.get("topics") or ()):
+            return False
+        if self.sentiment == "negative" and not item.get("negative"):
+            return False
+        return not (self.sentiment == "positive" and item.get("negative"))
+
+    def specificity(self) -> int:
+        """Topics say the most about a complaint; every other condition counts once."""
+        score = 4 if self.topics else 0
+        return score + sum(
+            1 for c in ("lang", "kinds", "platforms", "ratings", "sentiment") if getattr(self, c)
+        )
+
+
+def _fields(text: str) -> list[str]:
+    return [field for _, field, _, _ in _FORMATTER.parse(text) if field is not None]
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    """Fill in `text`; drop `[[...]]` parts with an empty variable; tidy the spaces."""
+
+    def optional(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if any(not values.get(f) for f in _fields(inner)):
+            return ""
+        return inner.format_map(values)
+
+    filled = _OPTIONAL.sub(optional, text).format_map(values)
+    filled = re.sub(r"[ \t]+", " ", filled)
+    filled = re.sub(r" +([,.!?;:])", r"\1", filled)
+    return filled.strip()
+
+
+def check_text(text: str, where: str) -> None:
+    """Raise a ConfigError naming `where` when the text uses an unknown variable or bad braces."""
+    try:
+        names = _fields(_OPTIONAL.sub(lambda m: m.group(1), text))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}: {exc}", "write a literal brace as {{ or }}; variables look like {customer}"
+        ) from None
+    for name in names:
+        if name not in VARIABLES:
+            raise ConfigError(
+                f"{where}: unknown variable {{{name}}}",
+                f"variables: {', '.join('{' + v + '}' for v in VARIABLES)}",
+            )
+
+
+def _tuple(value: Any, where: str, kind: type) -> tuple[Any, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+        raise ConfigError(f"{where}: expected a {kind.__name__} or a list of them, got {value!r}")
+    return tuple(values)
+
+
+def parse_templates(text: str, origin: str) -> list[Template]:
+    """Templates from YAML text; errors name `origin`, the line and the key."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("templates"), list):
+        raise ConfigError(
+            f"{origin}: expected `templates:` with a list of templates",
+            "see README, 'Replies and templates'",
+        )
+    lines = [
+        node.start_mark.line + 1
+        for key, value in root.value  # type: ignore[union-attr]
+        if key.value == "templates"
+        for node in value.value
+    ]
+    out: list[Template] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data["templates"]):
+        where = f"{origin}:{lines[i] if i < len(lines) else '?'}"
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: expected a template with `name:` and `text:`")
+        unknown = set(raw) - _KEYS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {sorted(unknown)[0]!r}",
+                f"template keys: {', '.join(sorted(_KEYS))}",
+            )
+        name, body = raw.get("name"), raw.get("text")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: a template needs a `name:`")
+        if name in seen:
+            raise ConfigError(f"{where}: template name {name!r} is used twice")
+        seen.add(name)
+        if not isinstance(body, str) or not body.strip():
+            raise ConfigError(f"{where}: template {name!r} needs a `text:`")
+        check_text(body, f"{where}: template {name!r}")
+        sentiment = raw.get("sentiment")
+        if sentiment not in (None, "negative", "positive"):
+            raise ConfigError(f"{where}: sentiment must be negative or positive")
+        out.append(
+            Template(
+                name=name,
+                text=body,
+                origin=where,
+                lang=raw.get("lang"),
+                kinds=_tuple(raw.get("kinds", []), f"{where}: kinds", str),
+                platforms=_tuple(raw.get("platforms", []), f"{where}: platforms", str),
+                ratings=_tuple(raw.get("ratings", []), f"{where}: ratings", int),
+                topics=_tuple(raw.get("topics", []), f"{where}: topics", str),
+                sentiment=sentiment,
+            )
+        )
+    return out
+
+
+def load_templates(user_file: str | None, builtin: bool = True) -> list[Template]:
+    """The user's templates (first: they win ties), then the built-in ones."""
+    templates: list[Template] = []
+    if user_file:
+        path = Path(user_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path}: cannot read the reply templates: {exc}",
+                "fix `workflow.templates:` in the config",
+            ) from None
+        templates += parse_templates(text, str(path))
+    if builtin:
+        text = resources.files("repcli.workflow").joinpath("data/templates.yaml").read_text("utf-8")
+        names = {t.name for t in templates}
+        templates += [t for t in parse_templates(text, "built-in") if t.name not in names]
+    return templates
+
+
+def choose(templates: Sequence[Template], item: Mapping[str, Any]) -> Template | None:
+    """The most specific template that fits; the first defined wins a tie."""
+    best: Template | None = None
+    for template in templates:
+        if template.fits(item) and (best is None or template.specificity() > best.specificity()):
+            best = template
+    return best
+
+
+def by_name(templates: Sequence[Template], name: str) -> Template:
+    for template in templates:
+        if template.name == name:
+            return template
+    import difflib
+
+    close = difflib.get_close_matches(name, [t.name for t in templates], n=1)
+    raise UsageError(
+        f"no reply template named {name!r}",
+        (f"did you mean {close[0]!r}? " if close else "") + "`repcli templates` lists them",
+    )
+
+
+# Placeholder names platforms show instead of a customer's name: never greet those.
+_NO_NAME = {
+    "покупатель", "пользователь", "аноним", "анонимный", "покупець", "користувач", "анонім",
+    "anonymous", "customer", "user", "buyer", "a", "google",
+}  # fmt: skip
+_SIGN_OFF = {"ru": "С уважением, {shop}", "uk": "З повагою, {shop}", "en": "Best regards, {shop}"}
+
+
+def first_name(author: str | None) -> str:
+    """`Анна К.` -> `Анна`; `Покупатель` or an e-mail-like handle -> empty."""
+    if not author:
+        return ""
+    word = author.strip().split()[0].strip(",.")
+    if word.lower() in _NO_NAME or not word.isalpha() or not word[0].isupper() or len(word) < 2:
+        return ""
+    return word
+
+
+def variables(
+    item: Mapping[str, Any],
+    shop: str | None,
+    signature: str | None,
+    order: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The values a template can use for this item (a linked order fills the gaps)."""
+    from repcli.clock import from_iso
+
+    order = order or {}
+    lang = item.get("lang") or "ru"
+    created = from_iso(item.get("created_at"))
+    if created is None:
+        date = ""
+    elif lang == "en":
+        date = created.strftime("%b %d, %Y").replace(" 0", " ")
+    else:
+        date = created.strftime("%d.%m.%Y")
+    if signature is None:
+        signature = _SIGN_OFF.get(lang, _SIGN_OFF["en"]).format(shop=shop) if shop else ""
+    return {
+        "customer": first_name(item.get("author") or order.get("customer")),
+        "product": item.get("product_name") or order.get("product_name") or "",
+        "order": item.get("order_id") or order.get("order_id") or "",
+        "date": date,
+        "shop": shop or "",
+        "signature": signature,
+        "rating": str(item["rating"]) if item.get("rating") else "",
+        "source": item.get("source") or "",
+    }

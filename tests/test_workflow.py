@@ -1,0 +1,182 @@
+"""The response workflow on the demo: statuses, assignees, notes, history, drafts, templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repcli.config import parse_config
+from repcli.errors import ConfigError
+from repcli.workflow import templates as tpl
+from tests.conftest import Cli
+
+
+def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def checked(cli: Cli) -> Cli:
+    assert cli("check", "-q", "--format", "json").exit_code == 0
+    return cli
+
+
+def test_mark_assign_note_and_history(checked: Cli) -> None:
+    cli = checked
+    queue = _rows(cli("queue", "--format", "jsonl", "--limit", "0"))
+    first, second = queue[0]["id"], queue[1]["id"]
+    env = {"REPCLI_USER": "anna"}
+    result = cli("assign", "oleg", str(first), str(second), env=env)
+    assert result.exit_code == 0, result.output
+    mine = _rows(cli("queue", "--assignee", "oleg", "--format", "jsonl"))
+    assert [r["id"] for r in mine] == [first, second]
+    assert {r["status"] for r in mine} == {"open"}
+    assert _rows(cli("queue", "--mine", "--format", "jsonl", env={"REPCLI_USER": "oleg"})) == mine
+
+    assert cli("note", str(first), "called the customer", env=env).exit_code == 0
+    result = cli("mark", "resolved", str(first), "--note", "refund sent", env=env)
+    assert result.exit_code == 0
+    assert "1 item(s) now resolved" in result.stderr
+    after = [r["id"] for r in _rows(cli("queue", "--format", "jsonl", "--limit", "0"))]
+    assert first not in after and second in after
+    assert len(after) == len(queue) - 1
+
+    shown = json.loads(cli("show", str(first), "--format", "json").stdout)
+    actions = [(e["actor"], e["action"], e["detail"]) for e in shown["history"]]
+    assert actions == [
+        ("anna", "assigned to oleg", None),
+        ("anna", "note", "called the customer"),
+        ("anna", "status resolved", "refund sent"),
+    ]
+    table = cli("show", str(first), "--format", "table").stdout
+    assert "History:" in table and "refund sent" in table and "oleg" in table
+
+
+def test_mark_unknown_id_is_not_found(checked: Cli) -> None:
+    result = checked("mark", "ignored", "99999")
+    assert result.exit_code == 5
+    assert "no item with ID 99999" in result.stderr
+
+
+def test_reply_drafts_from_the_best_template_and_approves(checked: Cli) -> None:
+    cli = checked
+    items = _rows(cli("list", "--negative", "--format", "jsonl", "--limit", "0"))
+    damaged = next(
+        r for r in items if "damaged" in r["topics"] and r["lang"] == "ru" and r["author"]
+    )
+    result = cli("reply", str(damaged["id"]), env={"REPCLI_USER": "anna"})
+    assert result.exit_code == 0, result.output
+    name = tpl.first_name(damaged["author"])
+    assert f"Здравствуйте, {name}!" in result.stdout
+    assert "повреждённым" in result.stdout
+    assert "template ru-damaged" in result.stderr
+    # A second `reply` shows the same draft instead of drafting another.
+    again = cli("reply", str(damaged["id"]))
+    assert "reply 1 · draft" in again.stdout
+    approved = cli("reply", str(damaged["id"]), "--approve")
+    assert "approved" in approved.stdout
+    replies = _rows(cli("replies", "--format", "jsonl"))
+    assert [(r["id"], r["status"], r["template"]) for r in replies] == [
+        (1, "approved", "ru-damaged")
+    ]
+    # Editing the text sends it back to draft: an approval covers the text it saw.
+    cli("reply", str(damaged["id"]), "--text", "Свой ответ.")
+    assert _rows(cli("replies", "--format", "jsonl"))[0]["status"] == "draft"
+
+
+def test_reply_preview_saves_nothing_and_dry_run_checks(checked: Cli) -> None:
+    cli = checked
+    item = _rows(cli("queue", "--format", "jsonl", "-n", "1"))[0]
+    preview = cli("reply", str(item["id"]), "--preview")
+    assert preview.exit_code == 0 and preview.stdout.strip()
+    assert _rows(cli("replies", "--format", "jsonl")) == []
+    cli("reply", str(item["id"]), "--approve")
+    dry = cli("reply", str(item["id"]), "--post", "--dry-run")
+    # Demo sources have no answer API: a clear skip, not a crash, and nothing changes.
+    assert "cannot post answers" in dry.stderr
+    assert _rows(cli("replies", "--format", "jsonl"))[0]["status"] == "approved"
+
+
+def test_post_with_nothing_approved(checked: Cli) -> None:
+    result = checked("post")
+    assert result.exit_code == 0
+    assert "nothing to post" in result.stderr
+
+
+def test_templates_listing_and_fit(checked: Cli) -> None:
+    listing = _rows(checked("templates", "--format", "jsonl"))
+    names = [r["name"] for r in listing]
+    assert {"ru-negative", "uk-negative", "en-negative", "ru-extortion"} <= set(names)
+
+
+# ----------------------------------------------------------------- templates, unit
+
+
+def test_render_optional_parts_and_spacing() -> None:
+    text = "Здравствуйте[[, {customer}]]! Заказ[[ {order}]] в пути.\n\n{signature}"
+    full = tpl.render(text, {"customer": "Анна", "order": "42", "signature": "Магазин"})
+    assert full == "Здравствуйте, Анна! Заказ 42 в пути.\n\nМагазин"
+    bare = tpl.render(text, {"customer": "", "order": "", "signature": "Магазин"})
+    assert bare == "Здравствуйте! Заказ в пути.\n\nМагазин"
+
+
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Анна К.", "Анна"),
+        ("Покупатель", ""),
+        ("john_doe77", ""),
+        (None, ""),
+        ("Олег Захаров", "Олег"),
+    ],
+)
+def test_first_name(author: str | None, expected: str) -> None:
+    assert tpl.first_name(author) == expected
+
+
+def test_most_specific_template_wins_and_user_first(tmp_path: Path) -> None:
+    user = tmp_path / "t.yaml"
+    user.write_text(
+        "templates:\n"
+        "  - name: my-wb-damaged\n    lang: ru\n    topics: [damaged]\n    platforms: [wildberries]\n"
+        "    text: WB {customer}\n",
+        encoding="utf-8",
+    )
+    templates = tpl.load_templates(str(user))
+    item = {"lang": "ru", "topics": ["damaged"], "negative": True, "platform": "wildberries"}
+    assert tpl.choose(templates, item).name == "my-wb-damaged"  # type: ignore[union-attr]
+    assert tpl.choose(templates, {**item, "platform": "ozon"}).name == "ru-damaged"  # type: ignore[union-attr]
+    assert tpl.choose(templates, {**item, "topics": []}).name == "ru-negative"  # type: ignore[union-attr]
+    positive = {"lang": "uk", "topics": [], "negative": False}
+    assert tpl.choose(templates, positive).name == "uk-positive"  # type: ignore[union-attr]
+
+
+def test_bad_template_file_names_line_and_variable(tmp_path: Path) -> None:
+    user = tmp_path / "t.yaml"
+    user.write_text(
+        "templates:\n  - name: ok\n    text: fine\n  - name: bad\n    text: Hi {cusotmer}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        tpl.load_templates(str(user))
+    assert str(user) in info.value.message and ":4:" in info.value.message
+    assert "{cusotmer}" in info.value.message and "{customer}" in (info.value.hint or "")
+
+
+def test_sla_per_kind_resolution(tmp_path: Path) -> None:
+    config = parse_config(
+        "sla: {comment: 3}\n"
+        "sources:\n"
+        "  - {name: a, type: demo, sla_hours: 12, sla: {question: 2}}\n"
+        "  - {name: b, type: demo}\n"
+    )
+    a, b = config.sources
+    assert config.sla_hours(a, "question") == 2
+    assert config.sla_hours(a, "review") == 12
+    assert config.sla_hours(b, "comment") == 3
+    assert config.sla_hours(b, "review") == 24
+    with pytest.raises(ConfigError) as info:
+        parse_config("sources:\n  - {name: a, type: demo, sla: {review: -1}}\n")
+    assert "sources[0].sla.review" in str(info.value)
