@@ -94,8 +94,8 @@ def test_reply_preview_saves_nothing_and_dry_run_checks(checked: Cli) -> None:
     assert _rows(cli("replies", "--format", "jsonl")) == []
     cli("reply", str(item["id"]), "--approve")
     dry = cli("reply", str(item["id"]), "--post", "--dry-run")
-    # Demo sources have no answer API: a clear skip, not a crash, and nothing changes.
-    assert "cannot post answers" in dry.stderr
+    assert dry.exit_code == 0
+    assert f"would post reply 1 (#{item['id']}, {item['source']})" in dry.stderr
     assert _rows(cli("replies", "--format", "jsonl"))[0]["status"] == "approved"
 
 
@@ -180,3 +180,56 @@ def test_sla_per_kind_resolution(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config("sources:\n  - {name: a, type: demo, sla: {review: -1}}\n")
     assert "sources[0].sla.review" in str(info.value)
+
+
+def test_post_loop_on_the_demo_platform(checked: Cli) -> None:
+    """draft -> approve -> post -> answered, out of the queue; posting twice is impossible;
+    a refused post keeps the draft with the platform's error and exit 6."""
+    cli = checked
+    first, second = (r["id"] for r in _rows(cli("queue", "--format", "jsonl", "-n", "2")))
+    result = cli("reply", str(first), "--approve", "--post", env={"REPCLI_USER": "anna"})
+    assert result.exit_code == 0, result.output
+    assert "✓ posted reply 1" in result.stderr
+    assert first not in [r["id"] for r in _rows(cli("queue", "--format", "jsonl", "-n", "0"))]
+    item = json.loads(cli("show", str(first), "--format", "json").stdout)
+    assert item["item"]["status"] == "answered"
+    assert item["replies"][0]["status"] == "posted"
+    assert [e["action"] for e in item["history"]][-1] == "reply posted"
+
+    again = cli("post", "1")
+    assert again.exit_code == 1 and "already posted" in again.stderr
+    redraft = cli("reply", str(first), "--text", "again")
+    assert redraft.exit_code == 2 and "already has a posted answer" in redraft.stderr
+
+    too_long = "Ответ. " * 200
+    refused = cli("reply", str(second), "--text", too_long, "--approve", "--post")
+    assert refused.exit_code == 6
+    assert "at most 1000" in refused.stderr
+    kept = _rows(cli("replies", "--status", "failed", "--format", "jsonl"))
+    assert [(r["item_id"], r["text"], r["attempts"]) for r in kept] == [
+        (second, too_long.strip(), 1)
+    ]
+    assert "at most 1000" in kept[0]["platform_error"]
+    assert second in [r["id"] for r in _rows(cli("queue", "--format", "jsonl", "-n", "0"))]
+    # Fixed and approved again, the same reply goes out.
+    cli("reply", str(second), "--text", "Короткий ответ.", "--approve")
+    assert cli("post").exit_code == 0
+    assert _rows(cli("replies", "--status", "posted", "--format", "jsonl"))[0]["attempts"] == 2
+
+
+def test_a_reply_stuck_in_posting_is_never_resent(checked: Cli) -> None:
+    from repcli.store import open_store
+
+    cli = checked
+    item = _rows(cli("queue", "--format", "jsonl", "-n", "1"))[0]["id"]
+    cli("reply", str(item), "--approve")
+    config = parse_config(cli.config.read_text(encoding="utf-8"), cli.config)  # type: ignore[union-attr]
+    with open_store(config.store) as store:
+        from repcli.clock import now
+
+        assert store.claim_for_posting(1, now())  # a run claimed it, then was killed
+        assert not store.claim_for_posting(1, now())
+    stuck = cli("post", "1")
+    assert stuck.exit_code == 1 and "--was-posted" in stuck.stderr
+    assert cli("post", "1", "--was-posted", "yes").exit_code == 0
+    assert _rows(cli("replies", "--format", "jsonl"))[0]["status"] == "posted"

@@ -17,9 +17,9 @@ from importlib import resources
 from typing import Any, ClassVar, Literal
 
 from repcli.clock import from_iso, to_iso
-from repcli.errors import SourceError
+from repcli.errors import ReplyRejected, SourceError
 from repcli.models import Item
-from repcli.sources.base import Batch, Source
+from repcli.sources.base import Batch, PostedReply, ReplyTarget, Source
 
 Dataset = Literal[
     "wildberries", "ozon", "yandex_market", "app_store", "google_play", "vk", "telegram"
@@ -62,6 +62,19 @@ class DemoSource(Source):
     platform: ClassVar[str] = "demo"
     settings_class: ClassVar[type[Any]] = DemoSettings
     description: ClassVar[str] = "bundled offline demo data (no network, no tokens)"
+    can_reply: ClassVar[bool] = True
+    max_answer = 1000
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        """The demo platform accepts answers of up to 1000 characters; nothing leaves this
+        machine (the demo's items don't change: its next fetch shows no answer)."""
+        if len(text) > self.max_answer:
+            raise ReplyRejected(
+                f"demo: the answer has {len(text)} characters, the platform takes at most "
+                f"{self.max_answer}",
+                "shorten the draft: `repcli reply ID --edit`",
+            )
+        return PostedReply(external_id=f"demo-answer-{target.external_id}")
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         anchor = from_iso(cursor.get("anchor")) or self.now

@@ -131,7 +131,7 @@ async def _post_one(
     except RepcliError as exc:
         return outcome("skipped", str(exc))
     if dry_run:
-        return outcome("would-post", f"as the answer to {target.external_id} on {source.platform}")
+        return outcome("would-post", f"as the answer to {target.external_id} on {item['platform']}")
     if not store.claim_for_posting(reply_id, now):
         return outcome("skipped", "another run is posting it")
     try:
