@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repcli.config import parse_config
 from repcli.errors import ConfigError
@@ -233,3 +235,33 @@ def test_a_reply_stuck_in_posting_is_never_resent(checked: Cli) -> None:
     assert stuck.exit_code == 1 and "--was-posted" in stuck.stderr
     assert cli("post", "1", "--was-posted", "yes").exit_code == 0
     assert _rows(cli("replies", "--format", "jsonl"))[0]["status"] == "posted"
+
+
+def test_reply_edit_runs_the_editor(checked: Cli, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nprintf 'Исправленный ответ.\\n' > \"$1\"\n", encoding="utf-8")
+    editor.chmod(0o755)
+    item = _rows(checked("queue", "--format", "jsonl", "-n", "1"))[0]["id"]
+    result = checked("reply", str(item), "--edit", env={"EDITOR": str(editor), "VISUAL": ""})
+    assert result.exit_code == 0, result.output
+    assert _rows(checked("replies", "--format", "jsonl"))[0]["text"] == "Исправленный ответ."
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_template_file_gives_templates_or_a_config_error(text: str) -> None:
+    try:
+        tpl.parse_templates(text, "t.yaml")
+    except ConfigError as exc:
+        assert exc.message.startswith("t.yaml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.dictionaries(st.sampled_from(tpl.VARIABLES), st.text()))
+def test_render_never_crashes_on_checked_text(text: str, values: dict[str, str]) -> None:
+    try:
+        tpl.check_text(text, "t")
+    except ConfigError:
+        return
+    full = {v: "" for v in tpl.VARIABLES} | values
+    assert isinstance(tpl.render(text, full), str)
