@@ -296,8 +296,7 @@ def replies(
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Replies and their state: draft, approved, posting, posted, failed (with the platform's
-    error)."""
+    """Replies and their state: draft, approved, posting, posted, or failed (and why)."""
     from repcli.cli import output
 
     state: State = ctx.obj

@@ -50,6 +50,8 @@ def age(value: str | None, now: datetime) -> str:
     when = from_iso(value)
     if when is None:
         return ""
+    if abs((now - when).total_seconds()) < 60:
+        return "just now"
     return span(now - when) + " ago" if when <= now else "in " + span(when - now)
 
 
