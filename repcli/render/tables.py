@@ -58,6 +58,8 @@ def _body(record: dict[str, Any]) -> Text:
     who = " · ".join(
         human.shorten(v, 40) for v in (record.get("product_name"), record.get("author")) if v
     )
+    if record.get("assignee"):
+        who += (" · " if who else "") + f"→ {human.safe(record['assignee'])}"
     if who:
         body.append("\n" + who, style="dim")
     why = _why(record)
