@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -72,6 +73,24 @@ class PostedReply:
 
     external_id: str | None = None
     """The answer's id on the platform, when it returns one."""
+
+
+@contextlib.contextmanager
+def refusals_as_rejections(platform: str) -> Iterator[None]:
+    """While posting an answer: a 4xx from the platform (after the HTTP layer's retries of
+    429) is a refusal of this answer (`ReplyRejected`); anything else stays a `SourceError`."""
+    from repcli.errors import ReplyRejected
+    from repcli.http import HttpError
+
+    try:
+        yield
+    except HttpError as exc:
+        if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+            raise ReplyRejected(
+                exc.message,
+                exc.hint or f"fix the draft and approve it again, or answer on {platform}",
+            ) from None
+        raise
 
 
 class FetchContext:

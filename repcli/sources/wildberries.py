@@ -4,6 +4,11 @@ GET /api/v1/feedbacks and /api/v1/questions with `isAnswered`, `take`/`skip`, `o
 `dateFrom`/`dateTo` (unix seconds); the token goes bare in `Authorization`. Every run reads all
 unanswered items (so an answer given in the seller portal closes ours) and the answered ones
 posted since the cursor, minus `answered_lookback_days` to catch late answers.
+
+Answers: POST /api/v1/feedbacks/answer `{"id", "text"}` (204 No Content; text 2-5000
+characters) for a feedback, and PATCH /api/v1/questions `{"id", "answer": {"text"}, "state":
+"wbRu"}` for a question (200 with the usual `{"data", "error", "errorText"}` envelope). The answer
+shows up in the feedback's `answer` on the next fetch.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item, Kind
 from repcli.sources import parse
-from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.base import (
+    Batch,
+    HttpSettings,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    refusals_as_rejections,
+)
 
 PRODUCT_URL = "https://www.wildberries.ru/catalog/{nm_id}/detail.aspx"
 _LISTS: tuple[tuple[str, Kind], ...] = (("feedbacks", "review"), ("questions", "question"))
@@ -74,6 +86,23 @@ class WildberriesSource(HttpSource):
             new_cursor[f"{key}_since"] = newest
         yield Batch([], new_cursor)
 
+    can_reply: ClassVar[bool] = True
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        if target.kind == "question":
+            method, path = "PATCH", "/api/v1/questions"
+            body: dict[str, Any] = {
+                "id": target.external_id.removeprefix("q:"),
+                "answer": {"text": text},
+                "state": "wbRu",
+            }
+        else:
+            method, path = "POST", "/api/v1/feedbacks/answer"
+            body = {"id": target.external_id, "text": text}
+        with refusals_as_rejections("Wildberries"):
+            await self._send(method, path, json_body=body)
+        return PostedReply()
+
     async def _pages(
         self, key: str, kind: Kind, take: int, params: dict[str, Any]
     ) -> AsyncIterator[list[Item]]:
@@ -90,11 +119,21 @@ class WildberriesSource(HttpSource):
             skip += take
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send("GET", path, params=params)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         response = await self.ctx.http.request(
-            "GET",
+            method,
             self.base_url + path,
             limit=self.limit,
             params=params,
+            json_body=json_body,
             headers={"Authorization": self.settings.token},
         )
         body = response.json_object() or {}
