@@ -7,6 +7,10 @@ comment) for reviews that have comments. Questions come from /v1/question/list
 (`filter.date_from`, stop on `has_next: false` or an empty `last_id`) and their answers from
 /v1/question/answer/list. Each run re-reads `answered_lookback_days` before the newest item it
 has seen, so a reply given in the seller portal closes ours.
+
+Answers: /v1/review/comment/create `{review_id, text, mark_review_as_processed}` returns
+`{comment_id}`; /v1/question/answer/create `{question_id, sku, text}` (2-3000 characters)
+returns `{answer_id}`. Both come back on the next fetch as the seller's comment or answer.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.base import (
+    Batch,
+    HttpSettings,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    refusals_as_rejections,
+)
 
 PRODUCT_URL = "https://www.ozon.ru/product/{sku}/"
 """The product page: the same pattern as `product_url` in the question methods."""
@@ -235,6 +246,29 @@ class OzonSource(HttpSource):
             )
         except SourceError as exc:
             raise SourceError(f"{self.name}: a {kind} Ozon sent is unreadable: {exc}") from None
+
+    can_reply: ClassVar[bool] = True
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        if target.kind == "question":
+            sku = str((target.raw or {}).get("sku") or target.product_id or "")
+            path, key = "/v1/question/answer/create", "answer_id"
+            body: dict[str, Any] = {
+                "question_id": target.external_id.removeprefix("q:"),
+                "sku": int(sku) if sku.isdigit() else sku,  # int64 in Ozon's schema
+                "text": text,
+            }
+        else:
+            path, key = "/v1/review/comment/create", "comment_id"
+            body = {
+                "review_id": target.external_id,
+                "text": text,
+                "mark_review_as_processed": True,
+            }
+        with refusals_as_rejections("Ozon"):
+            data = await self._post(path, body)
+        answer_id = data.get(key)
+        return PostedReply(external_id=str(answer_id) if answer_id else None)
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.ctx.http.request(

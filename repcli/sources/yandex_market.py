@@ -6,6 +6,9 @@ in the query; the envelope is `{status, result: {feedbacks, paging: {nextPageTok
 token is absent on the last page. Reviews carry no reply: the seller's answer is the BUSINESS
 comment from .../goods-feedback/comments, read for reviews that have comments. Each run re-reads
 `answered_lookback_days` before the newest review seen. The rate-limit answer is HTTP 420.
+
+Answers: POST .../goods-feedback/comments/update `{feedbackId, comment: {text}}` creates the
+shop's comment and returns it (`result.id`, status UNMODERATED until Market's moderation passes).
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.base import (
+    Batch,
+    HttpSettings,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    refusals_as_rejections,
+)
 
 WINDOW = timedelta(days=180)
 """The filter's dates may be at most 6 months apart; 180 days is within any 6 months."""
@@ -179,6 +189,18 @@ class YandexMarketSource(HttpSource):
                     if parse.text(comment.get("text")):
                         return comment
         return None
+
+    can_reply: ClassVar[bool] = True
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        feedback_id = target.external_id
+        body = {
+            "feedbackId": int(feedback_id) if feedback_id.isdigit() else feedback_id,
+            "comment": {"text": text},
+        }
+        with refusals_as_rejections("Yandex Market"):
+            result = await self._post("goods-feedback/comments/update", body, {})
+        return PostedReply(external_id=str(result["id"]) if result.get("id") else None)
 
     async def _post(
         self, path: str, body: dict[str, Any], params: dict[str, Any]

@@ -1,0 +1,175 @@
+"""Each connector's `post_reply` against a loopback server speaking the platform's answer API.
+
+Sources of the formats: Ozon Seller API reference (docs.ozon.ru/api/seller: ReviewAPI
+CommentCreate `{review_id, text, mark_review_as_processed}` -> `{comment_id}`;
+QuestionAnswer_Create `{question_id, sku (int64), text 2-3000}` -> `{answer_id}`; errors
+`{code, message, details}`). Yandex Market Partner API (yandex.ru/dev/market/partner-api:
+updateGoodsFeedbackComment, POST /v2/businesses/{businessId}/goods-feedback/comments/update
+`{feedbackId, comment: {text}}` -> `{status: OK, result: {id, text, status, author}}`; errors
+`{status: ERROR, errors: [{code, message}]}`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from repcli.clock import from_iso
+from repcli.config import parse_config
+from repcli.errors import ReplyRejected, SourceError
+from repcli.sources.base import FetchContext, PostedReply, ReplyTarget
+from repcli.sources.registry import source_class
+from tests.httpkit import fake_http, json_fixtures
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "s3cr3t-token-for-posting-tests"
+
+
+def post(config_yaml: str, target: ReplyTarget, text: str) -> PostedReply:
+    """Run one source's post_reply on the real HTTP layer (with a fake clock)."""
+    config = parse_config(config_yaml)
+    src = config.sources[0]
+    http, _ = fake_http()
+    now = from_iso("2026-11-23T09:00:00Z")
+    assert now is not None
+
+    async def run() -> PostedReply:
+        ctx = FetchContext(now, http)
+        try:
+            reply: PostedReply = await source_class(src.type)(src, ctx).post_reply(target, text)
+            return reply
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(run())
+
+
+def respond(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET", SECRET)
+
+
+# ----------------------------------------------------------------- Ozon
+
+OZON = json_fixtures(FIXTURES / "ozon")
+
+
+def ozon_config(httpserver: HTTPServer) -> str:
+    return (
+        "sources:\n  - name: oz\n    type: ozon\n    client_id: '2739164'\n"
+        f"    api_key: ${{SECRET}}\n    base_url: {httpserver.url_for('')}\n"
+    )
+
+
+def test_ozon_review_comment(httpserver: HTTPServer) -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        return respond({"comment_id": "0197a3c1-5e2f-7b80-9d14-c3a86e0f2b57"})
+
+    httpserver.expect_request("/v1/review/comment/create", method="POST").respond_with_handler(
+        handler
+    )
+    target = ReplyTarget(external_id="0196e5f2-0c44-7a91-8e3b-6f2d1a05c9e4", kind="review")
+    reply = post(ozon_config(httpserver), target, "Спасибо, разберёмся!")
+    assert reply.external_id == "0197a3c1-5e2f-7b80-9d14-c3a86e0f2b57"
+    (request,) = seen
+    assert request.headers["Client-Id"] == "2739164" and request.headers["Api-Key"] == SECRET
+    assert request.get_json() == {
+        "review_id": "0196e5f2-0c44-7a91-8e3b-6f2d1a05c9e4",
+        "text": "Спасибо, разберёмся!",
+        "mark_review_as_processed": True,
+    }
+
+
+def test_ozon_question_answer_uses_the_sku(httpserver: HTTPServer) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.get_json())
+        return respond({"answer_id": "0197a3c1-aaaa-7b80-9d14-c3a86e0f2b57"})
+
+    httpserver.expect_request("/v1/question/answer/create").respond_with_handler(handler)
+    question = OZON("question_list_page1.json")["questions"][0]
+    target = ReplyTarget(external_id=f"q:{question['id']}", kind="question", raw=question)
+    post(ozon_config(httpserver), target, "Да, подходит.")
+    assert seen == [
+        {"question_id": question["id"], "sku": question["sku"], "text": "Да, подходит."}
+    ]
+    assert isinstance(seen[0]["sku"], int)
+
+
+def test_ozon_refusal_is_a_rejection_with_ozons_words(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v1/review/comment/create").respond_with_json(
+        {"code": 3, "message": "text length must be between 2 and 3000", "details": []}, status=400
+    )
+    with pytest.raises(ReplyRejected) as info:
+        post(ozon_config(httpserver), ReplyTarget("r1", "review"), "!")
+    assert "HTTP 400" in info.value.message
+    assert "between 2 and 3000 (code 3)" in info.value.message
+    assert SECRET not in str(info.value)
+
+
+def test_ozon_server_errors_are_retried_then_fail_as_source_errors(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/v1/review/comment/create").respond_with_json(
+        {"code": 13, "message": "internal error", "details": []}, status=500
+    )
+    with pytest.raises(SourceError) as info:
+        post(ozon_config(httpserver), ReplyTarget("r1", "review"), "Спасибо!")
+    assert not isinstance(info.value, ReplyRejected)
+    assert len(httpserver.log) == 5  # the HTTP layer's attempts
+
+
+# ----------------------------------------------------------------- Yandex Market
+
+YM = json_fixtures(FIXTURES / "yandex_market")
+
+
+def ym_config(httpserver: HTTPServer) -> str:
+    return (
+        "sources:\n  - name: ym\n    type: yandex_market\n    business_id: 21604887\n"
+        f"    api_key: ${{SECRET}}\n    base_url: {httpserver.url_for('')}\n"
+    )
+
+
+def test_yandex_market_comment(httpserver: HTTPServer) -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        return respond(YM("goods_feedback_comment_update.json"))
+
+    httpserver.expect_request(
+        "/v2/businesses/21604887/goods-feedback/comments/update", method="POST"
+    ).respond_with_handler(handler)
+    reply = post(ym_config(httpserver), ReplyTarget("153202417755", "review"), "Марина, спасибо!")
+    assert reply.external_id == "88121003477"
+    (request,) = seen
+    assert request.headers["Api-Key"] == SECRET
+    assert request.get_json() == {
+        "feedbackId": 153202417755,
+        "comment": {"text": "Марина, спасибо!"},
+    }
+
+
+def test_yandex_market_refusal(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(
+        "/v2/businesses/21604887/goods-feedback/comments/update"
+    ).respond_with_json(
+        {"status": "ERROR", "errors": [{"code": "BAD_REQUEST", "message": "Feedback not found"}]},
+        status=400,
+    )
+    with pytest.raises(ReplyRejected) as info:
+        post(ym_config(httpserver), ReplyTarget("1", "review"), "Спасибо!")
+    assert "BAD_REQUEST: Feedback not found" in info.value.message
