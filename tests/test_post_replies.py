@@ -173,3 +173,64 @@ def test_yandex_market_refusal(httpserver: HTTPServer) -> None:
     with pytest.raises(ReplyRejected) as info:
         post(ym_config(httpserver), ReplyTarget("1", "review"), "Спасибо!")
     assert "BAD_REQUEST: Feedback not found" in info.value.message
+
+
+# ----------------------------------------------------------------- VK
+# wall.createComment (dev.vk.com/method/wall.createComment): owner_id (-group), post_id,
+# from_group, reply_to_comment, message; `{"response": {"comment_id", "parents_stack"}}`;
+# errors inside HTTP 200 as `{"error": {error_code, error_msg, request_params}}`.
+
+
+def vk_config(httpserver: HTTPServer) -> str:
+    return (
+        "sources:\n  - name: vk\n    type: vk\n    group_id: 231456789\n"
+        f"    access_token: ${{SECRET}}\n    base_url: {httpserver.url_for('/method')}\n"
+    )
+
+
+def test_vk_answer_is_a_community_reply_sent_as_a_form(httpserver: HTTPServer) -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        return respond({"response": {"comment_id": 141, "parents_stack": [130]}})
+
+    httpserver.expect_request("/method/wall.createComment", method="POST").respond_with_handler(
+        handler
+    )
+    reply = post(vk_config(httpserver), ReplyTarget("117_130", "comment"), "Олег, напишите нам")
+    assert reply.external_id == "117_141"
+    (request,) = seen
+    assert dict(request.form) == {
+        "owner_id": "-231456789",
+        "post_id": "117",
+        "from_group": "231456789",
+        "reply_to_comment": "130",
+        "message": "Олег, напишите нам",
+        "access_token": SECRET,
+        "v": "5.199",
+    }
+    assert SECRET not in request.full_path  # the token never travels in a URL
+
+
+def test_vk_errors_inside_200_are_rejections_or_retries(httpserver: HTTPServer) -> None:
+    answers = iter(
+        [
+            json_fixtures(FIXTURES / "vk")("error_6.json"),
+            {"error": {"error_code": 213, "error_msg": "Access denied: no access to comments"}},
+        ]
+    )
+    httpserver.expect_request("/method/wall.createComment").respond_with_handler(
+        lambda request: respond(next(answers))
+    )
+    with pytest.raises(ReplyRejected) as info:
+        post(vk_config(httpserver), ReplyTarget("117_130", "comment"), "Спасибо!")
+    assert "error 213: Access denied: no access to comments" in info.value.message
+    assert len(httpserver.log) == 2  # error 6 (too many requests) was retried first
+
+
+def test_vk_mentions_cannot_be_answered_here() -> None:
+    config = "sources:\n  - name: vk\n    type: vk\n    group_id: 1\n    access_token: t\n"
+    with pytest.raises(ReplyRejected) as info:
+        post(config, ReplyTarget("mention:-5_17", "comment"), "Спасибо!")
+    assert "is a mention" in info.value.message

@@ -36,11 +36,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from repcli.errors import ConfigError, SourceError
+from repcli.errors import ConfigError, ReplyRejected, SourceError
 from repcli.http import HostLimit, HttpError, Response, RetryLater, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, HttpSource, SocialSettings
+from repcli.sources.base import Batch, HttpSource, PostedReply, ReplyTarget, SocialSettings
 
 log = logging.getLogger(__name__)
 
@@ -317,17 +317,45 @@ class VkSource(HttpSource):
             raw=post,
         )
 
+    can_reply: ClassVar[bool] = True
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        post_id, _, comment_id = target.external_id.partition("_")
+        if not (post_id.isdigit() and comment_id.isdigit()):
+            raise ReplyRejected(
+                f"{self.name}: {target.external_id} is a mention, not a comment on your wall",
+                "answer it on VK itself, then `repcli mark answered ID`",
+            )
+        params = {
+            "owner_id": self._owner,
+            "post_id": post_id,
+            "from_group": self.settings.group_id,
+            "reply_to_comment": comment_id,
+            "message": text,
+        }
+        try:
+            data = await self._call("wall.createComment", params, write=True)
+        except VkError as exc:  # VK's refusals come inside an HTTP 200
+            raise ReplyRejected(exc.message, exc.hint or "fix the draft, or answer on VK") from None
+        comment = data.get("comment_id")
+        return PostedReply(external_id=f"{post_id}_{comment}" if comment else None)
+
     def _floor(self) -> datetime:
         return self.now - timedelta(days=self.settings.full_backfill_days)
 
     # ---------------------------------------------------------------- the wire
 
-    async def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def _call(
+        self, method: str, params: dict[str, Any], write: bool = False
+    ) -> dict[str, Any]:
+        """One API method; a `write` goes as a form POST (no length limit, no token in a URL)."""
+        fields = {**params, "access_token": self.settings.access_token, "v": API_VERSION}
         response = await self.ctx.http.request(
-            "GET",
+            "POST" if write else "GET",
             f"{self.base_url}/{method}",
             limit=self.limit,
-            params={**params, "access_token": self.settings.access_token, "v": API_VERSION},
+            params=None if write else fields,
+            form={k: str(v) for k, v in fields.items()} if write else None,
             check=_check,
         )
         raise_for_status(response)  # VK's own errors come with HTTP 200; this is a proxy's
