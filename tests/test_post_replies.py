@@ -234,3 +234,62 @@ def test_vk_mentions_cannot_be_answered_here() -> None:
     with pytest.raises(ReplyRejected) as info:
         post(config, ReplyTarget("mention:-5_17", "comment"), "Спасибо!")
     assert "is a mention" in info.value.message
+
+
+# ----------------------------------------------------------------- Telegram
+# Bot API sendMessage (core.telegram.org/bots/api#sendmessage): chat_id, text,
+# reply_parameters {message_id, allow_sending_without_reply}; `{"ok": true, "result": Message}`;
+# refusals `{"ok": false, "error_code": 400, "description": "Bad Request: ..."}`.
+
+TG_TOKEN = "7012345678:AAEpostingTestToken_x9Yk2LmQpR7sTuVwXyZ0"
+
+
+def tg_config(httpserver: HTTPServer) -> str:
+    return (
+        f"sources:\n  - name: tg\n    type: telegram\n    bot_token: '{TG_TOKEN}'\n"
+        f"    chat_id: -1002233445566\n    base_url: {httpserver.url_for('')}\n"
+    )
+
+
+def test_telegram_answer_replies_to_the_comment(httpserver: HTTPServer) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.get_json())
+        message = {
+            "message_id": 912,
+            "date": 1795424400,
+            "chat": {"id": -1002233445566, "type": "supergroup", "title": "Уютный дом — чат"},
+            "from": {"id": 7012345678, "is_bot": True, "first_name": "repcli"},
+            "text": "Анна, напишите нам",
+        }
+        return respond({"ok": True, "result": message})
+
+    httpserver.expect_request(f"/bot{TG_TOKEN}/sendMessage", method="POST").respond_with_handler(
+        handler
+    )
+    target = ReplyTarget("-1002233445566:907", "comment")
+    reply = post(tg_config(httpserver), target, "Анна, напишите нам")
+    assert reply.external_id == "-1002233445566:912"
+    assert seen == [
+        {
+            "chat_id": -1002233445566,
+            "text": "Анна, напишите нам",
+            "reply_parameters": {"message_id": 907, "allow_sending_without_reply": False},
+        }
+    ]
+
+
+def test_telegram_refusal_names_telegrams_words_not_the_token(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(f"/bot{TG_TOKEN}/sendMessage").respond_with_json(
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: message to be replied not found",
+        },
+        status=400,
+    )
+    with pytest.raises(ReplyRejected) as info:
+        post(tg_config(httpserver), ReplyTarget("-1002233445566:907", "comment"), "Спасибо!")
+    assert "message to be replied not found" in info.value.message
+    assert TG_TOKEN not in str(info.value) and "AAEposting" not in str(info.value)

@@ -24,9 +24,10 @@ make it an admin there, or turn its privacy mode off in @BotFather.
 The token is part of the URL path (/bot<token>/getUpdates): errors here name the method and
 Telegram's own words, never the URL.
 
-Replies (for the reply command): `sendMessage` with chat_id = the discussion group and
-`reply_parameters` = {"message_id": <the comment's message_id>}; the bot must be allowed to post
-in the group.
+Answers: `sendMessage` with chat_id = the discussion group, the text, and `reply_parameters` =
+{"message_id": <the comment's message_id>, "allow_sending_without_reply": false} (a deleted
+comment is a refusal, not a stray message); the bot must be allowed to post in the group. A bot
+gets no updates for its own messages, so repcli's answer is known from the posting itself.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, HttpSource, SocialSettings
+from repcli.sources.base import (
+    Batch,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    SocialSettings,
+    refusals_as_rejections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +269,23 @@ class TelegramSource(HttpSource):
             raise SourceError(
                 f"{self.name}: a Telegram message without the expected fields ({exc!r})"
             ) from None
+
+    can_reply: ClassVar[bool] = True
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        chat, _, message_id = target.external_id.rpartition(":")
+        body = {
+            "chat_id": int(chat) if chat.lstrip("-").isdigit() else self.settings.chat_id,
+            "text": text,
+            "reply_parameters": {
+                "message_id": int(message_id),
+                "allow_sending_without_reply": False,
+            },
+        }
+        with refusals_as_rejections("Telegram"):
+            result = await self._call("sendMessage", body)
+        sent = _obj(result).get("message_id")
+        return PostedReply(external_id=f"{body['chat_id']}:{sent}" if sent else None)
 
     def _key(self, message: dict[str, Any]) -> str:
         return f"{self.settings.chat_id}:{_int(message.get('message_id'), 'message_id')}"
