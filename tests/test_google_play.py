@@ -480,3 +480,47 @@ def test_any_batchexecute_answer_raises_only_our_errors(
         for row in rows:
             with contextlib.suppress(RepcliError):
                 source._web_item(row)
+
+
+def test_api_reply_posts_reply_text_with_the_bearer_token(
+    httpserver: HTTPServer, tmp_path: Path, account: tuple[Path, Any]
+) -> None:
+    """reviews.reply (developers.google.com/android-publisher/api-ref/rest/v3/reviews/reply):
+    POST .../reviews/{reviewId}:reply `{"replyText"}` -> `{"result": {"replyText", "lastEdited"}}`;
+    errors `{"error": {"code", "message", "status"}}`."""
+    from repcli.errors import ReplyRejected
+    from tests.test_post_replies import post
+
+    path, public_key = account
+    serve_token(httpserver, public_key, [])
+    seen: list[Any] = []
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {ACCESS}":
+            return Response(status=401)
+        seen.append(request.get_json())
+        text = request.get_json()["replyText"]
+        if len(text) > 350:
+            error = {"code": 400, "message": "Reply text too long", "status": "INVALID_ARGUMENT"}
+            return Response(json.dumps({"error": error}), 400, content_type="application/json")
+        result = {"replyText": text, "lastEdited": {"seconds": "1795424400", "nanos": 0}}
+        return Response(json.dumps({"result": result}), content_type="application/json")
+
+    review = "gp:AOqpTOFq7sK2mNw9xYzB3vC8dE4fG5hI6jK7lM8nO9pQ0rS1tU2vW3xY4zA"
+    httpserver.expect_request(f"{REVIEWS}/{review}:reply", method="POST").respond_with_handler(
+        handler
+    )
+    text = config(httpserver, tmp_path, f"service_account: {path}")
+    from repcli.sources.base import ReplyTarget
+
+    post(text, ReplyTarget(review, "review"), "Ирина, простите за задержку!")
+    assert seen == [{"replyText": "Ирина, простите за задержку!"}]
+    with pytest.raises(ReplyRejected) as info:
+        post(text, ReplyTarget(review, "review"), "x" * 351)
+    assert "INVALID_ARGUMENT: Reply text too long" in info.value.message
+    # The web mode has no answer API: a clear refusal, not a request.
+    web = config(httpserver, tmp_path)
+    from repcli.errors import UsageError
+
+    with pytest.raises(UsageError, match="cannot post answers"):
+        post(web, ReplyTarget(review, "review"), "Спасибо!")

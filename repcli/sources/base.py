@@ -137,8 +137,10 @@ class Source(abc.ABC):
         """Yield batches of items newer than `cursor`; with `full`, everything the platform has
         (the cursor is still passed: it may hold state a backfill keeps, like the demo anchor)."""
 
-    can_reply: ClassVar[bool] = False
-    """True when `post_reply` speaks the platform's answer API."""
+    @property
+    def can_reply(self) -> bool:
+        """True when `post_reply` speaks the platform's answer API (in this configuration)."""
+        return False
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         """Publish `text` as the shop's public answer to `target`.

@@ -62,7 +62,7 @@ class DemoSource(Source):
     platform: ClassVar[str] = "demo"
     settings_class: ClassVar[type[Any]] = DemoSettings
     description: ClassVar[str] = "bundled offline demo data (no network, no tokens)"
-    can_reply: ClassVar[bool] = True
+    can_reply = True
     max_answer = 1000
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:

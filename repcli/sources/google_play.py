@@ -13,8 +13,11 @@ With `service_account` (the JSON key of a service account invited in Play Consol
 Android Publisher API, `GET .../androidpublisher/v3/applications/{package}/reviews`, paged by
 `tokenPagination.nextPageToken` sent back as `token`; Google returns only reviews created or
 changed in the last week. Access tokens come from the key's `token_uri` for an RS256-signed JWT
-(OAuth 2.0 JWT bearer grant). Replies would go to `POST .../reviews/{reviewId}:reply` with
-`{"replyText": ...}` (not implemented here).
+(OAuth 2.0 JWT bearer grant).
+
+Answers (API mode only): `POST .../reviews/{reviewId}:reply` with `{"replyText": ...}` (at most
+350 characters) returns `{"result": {"replyText", "lastEdited"}}`; the reply shows as the
+review's `developerComment` on the next fetch. The web endpoint cannot post.
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ from repcli.http import (
 )
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, FetchContext, HttpSettings, HttpSource
+from repcli.sources.base import (
+    Batch,
+    FetchContext,
+    HttpSettings,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    refusals_as_rejections,
+)
 from repcli.sources.play_batchexecute import (
     BATCH_PATH,
     at,
@@ -215,22 +226,44 @@ class GooglePlaySource(HttpSource):
                 break
         yield Batch([], {**cursor, "api_since": newest})
 
+    @property
+    def can_reply(self) -> bool:
+        return bool(self.settings.service_account)
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        if not self.settings.service_account:
+            return await super().post_reply(target, text)
+        with refusals_as_rejections("Google Play"):
+            await self._api("POST", f"/{target.external_id}:reply", json_body={"replyText": text})
+        return PostedReply()
+
     async def _api_get(self, token: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"maxResults": self.settings.page_size}
         if self.settings.translation_language:
             params["translationLanguage"] = self.settings.translation_language
         if token:
             params["token"] = token
+        return await self._api("GET", "", params=params)
+
+    async def _api(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One Android Publisher call on the app's reviews (`path` after `/reviews`)."""
         base = (self.settings.api_base_url or API_BASE).rstrip("/")
-        url = f"{base}/androidpublisher/v3/applications/{self.settings.app_id}/reviews"
+        url = f"{base}/androidpublisher/v3/applications/{self.settings.app_id}/reviews{path}"
         limit = API_LIMIT
         if self.settings.rate_limit:
             limit = dataclasses.replace(API_LIMIT, rate=float(self.settings.rate_limit))
         response = await self.ctx.http.request(
-            "GET",
+            method,
             url,
             limit=limit,
             params=params,
+            json_body=json_body,
             headers={"Authorization": f"Bearer {await self._access_token()}"},
         )
         body = response.json_object() or {}

@@ -247,7 +247,7 @@ class OzonSource(HttpSource):
         except SourceError as exc:
             raise SourceError(f"{self.name}: a {kind} Ozon sent is unreadable: {exc}") from None
 
-    can_reply: ClassVar[bool] = True
+    can_reply = True
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         if target.kind == "question":

@@ -270,7 +270,7 @@ class TelegramSource(HttpSource):
                 f"{self.name}: a Telegram message without the expected fields ({exc!r})"
             ) from None
 
-    can_reply: ClassVar[bool] = True
+    can_reply = True
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         chat, _, message_id = target.external_id.rpartition(":")

@@ -317,7 +317,7 @@ class VkSource(HttpSource):
             raw=post,
         )
 
-    can_reply: ClassVar[bool] = True
+    can_reply = True
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         post_id, _, comment_id = target.external_id.partition("_")

@@ -86,7 +86,7 @@ class WildberriesSource(HttpSource):
             new_cursor[f"{key}_since"] = newest
         yield Batch([], new_cursor)
 
-    can_reply: ClassVar[bool] = True
+    can_reply = True
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         if target.kind == "question":

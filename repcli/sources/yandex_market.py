@@ -190,7 +190,7 @@ class YandexMarketSource(HttpSource):
                         return comment
         return None
 
-    can_reply: ClassVar[bool] = True
+    can_reply = True
 
     async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
         feedback_id = target.external_id
