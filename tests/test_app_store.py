@@ -436,3 +436,57 @@ def test_any_feed_raises_only_our_errors(feed: dict[str, Any]) -> None:
         for entry in _entries(feed, "ios"):
             with contextlib.suppress(RepcliError):
                 source._rss_item(entry, feed, APP, "us", None)
+
+
+def test_connect_answer_is_a_customer_review_response(
+    httpserver: HTTPServer, tmp_path: Path, ec_key: tuple[Path, Any]
+) -> None:
+    """customerReviewResponses (developer.apple.com/documentation/appstoreconnectapi, "Create or
+    update a response to a customer review"): a JSON:API document, 201 with the response's id and
+    state; refusals in the `errors` shape (e.g. 409 ENTITY_ERROR)."""
+    from repcli.errors import ReplyRejected
+    from repcli.sources.base import ReplyTarget
+    from tests.test_post_replies import post
+
+    path, public_key = ec_key
+    seen: list[Any] = []
+
+    def handler(request: Request) -> Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        jwt.decode(token, public_key, algorithms=["ES256"], audience="appstoreconnect-v1",
+                   options={"verify_exp": False, "verify_iat": False})  # fmt: skip
+        document = request.get_json()
+        seen.append(document)
+        if not document["data"]["attributes"]["responseBody"].strip():
+            error = {"id": "e1", "status": "409", "code": "ENTITY_ERROR.ATTRIBUTE.REQUIRED",
+                     "title": "The provided entity is missing a required attribute",
+                     "detail": "You must provide a value for the attribute 'responseBody'"}  # fmt: skip
+            return Response(json.dumps({"errors": [error]}), 409, content_type="application/json")
+        created = {
+            "type": "customerReviewResponses",
+            "id": "00000039-4a2e-9b01-0000-00007f3c2d1e",
+            "attributes": {
+                "responseBody": document["data"]["attributes"]["responseBody"],
+                "lastModifiedDate": "2026-11-23T09:00:02-08:00",
+                "state": "PENDING_PUBLISH",
+            },
+        }
+        return Response(json.dumps({"data": created}), 201, content_type="application/json")
+
+    httpserver.expect_request("/v1/customerReviewResponses", method="POST").respond_with_handler(
+        handler
+    )
+    text = config(httpserver, tmp_path, *connect_settings(str(path)))
+    review = "00000039-1c5f-7f03-0000-00004b2a1f0e"
+    reply = post(text, ReplyTarget(review, "review"), "Thanks, Mark — fixed in 4.2!")
+    assert reply.external_id == "00000039-4a2e-9b01-0000-00007f3c2d1e"
+    assert seen[0] == {
+        "data": {
+            "type": "customerReviewResponses",
+            "attributes": {"responseBody": "Thanks, Mark — fixed in 4.2!"},
+            "relationships": {"review": {"data": {"type": "customerReviews", "id": review}}},
+        }
+    }
+    with pytest.raises(ReplyRejected) as info:
+        post(text, ReplyTarget(review, "review"), " ")
+    assert "HTTP 409" in info.value.message and "responseBody" in info.value.message

@@ -12,8 +12,12 @@ With `key_id` + `issuer_id` + `private_key` (the .p8 file or its PEM text): the 
 API, `GET /v1/apps/{id}/customerReviews?sort=-createdDate&limit=200&include=response`, which
 covers every territory and brings the developer's response; paged by `links.next`; each request
 carries `Authorization: Bearer <JWT>` signed ES256 (header `kid`, `typ`; claims `iss`, `iat`,
-`exp` under 20 minutes later, `aud` appstoreconnect-v1). Replies would go to
-`POST /v1/customerReviewResponses` (not implemented here).
+`exp` under 20 minutes later, `aud` appstoreconnect-v1).
+
+Answers (Connect mode only): `POST /v1/customerReviewResponses` with the JSON:API document
+`{"data": {"type": "customerReviewResponses", "attributes": {"responseBody"}, "relationships":
+{"review": {"data": {"type": "customerReviews", "id"}}}}}` -> 201 with the response's `id` and
+`state` PENDING_PUBLISH; it comes back as the review's included response on a later fetch.
 """
 
 from __future__ import annotations
@@ -34,7 +38,15 @@ from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
-from repcli.sources.base import Batch, FetchContext, HttpSettings, HttpSource
+from repcli.sources.base import (
+    Batch,
+    FetchContext,
+    HttpSettings,
+    HttpSource,
+    PostedReply,
+    ReplyTarget,
+    refusals_as_rejections,
+)
 
 RSS_PATH = "/{cc}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
 RSS_MAX_PAGE = 10
@@ -216,7 +228,7 @@ class AppStoreSource(HttpSource):
             "include": "response",
         }
         while url:
-            body = await self._connect_get(url, params)
+            body = await self._connect_call(url, params)
             data = body.get("data")
             if not isinstance(data, list):
                 raise SourceError(f"{self.name}: App Store Connect answered without a data list")
@@ -253,12 +265,41 @@ class AppStoreSource(HttpSource):
         parts, base = urlsplit(link), urlsplit(self.connect_base)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
-    async def _connect_get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    @property
+    def can_reply(self) -> bool:
+        return self.connect_configured
+
+    async def post_reply(self, target: ReplyTarget, text: str) -> PostedReply:
+        if not self.connect_configured:
+            return await super().post_reply(target, text)
+        document = {
+            "data": {
+                "type": "customerReviewResponses",
+                "attributes": {"responseBody": text},
+                "relationships": {
+                    "review": {"data": {"type": "customerReviews", "id": target.external_id}}
+                },
+            }
+        }
+        url = f"{self.connect_base}/v1/customerReviewResponses"
+        with refusals_as_rejections("App Store Connect"):
+            body = await self._connect_call(url, None, method="POST", json_body=document)
+        answer_id = (body.get("data") or {}).get("id")
+        return PostedReply(external_id=str(answer_id) if answer_id else None)
+
+    async def _connect_call(
+        self,
+        url: str,
+        params: dict[str, Any] | None,
+        method: str = "GET",
+        json_body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         response = await self.ctx.http.request(
-            "GET",
+            method,
             url,
             limit=self.connect_limit,
             params=params,
+            json_body=json_body,
             headers={"Authorization": f"Bearer {self._connect_token()}"},
         )
         body = response.json_object() or {}
