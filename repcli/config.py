@@ -87,6 +87,62 @@ class WorkflowSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class SignalSettings:
+    """Thresholds of the cross-item signals (repcli/analysis/signals.py)."""
+
+    duplicate_similarity: float = 0.5
+    """Shingle similarity (0-1) at which two texts count as near-duplicates."""
+    duplicate_min: int = 3
+    """Reviews in a near-duplicate group before it is a burst."""
+    burst_hours: float = 72.0
+    """A burst's reviews all fall within this many hours."""
+    one_star_min: int = 3
+    """1★ reviews of one product within `burst_hours` that make a one-star burst..."""
+    one_star_ratio: float = 3.0
+    """...when that is also this many times the product's usual rate."""
+    author_min: int = 2
+    """Reviews by one author, all 1★, that make a one-star author."""
+    spike_min: int = 3
+    """Negatives in the last day (per product or topic) before a spike can be called."""
+    baseline_days: int = 28
+    """Days before the last one that make the spike baseline."""
+    cluster_min: int = 3
+    """Negatives on one topic within `cluster_days` that make a topic cluster."""
+    cluster_days: int = 7
+
+
+ALERT_RULES = ("new-negative", "extortion", "burst", "spike", "topic-cluster", "sla-breach")
+AlertRuleName = Literal[
+    "new-negative", "extortion", "burst", "spike", "topic-cluster", "sla-breach"
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertRule:
+    rule: AlertRuleName
+    """What to alert on."""
+    to: tuple[str, ...]
+    """Destination names (keys of `alerts.destinations`)."""
+    digest: bool = True
+    """One message per destination per run listing everything, or one message per event."""
+    sources: tuple[str, ...] = ()
+    """Only events from these sources (default: all but competitors)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertSettings:
+    destinations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Name -> apprise URL (tgram://, slack://, mailto://, json://...); use ${VAR} for tokens."""
+    rules: tuple[AlertRule, ...] = ()
+    throttle: int = 20
+    """At most this many messages to one destination per run; the rest wait for the next."""
+    max_attempts: int = 5
+    """A failing send is retried on later runs this many times, then given up (and said so)."""
+    lookback_hours: float = 48.0
+    """Items first seen this recently can still alert (new-negative, extortion)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class SourceConfig:
     name: str
     type: str
@@ -112,6 +168,8 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     sla: SlaHours = DEFAULT_SLA
     workflow: WorkflowSettings = dataclasses.field(default_factory=WorkflowSettings)
+    signals: SignalSettings = dataclasses.field(default_factory=SignalSettings)
+    alerts: AlertSettings = dataclasses.field(default_factory=AlertSettings)
 
     def sla_hours(self, source: SourceConfig, kind: str) -> float:
         """The answer deadline for `kind` items of `source`: the source's per-kind value, its
@@ -136,7 +194,17 @@ class Config:
         raise NotFoundError(f"no source named {name!r} (known: {known})")
 
 
-_TOP_KEYS = {"store", "shop", "thresholds", "output", "sources", "sla", "workflow"}
+_TOP_KEYS = {
+    "store",
+    "shop",
+    "thresholds",
+    "output",
+    "sources",
+    "sla",
+    "workflow",
+    "signals",
+    "alerts",
+}
 _SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings"}
 
 
@@ -419,6 +487,8 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     output = _coerce(OutputSettings, data.get("output"), "output", doc)
     sla = dataclasses.replace(DEFAULT_SLA, **_sla_values(data.get("sla"), "sla", doc))
     workflow = _coerce(WorkflowSettings, data.get("workflow"), "workflow", doc)
+    signals = _coerce(SignalSettings, data.get("signals"), "signals", doc)
+    alerts = _alerts(data.get("alerts"), doc)
     if workflow.templates:
         templates = Path(workflow.templates).expanduser()
         if not templates.is_absolute():
@@ -441,7 +511,31 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         sources=tuple(sources),
         sla=sla,
         workflow=workflow,
+        signals=signals,
+        alerts=alerts,
     )
+
+
+def _alerts(raw: Any, doc: _Doc) -> AlertSettings:
+    alerts: AlertSettings = _coerce(AlertSettings, raw, "alerts", doc)
+    for name, url in alerts.destinations.items():
+        if "://" not in url:
+            raise doc.error(
+                f"alerts.destinations.{name}",
+                f"{url!r} is not an apprise URL",
+                "e.g. tgram://BOT_TOKEN/CHAT_ID, slack://..., mailto://..., json://host/path",
+            )
+        secrets.register(url)  # tokens live inside these URLs
+    for i, rule in enumerate(alerts.rules):
+        for dest in rule.to:
+            if dest not in alerts.destinations:
+                known = ", ".join(alerts.destinations) or "none"
+                raise doc.error(
+                    f"alerts.rules[{i}].to",
+                    f"no destination named {dest!r} (known: {known})",
+                    "add it under alerts.destinations",
+                )
+    return alerts
 
 
 def _sla_values(raw: Any, key_path: str, doc: _Doc) -> dict[str, float]:

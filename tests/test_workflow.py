@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from repcli.analysis.names import first_name
 from repcli.config import parse_config
 from repcli.errors import ConfigError
 from repcli.workflow import templates as tpl
@@ -70,7 +71,7 @@ def test_reply_drafts_from_the_best_template_and_approves(checked: Cli) -> None:
     )
     result = cli("reply", str(damaged["id"]), env={"REPCLI_USER": "anna"})
     assert result.exit_code == 0, result.output
-    name = tpl.first_name(damaged["author"])
+    name = first_name(damaged["author"])
     assert f"Здравствуйте, {name}!" in result.stdout
     assert "повреждённым" in result.stdout
     assert "template ru-damaged" in result.stderr
@@ -135,7 +136,7 @@ def test_render_optional_parts_and_spacing() -> None:
     ],
 )
 def test_first_name(author: str | None, expected: str) -> None:
-    assert tpl.first_name(author) == expected
+    assert first_name(author) == expected
 
 
 def test_most_specific_template_wins_and_user_first(tmp_path: Path) -> None:

@@ -155,6 +155,7 @@ def _main(
 
 def _register() -> None:
     from repcli.cli import (
+        commands_alerts,
         commands_analyze,
         commands_items,
         commands_run,
@@ -166,6 +167,7 @@ def _register() -> None:
     commands_run.register(app)
     commands_items.register(app)
     commands_workflow.register(app)
+    commands_alerts.register(app)
     commands_analyze.register(app)
 
 

@@ -131,12 +131,17 @@ def show(
     versions = state.store.versions(item_id)
     replies = state.store.replies(item_id)
     history = state.store.history(item_id)
+    from repcli.cli.commands_alerts import current_signals, signal_row
+
+    signals = [signal_row(s) for s in current_signals(state) if item_id in s.item_ids]
     if fmt_ is Format.table:
         from repcli.render import tables
 
         state.out.print(tables.item_detail(record, versions, replies, state.now, history))
+        if signals:
+            state.out.print(tables.signals_table(signals, "\nSignals this item is part of"))
     else:
-        extra = {"versions": versions, "replies": replies, "history": history}
+        extra = {"versions": versions, "replies": replies, "history": history, "signals": signals}
         if fmt_ is Format.json:
             output.write(state, formats.to_json({"item": record, **extra}))
         else:

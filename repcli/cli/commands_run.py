@@ -20,6 +20,10 @@ class FailOn(enum.StrEnum):
     extortion = "extortion"
     overdue = "overdue"
     new = "new"
+    signal = "signal"
+    burst = "burst"
+    spike = "spike"
+    alert_failed = "alert-failed"
 
 
 FullOpt = Annotated[
@@ -114,10 +118,13 @@ def check(
         typer.Option(
             "--fail-on",
             help="Exit with code 10 when this is found (repeatable): new-negative, extortion, "
-            "overdue, new.",
+            "overdue, new, signal (any), burst, spike, alert-failed.",
             show_default=False,
         ),
     ] = None,
+    no_alerts: Annotated[
+        bool, typer.Option("--no-alerts", help="Do not send the configured alerts this time.")
+    ] = False,
 ) -> None:
     """The daily check: fetch, analyse, and show what is new and negative (newest first).
 
@@ -136,6 +143,10 @@ def check(
     queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
     overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
+    from repcli.cli.commands_alerts import current_signals, signal_row
+
+    fresh = set(report.new_ids) | set(report.changed_ids)
+    signals = [sig for sig in current_signals(state) if fresh & set(sig.item_ids)]
     shown = output.limit_of(state, limit, fmt_)
     visible = negatives[:shown] if shown else negatives
     summary = {
@@ -145,8 +156,21 @@ def check(
         "extortion": len(extortion),
         "waiting_for_answer": len(queue),
         "overdue": len(overdue),
+        "signals": len(signals),
         "failed_sources": [r.source for r in report.failed],
     }
+    signal_rows = [signal_row(sig) for sig in signals]
+    per_kind: dict[str, int] = {}
+    shown_signals = []
+    for row in signal_rows:  # at most 3 of a kind here; `repcli signals` lists them all
+        per_kind[row["kind"]] = per_kind.get(row["kind"], 0) + 1
+        if per_kind[row["kind"]] <= 3:
+            shown_signals.append(row)
+    if state.config.alerts.rules and not no_alerts:
+        from repcli import alerts
+
+        sent = alerts.send(state.config, store, now)
+        summary["alerts"] = sent.as_dict()
     title = f"New negative ({len(negatives)})"
     if fmt_ is Format.table:
         from repcli.render import tables
@@ -158,14 +182,22 @@ def check(
             state.out.print(
                 tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
             )
+        if shown_signals:
+            state.out.print(tables.signals_table(shown_signals, f"Signals ({len(signal_rows)})"))
+            if len(shown_signals) < len(signal_rows):
+                more = len(signal_rows) - len(shown_signals)
+                state.info(f"[dim]… and {more} more signals: repcli signals[/dim]")
     else:
         output.emit_items(
             state, fmt_, visible, title=title, key="new_negative",
-            extra={"changed": changed, "summary": summary, "sources": _results(report)},
+            extra={"changed": changed, "signals": signal_rows, "summary": summary,
+                   "sources": _results(report)},
         )  # fmt: skip
     store.mark_reported([r["id"] for r in negatives], now)
+    if "alerts" in summary:
+        output.print_alerts(state, sent)
     _print_summary(state, summary, len(negatives) - len(visible))
-    matched = _matched(fail_on or [], summary)
+    matched = _matched(fail_on or [], summary, signal_rows)
     if matched:
         state.info(f"[bold]--fail-on matched:[/bold] {', '.join(matched)}")
         raise typer.Exit(int(ExitCode.FOUND))
@@ -173,12 +205,19 @@ def check(
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
-def _matched(rules: list[FailOn], summary: dict[str, Any]) -> list[str]:
+def _matched(
+    rules: list[FailOn], summary: dict[str, Any], signal_rows: list[dict[str, Any]]
+) -> list[str]:
+    kinds = {r["kind"] for r in signal_rows}
     counts = {
         FailOn.new_negative: summary["new_negative"],
         FailOn.extortion: summary["extortion"],
         FailOn.overdue: summary["overdue"],
         FailOn.new: summary["new_items"],
+        FailOn.signal: summary["signals"],
+        FailOn.burst: len(kinds & {"burst", "one-star-burst", "one-star-author"}),
+        FailOn.spike: int("spike" in kinds),
+        FailOn.alert_failed: len(summary.get("alerts", {}).get("failed", [])),
     }
     return [rule.value for rule in rules if counts[rule]]
 

@@ -143,3 +143,13 @@ def write(state: State, text: str) -> None:
         text = strip_controls(text)
     state.out.file.write(text)
     state.out.file.flush()
+
+
+def print_alerts(state: State, sent: Any) -> None:
+    """One line on alerts sent, held back, and each failure (retried next run)."""
+    if sent.sent:
+        state.info(f"[dim]alerts: {sent.sent} message(s) sent ({sent.events} events)[/dim]")
+    if sent.deferred:
+        state.info(f"[yellow]alerts: {sent.deferred} event(s) held back by the throttle[/yellow]")
+    for failure in sent.failed:
+        state.err.print(f"[bold red]alert failed[/bold red] {failure} (retried next run)")

@@ -321,3 +321,40 @@ def history_lines(events: Sequence[dict[str, Any]]) -> list[Text]:
             line.append(f": {human.shorten(e['detail'], 160)}", style="dim")
         lines.append(line)
     return lines
+
+
+_SIGNAL_LABEL = {
+    "burst": "near-duplicates", "one-star-burst": "1★ burst", "one-star-author": "1★-only author",
+    "spike": "spike", "topic-cluster": "cluster",
+}  # fmt: skip
+
+
+def signals_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Signal", no_wrap=True, style="bold magenta")
+    table.add_column("About", max_width=36)
+    table.add_column("What", ratio=1)
+    table.add_column("Items", max_width=30)
+    for r in rows:
+        ids = r["items"]
+        items = " ".join(f"#{i}" for i in ids[:6]) + (f" +{len(ids) - 6}" if len(ids) > 6 else "")
+        table.add_row(
+            _SIGNAL_LABEL.get(r["kind"], r["kind"]), human.safe(r["subject"]), r["reason"], items
+        )
+    return table
+
+
+def alerts_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Rule", "About", "To", "State", "When", "Error"):
+        table.add_column(name, no_wrap=name not in ("Error", "About"))
+    for r in rows:
+        state = Text(r["status"], style={"sent": "green", "failed": "red"}.get(r["status"], "dim"))
+        if r["attempts"] and r["attempts"] > 1:
+            state.append(f" ×{r['attempts']}")
+        about = f"#{r['item_id']}" if r.get("item_id") else str(r.get("key") or "")
+        table.add_row(
+            r["rule"], about, r["destination"], state, human.age(r.get("sent_at"), now),
+            human.shorten(r.get("error"), 80),
+        )  # fmt: skip
+    return table

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from repcli.clock import now, to_iso
 from repcli.errors import StoreError
+from repcli.store.alerts import Alerts
 from repcli.store.base import BUSY_TIMEOUT_MS, explain
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.reads import Reads
@@ -14,7 +15,7 @@ from repcli.store.workflow import Workflow
 from repcli.store.writes import Writes
 
 
-class Store(Reads, Writes, Workflow):
+class Store(Reads, Writes, Workflow, Alerts):
     """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:

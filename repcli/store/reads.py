@@ -136,6 +136,31 @@ class Reads(StoreBase):
         )
         return self._rows(sql, params)
 
+    def recent_for_signals(
+        self, since: datetime, exclude_sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The fields cross-item signals read, for items posted since `since`."""
+        clauses, params = ["created_at >= ?"], [to_iso(since)]
+        if exclude_sources:
+            clauses.append(f"source NOT IN ({','.join('?' * len(exclude_sources))})")
+            params.extend(exclude_sources)
+        sql = (
+            "SELECT id, source, platform, product_id, product_name, author, rating, negative, "
+            f"topics, text, created_at FROM items WHERE {' AND '.join(clauses)} ORDER BY id"
+        )
+        return self._rows(sql, params)
+
+    def recently_seen_negatives(
+        self, since: datetime, exclude_sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Negative items first seen since `since` (what new-negative alerts consider)."""
+        clauses, params = ["negative = 1", "first_seen_at >= ?"], [to_iso(since)]
+        if exclude_sources:
+            clauses.append(f"source NOT IN ({','.join('?' * len(exclude_sources))})")
+            params.extend(exclude_sources)
+        sql = f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} ORDER BY created_at"
+        return self._rows(sql, params)
+
     def unreported_negatives(self, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Negative items no `check` has shown yet, newest first."""
         clauses, params = ItemFilter(sources=sources, negative=True).where()

@@ -204,22 +204,7 @@ def by_name(templates: Sequence[Template], name: str) -> Template:
     )
 
 
-# Placeholder names platforms show instead of a customer's name: never greet those.
-_NO_NAME = {
-    "покупатель", "пользователь", "аноним", "анонимный", "покупець", "користувач", "анонім",
-    "anonymous", "customer", "user", "buyer", "a", "google",
-}  # fmt: skip
 _SIGN_OFF = {"ru": "С уважением, {shop}", "uk": "З повагою, {shop}", "en": "Best regards, {shop}"}
-
-
-def first_name(author: str | None) -> str:
-    """`Анна К.` -> `Анна`; `Покупатель` or an e-mail-like handle -> empty."""
-    if not author:
-        return ""
-    word = author.strip().split()[0].strip(",.")
-    if word.lower() in _NO_NAME or not word.isalpha() or not word[0].isupper() or len(word) < 2:
-        return ""
-    return word
 
 
 def variables(
@@ -229,6 +214,7 @@ def variables(
     order: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """The values a template can use for this item (a linked order fills the gaps)."""
+    from repcli.analysis.names import first_name
     from repcli.clock import from_iso
 
     order = order or {}
