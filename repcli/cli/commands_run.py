@@ -143,10 +143,7 @@ def check(
     queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
     overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
-    from repcli.cli.commands_alerts import current_signals, signal_row
-
-    fresh = set(report.new_ids) | set(report.changed_ids)
-    signals = [sig for sig in current_signals(state) if fresh & set(sig.item_ids)]
+    signal_rows = _fresh_signals(state, report)
     shown = output.limit_of(state, limit, fmt_)
     visible = negatives[:shown] if shown else negatives
     summary = {
@@ -156,16 +153,9 @@ def check(
         "extortion": len(extortion),
         "waiting_for_answer": len(queue),
         "overdue": len(overdue),
-        "signals": len(signals),
+        "signals": len(signal_rows),
         "failed_sources": [r.source for r in report.failed],
     }
-    signal_rows = [signal_row(sig) for sig in signals]
-    per_kind: dict[str, int] = {}
-    shown_signals = []
-    for row in signal_rows:  # at most 3 of a kind here; `repcli signals` lists them all
-        per_kind[row["kind"]] = per_kind.get(row["kind"], 0) + 1
-        if per_kind[row["kind"]] <= 3:
-            shown_signals.append(row)
     if state.config.alerts.rules and not no_alerts:
         from repcli import alerts
 
@@ -182,11 +172,7 @@ def check(
             state.out.print(
                 tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
             )
-        if shown_signals:
-            state.out.print(tables.signals_table(shown_signals, f"Signals ({len(signal_rows)})"))
-            if len(shown_signals) < len(signal_rows):
-                more = len(signal_rows) - len(shown_signals)
-                state.info(f"[dim]… and {more} more signals: repcli signals[/dim]")
+        _print_signals(state, signal_rows)
     else:
         output.emit_items(
             state, fmt_, visible, title=title, key="new_negative",
@@ -203,6 +189,30 @@ def check(
         raise typer.Exit(int(ExitCode.FOUND))
     if report.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+
+
+def _fresh_signals(state: State, report: RunReport) -> list[dict[str, Any]]:
+    """The signals that this run's new or changed items are part of."""
+    from repcli.cli.commands_alerts import current_signals, signal_row
+
+    fresh = set(report.new_ids) | set(report.changed_ids)
+    return [signal_row(sig) for sig in current_signals(state) if fresh & set(sig.item_ids)]
+
+
+def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:
+    """At most 3 signals of a kind here; `repcli signals` lists them all."""
+    from repcli.render import tables
+
+    per_kind: dict[str, int] = {}
+    shown = []
+    for row in rows:
+        per_kind[row["kind"]] = per_kind.get(row["kind"], 0) + 1
+        if per_kind[row["kind"]] <= 3:
+            shown.append(row)
+    if shown:
+        state.out.print(tables.signals_table(shown, f"Signals ({len(rows)})"))
+    if len(shown) < len(rows):
+        state.info(f"[dim]… and {len(rows) - len(shown)} more signals: repcli signals[/dim]")
 
 
 def _matched(
