@@ -143,6 +143,19 @@ class AlertSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class OrdersSettings:
+    """`repcli orders import` defaults and how reviews are linked to orders."""
+
+    columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Order field -> the export's column, for columns the usual headers don't name."""
+    date_format: str | None = None
+    """strptime format of the export's dates; default: ISO and common shapes (14.05.2026)."""
+    encoding: str = "utf-8-sig"
+    link_days: int = 60
+    """A review links to an order of the same product bought at most this many days before."""
+
+
+@dataclasses.dataclass(frozen=True)
 class SourceConfig:
     name: str
     type: str
@@ -170,6 +183,7 @@ class Config:
     workflow: WorkflowSettings = dataclasses.field(default_factory=WorkflowSettings)
     signals: SignalSettings = dataclasses.field(default_factory=SignalSettings)
     alerts: AlertSettings = dataclasses.field(default_factory=AlertSettings)
+    orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
 
     def sla_hours(self, source: SourceConfig, kind: str) -> float:
         """The answer deadline for `kind` items of `source`: the source's per-kind value, its
@@ -489,6 +503,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     workflow = _coerce(WorkflowSettings, data.get("workflow"), "workflow", doc)
     signals = _coerce(SignalSettings, data.get("signals"), "signals", doc)
     alerts = _alerts(data.get("alerts"), doc)
+    orders = _coerce(OrdersSettings, data.get("orders"), "orders", doc)
     if workflow.templates:
         templates = Path(workflow.templates).expanduser()
         if not templates.is_absolute():
@@ -513,6 +528,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         workflow=workflow,
         signals=signals,
         alerts=alerts,
+        orders=orders,
     )
 
 

@@ -17,6 +17,7 @@ class ExitCode(enum.IntEnum):
     STORE = 4
     NOT_FOUND = 5
     SOURCES_FAILED = 6
+    BAD_INPUT = 7
     FOUND = 10
     INTERRUPTED = 130
 
@@ -29,6 +30,7 @@ EXIT_CODE_MEANING: dict[ExitCode, str] = {
     ExitCode.STORE: "Store error: database unreadable, locked, corrupt, or written by a newer repcli.",
     ExitCode.NOT_FOUND: "What was asked for does not exist (unknown item ID or source name).",
     ExitCode.SOURCES_FAILED: "Some sources failed; what the others fetched is stored. See `repcli status`.",
+    ExitCode.BAD_INPUT: "An input file was refused (the error names file, line and column); nothing from it was stored.",
     ExitCode.FOUND: "A --fail-on rule matched (e.g. new negative items were found).",
     ExitCode.INTERRUPTED: "Interrupted (Ctrl-C); everything stored before the interruption is kept.",
 }
@@ -69,6 +71,12 @@ class SourceError(RepcliError):
     """A source could not be fetched. Raised inside a source; the pipeline records it per source."""
 
     exit_code = ExitCode.SOURCES_FAILED
+
+
+class InputError(RepcliError):
+    """A file given to a command (orders, labelled texts) cannot be read as asked."""
+
+    exit_code = ExitCode.BAD_INPUT
 
 
 class ReplyRejected(SourceError):

@@ -87,6 +87,11 @@ class Pipeline:
     ) -> RunReport:
         report = RunReport(group=uuid.uuid4().hex[:12], started_at=self.now)
         asyncio.run(self._run_all(sources, command, full, report, progress))
+        if self.store.has_orders():  # new reviews may name or fit an imported order
+            from repcli import orders
+
+            with self.store.transaction():
+                orders.link(self.store, self.now, self.config.orders.link_days)
         return report
 
     async def _run_all(

@@ -62,6 +62,7 @@ def _run(command: str, runner: CliRunner, env: dict[str, str]) -> str:
 
 def test_readme_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copy(ROOT / "config.example.yaml", tmp_path / "config.example.yaml")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     (tmp_path / "reviews.txt").write_text(
         "Третью неделю жду заказ, поддержка не отвечает\n"
         "Не плохо, но за эти деньги можно найти лучше\n"

@@ -158,6 +158,7 @@ def _register() -> None:
         commands_alerts,
         commands_analyze,
         commands_items,
+        commands_orders,
         commands_run,
         commands_setup,
         commands_workflow,
@@ -168,6 +169,7 @@ def _register() -> None:
     commands_items.register(app)
     commands_workflow.register(app)
     commands_alerts.register(app)
+    commands_orders.register(app)
     commands_analyze.register(app)
 
 

@@ -134,14 +134,19 @@ def show(
     from repcli.cli.commands_alerts import current_signals, signal_row
 
     signals = [signal_row(s) for s in current_signals(state) if item_id in s.item_ids]
+    order = state.store.order_for_item(item_id)
+    if order:
+        order.pop("raw", None)
     if fmt_ is Format.table:
         from repcli.render import tables
 
-        state.out.print(tables.item_detail(record, versions, replies, state.now, history))
+        detail = tables.item_detail(record, versions, replies, state.now, history, order)
+        state.out.print(detail)
         if signals:
             state.out.print(tables.signals_table(signals, "\nSignals this item is part of"))
     else:
-        extra = {"versions": versions, "replies": replies, "history": history, "signals": signals}
+        extra = {"versions": versions, "replies": replies, "history": history, "signals": signals,
+                 "order": order}  # fmt: skip
         if fmt_ is Format.json:
             output.write(state, formats.to_json({"item": record, **extra}))
         else:

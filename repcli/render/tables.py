@@ -103,12 +103,23 @@ def changed_table(records: Sequence[dict[str, Any]], now: datetime, title: str) 
     return table
 
 
+def _buyer(order: dict[str, Any] | None) -> Text:
+    if not order:
+        return Text("")
+    text = Text("verified", style="green")
+    bought = (order.get("ordered_at") or "")[:10]
+    who = human.safe(order.get("customer") or "")
+    text.append(f": {who}, bought {bought}" if who else f": bought {bought}")
+    return text
+
+
 def item_detail(
     record: dict[str, Any],
     versions: Sequence[dict[str, Any]],
     replies: Sequence[dict[str, Any]],
     now: datetime,
     history: Sequence[dict[str, Any]] = (),
+    order: dict[str, Any] | None = None,
 ) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -125,7 +136,8 @@ def item_detail(
         ),
         ("Product", Text(human.safe(record.get("product_name") or ""))),
         ("Author", Text(human.safe(record.get("author") or ""))),
-        ("Order", Text(human.safe(record.get("order_id") or ""))),
+        ("Order", Text(human.safe(record.get("order_id") or (order or {}).get("order_id") or ""))),
+        ("Buyer", _buyer(order)),
         ("Language", Text(record.get("lang") or "")),
         ("Status", Text(record.get("status") or "")),
         ("Assignee", Text(record.get("assignee") or "")),
@@ -357,4 +369,25 @@ def alerts_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
             r["rule"], about, r["destination"], state, human.age(r.get("sent_at"), now),
             human.shorten(r.get("error"), 80),
         )  # fmt: skip
+    return table
+
+
+def orders_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    names = ["Order", "Customer", "Contact", "Product", "Bought"]
+    if any("review_ids" in r for r in rows):
+        names.append("Reviews")
+    for name in names:
+        table.add_column(name, no_wrap=name in ("Order", "Bought"), max_width=40)
+    for r in rows:
+        contact = " ".join(v for v in (r.get("email"), r.get("phone")) if v)
+        bought = (r.get("ordered_at") or "")[:10]
+        if r.get("delivered_at"):
+            bought += f"\ndelivered {r['delivered_at'][:10]}"
+        reviews = " ".join(f"#{i}" for i in str(r.get("review_ids") or "").split(",") if i)
+        cells = [
+            human.safe(r.get("order_id")), human.safe(r.get("customer")), human.safe(contact),
+            human.safe(r.get("product_name") or r.get("product_id")), bought, reviews,
+        ]  # fmt: skip
+        table.add_row(*cells[: len(names)])
     return table

@@ -59,41 +59,15 @@ class FileSettings:
     """What to store as the items' platform (e.g. `amazon`); default `file`."""
 
 
-class Importer:
-    """Rows of one file's bytes -> Items (no I/O: the property tests feed it anything)."""
+class RowReader:
+    """An exported file's bytes -> (where, record, field -> column) rows: CSV (delimiter sniffed,
+    Excel's `sep=` line), JSON Lines or JSON, with the columns checked against the header.
+    Shared by review imports and `orders import`."""
 
-    def __init__(self, settings: FileSettings, source: str, now: datetime) -> None:
+    def __init__(self, settings: FileSettings, source: str, columns: dict[str, str]) -> None:
         self.settings = settings
         self.source = source
-        self.now = now
-        self.platform = settings.platform or PLATFORM
-        self.columns: dict[str, str] = {}
-        for field, column in settings.columns.items():
-            if field not in FIELDS:
-                close = difflib.get_close_matches(field, FIELDS, n=1)
-                raise ConfigError(
-                    f"sources: {source}: columns.{field}: not a field repcli stores",
-                    (f"did you mean {close[0]!r}? " if close else "")
-                    + "fields: "
-                    + ", ".join(FIELDS),
-                )
-            if not str(column).strip():
-                raise ConfigError(f"sources: {source}: columns.{field}: empty column name")
-            self.columns[field] = str(column)
-        if "created_at" not in self.columns:
-            raise ConfigError(
-                f"sources: {source}: columns.created_at: missing",
-                "map it to the file's date column, e.g. created_at: Date",
-            )
-        if not {"text", "rating", "title"} & set(self.columns):
-            raise ConfigError(
-                f"sources: {source}: columns: map at least one of text, rating, title",
-                "e.g. text: Review, rating: Stars",
-            )
-        if settings.delimiter is not None and len(settings.delimiter) != 1:
-            raise ConfigError(f"sources: {source}: delimiter must be one character")
-        if not settings.rating_scale > 0:
-            raise ConfigError(f"sources: {source}: rating_scale must be a positive number")
+        self.columns = columns
 
     def format_of(self, name: str) -> str:
         if self.settings.format != "auto":
@@ -103,30 +77,11 @@ class Importer:
             return "jsonl"
         return "json" if lower.endswith(".json") else "csv"
 
-    def parse(self, data: bytes, name: str) -> list[Item]:
-        """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
+    def rows(self, data: bytes, name: str) -> Rows:
+        """Every row of the file, in order; a SourceError names the first unreadable spot."""
         text = self._decode(data, name)
         fmt = self.format_of(name)
-        rows = {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[fmt](text, name)
-        items: list[Item] = []
-        problems: list[str] = []
-        bad = 0
-        counter = extract.Counter()
-        for where, record, found in rows:
-            try:
-                items.append(self._item(record, found, where, counter))
-            except SourceError as exc:
-                bad += 1
-                if len(problems) < MAX_REPORTED:
-                    problems.append(exc.message)
-        if problems:
-            more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
-            raise SourceError(
-                "; ".join(problems) + more,
-                "fix those cells (or `columns` / `date_format` in the config) and run again; "
-                "nothing from this file was stored",
-            )
-        return items
+        return {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[fmt](text, name)
 
     def _decode(self, data: bytes, name: str) -> str:
         encoding = self.settings.encoding
@@ -260,7 +215,7 @@ class Importer:
             absent = [
                 f"{column!r} (for {field})"
                 for field, column in self.columns.items()
-                if not any(_dig(record, column) is not _MISSING for _, record in records)
+                if not any(dig(record, column) is not _MISSING for _, record in records)
             ]
             if absent:
                 keys = sorted({k for _, r in records[:50] for k in r})[:30]
@@ -273,6 +228,65 @@ class Importer:
         for where, record in records:
             yield where, record, found
 
+
+class Importer(RowReader):
+    """Rows of one file's bytes -> Items (no I/O: the property tests feed it anything)."""
+
+    def __init__(self, settings: FileSettings, source: str, now: datetime) -> None:
+        self.now = now
+        self.platform = settings.platform or PLATFORM
+        columns: dict[str, str] = {}
+        for field, column in settings.columns.items():
+            if field not in FIELDS:
+                close = difflib.get_close_matches(field, FIELDS, n=1)
+                raise ConfigError(
+                    f"sources: {source}: columns.{field}: not a field repcli stores",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + "fields: "
+                    + ", ".join(FIELDS),
+                )
+            if not str(column).strip():
+                raise ConfigError(f"sources: {source}: columns.{field}: empty column name")
+            columns[field] = str(column)
+        super().__init__(settings, source, columns)
+        if "created_at" not in self.columns:
+            raise ConfigError(
+                f"sources: {source}: columns.created_at: missing",
+                "map it to the file's date column, e.g. created_at: Date",
+            )
+        if not {"text", "rating", "title"} & set(self.columns):
+            raise ConfigError(
+                f"sources: {source}: columns: map at least one of text, rating, title",
+                "e.g. text: Review, rating: Stars",
+            )
+        if settings.delimiter is not None and len(settings.delimiter) != 1:
+            raise ConfigError(f"sources: {source}: delimiter must be one character")
+        if not settings.rating_scale > 0:
+            raise ConfigError(f"sources: {source}: rating_scale must be a positive number")
+
+    def parse(self, data: bytes, name: str) -> list[Item]:
+        """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
+        rows = self.rows(data, name)
+        items: list[Item] = []
+        problems: list[str] = []
+        bad = 0
+        counter = extract.Counter()
+        for where, record, found in rows:
+            try:
+                items.append(self._item(record, found, where, counter))
+            except SourceError as exc:
+                bad += 1
+                if len(problems) < MAX_REPORTED:
+                    problems.append(exc.message)
+        if problems:
+            more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
+            raise SourceError(
+                "; ".join(problems) + more,
+                "fix those cells (or `columns` / `date_format` in the config) and run again; "
+                "nothing from this file was stored",
+            )
+        return items
+
     # ----------------------------------------------------------------- one row
 
     def _item(
@@ -284,7 +298,7 @@ class Importer:
     ) -> Item:
         values: dict[str, Any] = {}
         for field, column in found.items():
-            value = _dig(record, column)
+            value = dig(record, column)
             values[field] = None if value is _MISSING else value
 
         def fail(field: str, problem: str) -> SourceError:
@@ -354,7 +368,7 @@ class Importer:
 _MISSING: Any = object()
 
 
-def _dig(record: Mapping[str, Any], column: str) -> Any:
+def dig(record: Mapping[str, Any], column: str) -> Any:
     """record[column], or record["a"]["b"] for "a.b" when there is no key "a.b"."""
     if column in record:
         return record[column]

@@ -10,12 +10,13 @@ from repcli.errors import StoreError
 from repcli.store.alerts import Alerts
 from repcli.store.base import BUSY_TIMEOUT_MS, explain
 from repcli.store.migrations import MIGRATIONS
+from repcli.store.orders import Orders
 from repcli.store.reads import Reads
 from repcli.store.workflow import Workflow
 from repcli.store.writes import Writes
 
 
-class Store(Reads, Writes, Workflow, Alerts):
+class Store(Reads, Writes, Workflow, Alerts, Orders):
     """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:

@@ -17,10 +17,10 @@ ITEM_FIELDS = (
     "sentiment", "sentiment_score", "negative", "reasons", "topics", "lang", "product_id",
     "product_name", "author", "order_id", "title", "text", "pros", "cons", "answer_text",
     "answered_at", "needs_reply", "status", "assignee", "due_at", "first_seen_at",
-    "last_seen_at", "flagged_at", "url",
+    "last_seen_at", "flagged_at", "url", "verified_buyer",
 )  # fmt: skip
 _JSON_FIELDS = ("reasons", "topics")
-_BOOL_FIELDS = ("negative", "needs_reply")
+_BOOL_FIELDS = ("negative", "needs_reply", "verified_buyer")
 
 
 @dataclasses.dataclass(frozen=True)
