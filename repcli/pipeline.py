@@ -63,7 +63,9 @@ class Pipeline:
         self.config = config
         self.store = store
         self.now = now
-        self.analyzer = Analyzer(config.thresholds)
+        from repcli.analysis.trained import load_for_store
+
+        self.analyzer = Analyzer(config.thresholds, model=load_for_store(config.store))
 
     def analyse(self, item: Item, source: SourceConfig) -> Analysis:
         verdict = self.analyzer.analyse(item)

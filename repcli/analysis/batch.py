@@ -98,3 +98,75 @@ def classify_rows(
             }
         )
     return results
+
+
+_LABELS = {
+    "negative": True, "neg": True, "1": True, "true": True, "bad": True,
+    "neutral": False, "positive": False, "pos": False, "0": False, "false": False, "good": False,
+}  # fmt: skip
+
+
+def label_of(rating: int) -> bool:
+    """Ratings as training labels: 1-2 negative; 3 (neutral) and 4-5 not."""
+    return rating <= 2
+
+
+def read_labelled(
+    handle: TextIO, name: str, text_field: str, label_field: str, rating_field: str
+) -> list[tuple[str, bool]]:
+    """(text, negative?) from JSONL or CSV rows with a label (negative/neutral/positive, 1/0)
+    or a 1-5 rating. InputError naming the file, line and field otherwise."""
+    from repcli.errors import InputError
+
+    lines = handle.read().splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if name.endswith(".csv") or (
+        not name.endswith(".jsonl") and not first.lstrip().startswith("{")
+    ):
+        reader = csv.DictReader(lines)
+        columns = reader.fieldnames or []
+        if text_field not in columns:
+            raise InputError(
+                f"{name}:1: no column {text_field!r} (columns: {', '.join(columns)})",
+                "name the text column with --text-field",
+            )
+        records = [(reader.line_num, row) for row in reader]
+    else:
+        records = []
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise InputError(f"{name}:{n}: not a JSON object")
+            records.append((n, row))
+    out: list[tuple[str, bool]] = []
+    for n, row in records:
+        text = row.get(text_field)
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{name}:{n}: no text in {text_field!r}", "name it with --text-field")
+        label = row.get(label_field)
+        if label not in (None, ""):
+            key = str(label).strip().lower()
+            if key not in _LABELS:
+                raise InputError(
+                    f"{name}:{n}: {label_field} {label!r} is not a label",
+                    "use negative / neutral / positive (or 1 / 0)",
+                )
+            out.append((text, _LABELS[key]))
+            continue
+        rating = row.get(rating_field)
+        try:
+            stars = round(float(rating))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{name}:{n}: neither {label_field!r} nor {rating_field!r} (1-5) is given",
+                "name the fields with --label-field / --rating-field",
+            ) from None
+        if not 1 <= stars <= 5:
+            raise InputError(f"{name}:{n}: {rating_field} {rating!r} is outside 1-5")
+        out.append((text, label_of(stars)))
+    return out

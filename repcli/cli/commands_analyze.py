@@ -32,6 +32,14 @@ def analyze(
             show_default=False,
         ),
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="`builtin` (the lexicon), or a model file from `repcli "
+            "train` (blended with the lexicon, as check does).",
+        ),
+    ] = "builtin",
 ) -> None:
     """Classify texts: label, score and the reasons, one row per input.
 
@@ -55,7 +63,14 @@ def analyze(
                 rows = read_texts(handle, str(path), text_field, rating_field)
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    results = classify_rows(rows)
+    analyzer = None
+    if model != "builtin":
+        from repcli.analysis import Analyzer
+        from repcli.analysis.negativity import LexiconModel
+        from repcli.analysis.trained import BlendedModel, TrainedModel
+
+        analyzer = Analyzer(model=BlendedModel(TrainedModel.load(Path(model)), LexiconModel()))
+    results = classify_rows(rows, analyzer)
     from repcli.render import tables
 
     output.emit(
@@ -68,5 +83,91 @@ def analyze(
     )
 
 
+def train(
+    ctx: typer.Context,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Labelled texts (JSONL or CSV) instead of the store's rated reviews.",
+            show_default=False,
+        ),
+    ] = None,
+    text_field: Annotated[
+        str, typer.Option("--text-field", help="The text's key/column.")
+    ] = "text",
+    label_field: Annotated[
+        str, typer.Option("--label-field", help="negative/neutral/positive (or 1/0).")
+    ] = "label",
+    rating_field: Annotated[
+        str, typer.Option("--rating-field", help="1-5 stars, when there is no label.")
+    ] = "rating",
+    output_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to save (default: next to the store, where check finds it).",
+            show_default=False,
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.", min=2)] = 5,
+    fmt: FormatOpt = None,
+) -> None:
+    """Train the text model on your own reviews (1-2★ negative, 3-5★ not), report its
+    cross-validated quality, and save it: `check` then blends it with the built-in lexicon for
+    unrated comments and for complaints under high ratings."""
+    from repcli.analysis import trained
+    from repcli.analysis.batch import label_of, read_labelled
+    from repcli.cli import output
+    from repcli.errors import InputError
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(
+        state, fmt, (Format.table, Format.json, Format.jsonl), use_config=False
+    )
+    if from_file is not None:
+        try:
+            with from_file.open(encoding="utf-8-sig") as handle:
+                rows = read_labelled(handle, str(from_file), text_field, label_field, rating_field)
+        except OSError as exc:
+            raise InputError(f"{from_file}: cannot read: {exc.strerror}") from None
+        origin = str(from_file)
+    else:
+        rows = [(text, label_of(rating)) for text, rating in state.store.rated_texts()]
+        origin = f"{state.config.store} (rated reviews)"
+    if len(rows) < 50:
+        raise InputError(
+            f"{len(rows)} labelled texts in {origin}: too few to train on (at least 50)",
+            "fetch more reviews first, or train --from-file on a labelled export",
+        )
+    texts = [t for t, _ in rows]
+    labels = [neg for _, neg in rows]
+    state.info(f"training on {len(rows)} texts ({sum(labels)} negative) from {origin}…")
+    cv = trained.cross_validate(texts, labels, folds=folds)
+    model = trained.fit(texts, labels)
+    model.meta = {
+        "trained_on": len(rows), "negatives": sum(labels), "origin": origin,
+        "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": cv.as_dict(),
+    }  # fmt: skip
+    path = output_path or trained.model_path(state.config.store)
+    model.save(path)
+    result = {"model": str(path), **model.meta}
+    if fmt_ is not Format.table:
+        from repcli.render import formats
+
+        text = formats.to_json(result) if fmt_ is Format.json else formats.to_jsonl([result])
+        output.write(state, text)
+        return
+    q = cv
+    state.out.print(
+        f"{folds}-fold cross-validated, negative class: precision {q.precision:.2f}, "
+        f"recall {q.recall:.2f}, F1 {q.f1:.2f} (accuracy {q.accuracy:.2f}, "
+        f"{q.support} negatives)"
+    )
+    state.info(f"saved {path}" + ("" if output_path else "; check and analyze use it from now on"))
+
+
 def register(app: typer.Typer) -> None:
     app.command()(analyze)
+    app.command()(train)

@@ -136,6 +136,20 @@ class Reads(StoreBase):
         )
         return self._rows(sql, params)
 
+    def rated_texts(self) -> list[tuple[str, int]]:
+        """(title, text and cons, rating) of rated reviews: what `repcli train` learns from.
+        Pros are left out: they are praise by construction."""
+        rows = self.conn.execute(
+            "SELECT title, text, cons, rating FROM items WHERE rating IS NOT NULL "
+            "AND kind = 'review' ORDER BY id"
+        )
+        out = []
+        for title, text, cons, rating in rows:
+            joined = "\n".join(p for p in (title, text, cons) if p)
+            if joined.strip():
+                out.append((joined, int(rating)))
+        return out
+
     def recent_for_signals(
         self, since: datetime, exclude_sources: Sequence[str] = ()
     ) -> list[dict[str, Any]]:

@@ -1,0 +1,253 @@
+"""A compact text model trained on the shop's own reviews: hashed n-grams + logistic regression.
+
+Features: word unigrams and bigrams, and character 3-5-grams inside words (so word forms share
+weight: "сломалась", "сломался"), hashed with CRC-32 into `buckets` slots. The model is a binary
+logistic regression (negative vs the rest), class-balanced, trained by AdaGrad SGD with L2, in
+pure Python: no numpy, so it loads in milliseconds and scores thousands of texts a second.
+
+Saved as JSON (never pickle): only non-zero weights, rounded; `format` versions the layout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import tempfile
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from repcli.analysis.cues import tokenize
+from repcli.analysis.negativity import TextScore
+from repcli.errors import InputError
+
+FORMAT = "repcli-text-model/1"
+BUCKETS = 1 << 18
+
+
+def _features(text: str, buckets: int = BUCKETS) -> dict[int, float]:
+    """Hashed feature counts, scaled to unit length (long and short texts weigh alike)."""
+    words = [w.replace("ё", "е") for w in tokenize(text) if w.strip()]
+    feats: dict[int, float] = {}
+
+    def add(key: str) -> None:
+        index = zlib.crc32(key.encode()) % buckets
+        feats[index] = feats.get(index, 0.0) + 1.0
+
+    for i, word in enumerate(words):
+        add("w" + word)
+        if i:
+            add("b" + words[i - 1] + " " + word)
+        padded = f"<{word}>"
+        for n in (3, 4, 5):
+            for j in range(len(padded) - n + 1):
+                add("c" + padded[j : j + n])
+    norm = math.sqrt(sum(v * v for v in feats.values())) or 1.0
+    return {k: v / norm for k, v in feats.items()}
+
+
+def _word_index(word: str, buckets: int) -> int:
+    return zlib.crc32(("w" + word).encode()) % buckets
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    weights: dict[int, float]
+    bias: float
+    buckets: int = BUCKETS
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    name: str = "trained"
+
+    def probability(self, text: str) -> float:
+        z = self.bias
+        for index, value in _features(text, self.buckets).items():
+            z += self.weights.get(index, 0.0) * value
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def score(self, text: str, lang: str | None = None) -> TextScore:
+        """`TextModel` interface: the probability of a complaint, and the words that pushed it
+        that way most (the model's "why")."""
+        p = self.probability(text)
+        words = {w.replace("ё", "е") for w in tokenize(text) if len(w) > 2 and w.isalpha()}
+        pushed = sorted(
+            ((self.weights.get(_word_index(w, self.buckets), 0.0), w) for w in words),
+            reverse=True,
+        )
+        cues = tuple(w for weight, w in pushed[:3] if weight > 0.3) if p >= 0.5 else ()
+        return TextScore(score=round(p, 4), negative_cues=cues)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a killed save leaves the old model."""
+        data = {
+            "format": FORMAT,
+            "buckets": self.buckets,
+            "bias": round(self.bias, 6),
+            "meta": self.meta,
+            "weights": {
+                str(k): round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-4
+            },
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> TrainedModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{path}: cannot read the text model: {exc}", "run `repcli train` again"
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise InputError(
+                f"{path}: not a repcli text model (format {data.get('format') if isinstance(data, dict) else None!r})",
+                "run `repcli train` to make one",
+            )
+        return cls(
+            weights={int(k): float(v) for k, v in data["weights"].items()},
+            bias=float(data["bias"]),
+            buckets=int(data["buckets"]),
+            meta=dict(data.get("meta") or {}),
+        )
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[bool],
+    epochs: int = 6,
+    rate: float = 0.5,
+    l2: float = 1e-6,
+    seed: int = 13,
+    buckets: int = BUCKETS,
+) -> TrainedModel:
+    """Logistic regression (negative = True), class-balanced, AdaGrad SGD."""
+    positives = sum(labels)
+    if positives == 0 or positives == len(labels):
+        raise InputError(
+            f"the training data has only one class ({'negative' if positives else 'not negative'})",
+            "train on both complaints and praise (ratings 1-2 and 4-5)",
+        )
+    n = len(labels)
+    w_pos, w_neg = n / (2 * positives), n / (2 * (n - positives))
+    rows = [_features(t, buckets) for t in texts]
+    weights: dict[int, float] = {}
+    grads: dict[int, float] = {}
+    bias, bias_grad = 0.0, 1e-8
+    order = list(range(n))
+    rng = random.Random(seed)  # noqa: S311 - a seeded shuffle, not a secret
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for i in order:
+            x, y = rows[i], labels[i]
+            z = bias + sum(weights.get(k, 0.0) * v for k, v in x.items())
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g = (p - (1.0 if y else 0.0)) * (w_pos if y else w_neg)
+            for k, v in x.items():
+                gk = g * v + l2 * weights.get(k, 0.0)
+                acc = grads.get(k, 1e-8) + gk * gk
+                grads[k] = acc
+                weights[k] = weights.get(k, 0.0) - rate * gk / math.sqrt(acc)
+            bias_grad += g * g
+            bias -= rate * g / math.sqrt(bias_grad)
+    return TrainedModel(weights=weights, bias=bias, buckets=buckets, meta={"trained_on": n})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quality:
+    precision: float
+    recall: float
+    f1: float
+    accuracy: float
+    support: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            k: round(v, 4) if isinstance(v, float) else v
+            for k, v in dataclasses.asdict(self).items()
+        }
+
+
+def quality(predicted: Iterable[bool], actual: Iterable[bool]) -> Quality:
+    tp = fp = fn = tn = 0
+    for p, a in zip(predicted, actual, strict=True):
+        tp += p and a
+        fp += p and not a
+        fn += a and not p
+        tn += not p and not a
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    total = tp + fp + fn + tn
+    return Quality(precision, recall, f1, (tp + tn) / total if total else 0.0, tp + fn)
+
+
+def cross_validate(
+    texts: Sequence[str], labels: Sequence[bool], folds: int = 5, seed: int = 13
+) -> Quality:
+    """k-fold cross-validated negative-class quality (deterministic for a seed)."""
+    n = len(texts)
+    if n < folds * 2:
+        raise InputError(f"{n} labelled texts are too few to cross-validate in {folds} folds")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)  # noqa: S311 - a seeded shuffle, not a secret
+    predicted: list[bool] = [False] * n
+    for fold in range(folds):
+        test = set(order[fold::folds])
+        train = [i for i in order if i not in test]
+        if len({labels[i] for i in train}) < 2:
+            continue
+        model = fit([texts[i] for i in train], [labels[i] for i in train], seed=seed)
+        for i in test:
+            predicted[i] = model.probability(texts[i]) >= 0.5
+    return quality(predicted, labels)
+
+
+class BlendedModel:
+    """What `check` uses once a model is trained: the mean of the trained model's probability
+    and the lexicon's score (the blend beats either alone on held-out shop reviews: see
+    bench/eval_sentiment.py), with the lexicon's cues and the model's words as the reasons."""
+
+    name = "blend"
+
+    def __init__(self, trained: TrainedModel, lexicon: Any, weight: float = 0.5) -> None:
+        self.trained = trained
+        self.lexicon = lexicon
+        self.weight = weight
+
+    def score(self, text: str, lang: str | None = None) -> TextScore:
+        lex = self.lexicon.score(text, lang)
+        model = self.trained.score(text, lang)
+        score = self.weight * model.score + (1 - self.weight) * lex.score
+        cues = list(lex.negative_cues)
+        cues += [f"model: {w}" for w in model.negative_cues if w not in cues][:2]
+        return TextScore(
+            score=round(score, 4),
+            negative_cues=tuple(cues) if score >= 0.5 else lex.negative_cues,
+            positive_cues=lex.positive_cues,
+        )
+
+
+def model_path(store_path: Path) -> Path:
+    """Where `repcli train` saves the model by default: next to the store."""
+    return store_path.with_name(store_path.name + ".model.json")
+
+
+def load_for_store(store_path: Path) -> BlendedModel | None:
+    """The blend of the store's trained model (if one was trained) and the lexicon."""
+    path = model_path(store_path)
+    if not path.exists():
+        return None
+    from repcli.analysis.negativity import LexiconModel
+
+    return BlendedModel(TrainedModel.load(path), LexiconModel())

@@ -1,0 +1,129 @@
+"""`repcli train`: the hashed n-gram model, its cross-validation, saving, and its use."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repcli.analysis import trained
+from repcli.errors import InputError
+from tests.conftest import Cli
+
+BAD = ["пришла мятая коробка", "разбит корпус", "не работает зарядка", "брак, верните деньги",
+       "зламався через день", "не рекомендую магазин", "arrived broken", "stopped working"]  # fmt: skip
+GOOD = ["отличное качество", "всё понравилось", "быстрая доставка, спасибо", "чудова якість",
+        "дуже задоволена", "great quality", "love it", "works perfectly"]  # fmt: skip
+
+
+def corpus(n: int = 120, seed: int = 3) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        negative = i % 3 == 0
+        words = rng.sample(BAD if negative else GOOD, 2)
+        rows.append(
+            {"text": f"{words[0]}. {words[1]}", "label": "negative" if negative else "positive"}
+        )
+    return rows
+
+
+def test_fit_separates_and_round_trips(tmp_path: Path) -> None:
+    rows = corpus()
+    texts = [str(r["text"]) for r in rows]
+    labels = [r["label"] == "negative" for r in rows]
+    model = trained.fit(texts, labels)
+    assert model.probability("коробка мятая, корпус разбит") > 0.8
+    assert model.probability("отличное качество, спасибо") < 0.2
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = trained.TrainedModel.load(path)
+    for text in ("пришла мятая", "love it", ""):
+        assert again.probability(text) == pytest.approx(model.probability(text), abs=1e-3)
+    assert trained.cross_validate(texts, labels) == trained.cross_validate(texts, labels)
+    assert trained.cross_validate(texts, labels).f1 > 0.9
+
+
+def test_one_class_and_bad_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="only one class"):
+        trained.fit(["a", "b"], [True, True])
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "other"}', encoding="utf-8")
+    with pytest.raises(InputError, match="not a repcli text model"):
+        trained.TrainedModel.load(broken)
+
+
+def test_train_from_file_then_analyze_with_it(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "labelled.jsonl"
+    data.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in corpus()), encoding="utf-8"
+    )
+    out = tmp_path / "model.json"
+    result = cli("train", "--from-file", str(data), "--output", str(out), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["trained_on"] == 120 and report["negatives"] == 40
+    assert report["cv"]["f1"] > 0.9 and report["cv_folds"] == 5
+    texts = tmp_path / "t.txt"
+    texts.write_text("зарядка не работает, корпус разбит\nвсё понравилось\n", encoding="utf-8")
+    rows = [
+        json.loads(x)
+        for x in cli(
+            "analyze", str(texts), "--model", str(out), "--format", "jsonl"
+        ).stdout.splitlines()
+    ]
+    assert [r["label"] for r in rows] == ["negative", "positive"]
+    assert any("model:" in reason for reason in rows[0]["reasons"][0].split(", "))
+
+
+def test_train_on_the_store_and_check_uses_the_model(cli: Cli) -> None:
+    cli("check", "-q", "--format", "json")
+    result = cli("train", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["model"].endswith(".db.model.json") and report["trained_on"] > 200
+    assert Path(report["model"]).exists()
+    again = cli("check", "--format", "json")
+    assert again.exit_code == 0
+
+
+def test_bad_labels_name_the_line(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "l.csv"
+    data.write_text("text,label\nхорошо,positive\nплохо,meh\n", encoding="utf-8")
+    result = cli("train", "--from-file", str(data))
+    assert result.exit_code == 7
+    assert f"{data}:3: label 'meh' is not a label" in result.stderr
+    few = tmp_path / "few.csv"
+    few.write_text("text,rating\nхорошо,5\nплохо,1\n", encoding="utf-8")
+    assert "too few to train on" in cli("train", "--from-file", str(few)).stderr
+
+
+MODEL = trained.fit(
+    [str(r["text"]) for r in corpus()], [r["label"] == "negative" for r in corpus()]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_scores_in_range(text: str) -> None:
+    score = MODEL.score(text, None)
+    assert 0.0 <= score.score <= 1.0
+
+
+def test_the_pipeline_blends_a_trained_model_when_there_is_one(cli: Cli) -> None:
+    from repcli.clock import now
+    from repcli.config import load_config
+    from repcli.pipeline import Pipeline
+    from repcli.store import open_store
+
+    cli("check", "-q", "--format", "json")
+    config = load_config(cli.config)
+    with open_store(config.store) as store:
+        assert Pipeline(config, store, now()).analyzer.model.name == "lexicon"
+    cli("train", "--format", "json")
+    with open_store(config.store) as store:
+        assert Pipeline(config, store, now()).analyzer.model.name == "blend"
