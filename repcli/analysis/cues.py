@@ -45,10 +45,8 @@ class Hit:
     """Index after the last token matched."""
 
 
-def _word_matches(pattern: str, token: str) -> bool:
-    if pattern.endswith("$"):
-        return token == pattern[:-1]
-    return token.startswith(pattern)
+_UNSEEN = object()
+_CACHE_SIZE = 200_000
 
 
 class CueMatcher:
@@ -57,7 +55,13 @@ class CueMatcher:
     def __init__(self, cues: Mapping[str, float]) -> None:
         self._exact: dict[str, tuple[str, float]] = {}
         self._stems: dict[str, tuple[str, float]] = {}
-        self._phrases: dict[str, list[tuple[list[str], str, float]]] = {}
+        self._phrases: dict[str, list[tuple[tuple[tuple[str, bool], ...], str, float]]] = {}
+        self._pairs: dict[
+            tuple[str, str], list[tuple[tuple[tuple[str, bool], ...], str, float]]
+        ] = {}
+        """Phrases by the first 3 letters of their first two words (most phrases)."""
+        self._cache: dict[str, tuple[str, float] | None] = {}
+        """Token -> its single-word cue: shop texts repeat their words a lot."""
         for cue, value in cues.items():
             key = normalise(cue).strip()
             words = key.split()
@@ -66,36 +70,59 @@ class CueMatcher:
             if len(words) > 1:
                 # Index phrases by their first word's first 3 letters (or the whole short word).
                 head = words[0].rstrip("$")[:3]
-                self._phrases.setdefault(head, []).append((words, cue, value))
+                parts = tuple((w.rstrip("$"), w.endswith("$")) for w in words)
+                second, exact = parts[1]
+                if exact or len(second) >= 3:  # a token's first 3 letters pick it out
+                    self._pairs.setdefault((head, second[:3]), []).append((parts, cue, value))
+                else:
+                    self._phrases.setdefault(head, []).append((parts, cue, value))
             elif key.endswith("$"):
                 self._exact[key[:-1]] = (cue, value)
             else:
                 self._stems[key] = (cue, value)
-        for group in self._phrases.values():
+        for group in (*self._phrases.values(), *self._pairs.values()):
             group.sort(key=lambda p: -len(p[0]))
         self._stem_lengths = sorted({len(s) for s in self._stems}, reverse=True)
 
     def _single(self, token: str) -> tuple[str, float] | None:
+        cached = self._cache.get(token, _UNSEEN)
+        if cached is not _UNSEEN:
+            return cached  # type: ignore[return-value]
         found = self._exact.get(token)
-        if found:
-            return found
-        for length in self._stem_lengths:
-            if length <= len(token) and length <= _MAX_STEM:
-                found = self._stems.get(token[:length])
-                if found:
-                    return found
-        return None
+        if not found:
+            for length in self._stem_lengths:
+                if length <= len(token) and length <= _MAX_STEM:
+                    found = self._stems.get(token[:length])
+                    if found:
+                        break
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[token] = found
+        return found
 
     def find(self, tokens: list[str]) -> list[Hit]:
         hits: list[Hit] = []
         i = 0
         n = len(tokens)
+        phrases, pairs = self._phrases, self._pairs
         while i < n:
             token = tokens[i]
             matched = False
-            for words, cue, value in self._phrases.get(token[:3], ()):
+            head = token[:3]
+            candidates = phrases.get(head, ())
+            if i + 1 < n:
+                paired = pairs.get((head, tokens[i + 1][:3]))
+                if paired:
+                    candidates = sorted((*paired, *candidates), key=lambda p: -len(p[0]))
+            for words, cue, value in candidates:
                 end = i + len(words)
-                if end <= n and all(_word_matches(w, tokens[i + k]) for k, w in enumerate(words)):
+                if end > n:
+                    continue
+                for k, (word, exact) in enumerate(words):
+                    other = tokens[i + k]
+                    if (other != word) if exact else not other.startswith(word):
+                        break
+                else:
                     hits.append(Hit(cue, value, i, end))
                     i = end
                     matched = True

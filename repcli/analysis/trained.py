@@ -29,25 +29,52 @@ FORMAT = "repcli-text-model/1"
 BUCKETS = 1 << 18
 
 
-def _features(text: str, buckets: int = BUCKETS) -> dict[int, float]:
-    """Hashed feature counts, scaled to unit length (long and short texts weigh alike)."""
-    words = [w.replace("ё", "е") for w in tokenize(text) if w.strip()]
-    feats: dict[int, float] = {}
+_WORD_CACHE: dict[tuple[str, int], tuple[int, ...]] = {}
+_CACHE_SIZE = 200_000
 
-    def add(key: str) -> None:
-        index = zlib.crc32(key.encode()) % buckets
-        feats[index] = feats.get(index, 0.0) + 1.0
 
-    for i, word in enumerate(words):
-        add("w" + word)
-        if i:
-            add("b" + words[i - 1] + " " + word)
+def _word_features(word: str, buckets: int) -> tuple[int, ...]:
+    """The word's own feature and its character 3-5-grams (cached: words repeat a lot)."""
+    key = (word, buckets)
+    found = _WORD_CACHE.get(key)
+    if found is None:
         padded = f"<{word}>"
+        grams = [("w" + word).encode()]
         for n in (3, 4, 5):
-            for j in range(len(padded) - n + 1):
-                add("c" + padded[j : j + n])
-    norm = math.sqrt(sum(v * v for v in feats.values())) or 1.0
-    return {k: v / norm for k, v in feats.items()}
+            grams += [("c" + padded[j : j + n]).encode() for j in range(len(padded) - n + 1)]
+        found = tuple(zlib.crc32(g) % buckets for g in grams)
+        if len(_WORD_CACHE) > _CACHE_SIZE:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[key] = found
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return [w.replace("ё", "е") for w in tokenize(text) if w.strip()]
+
+
+def _bigram(previous: str, word: str, buckets: int) -> int:
+    return zlib.crc32(f"b{previous} {word}".encode()) % buckets
+
+
+def _features(text: str, buckets: int = BUCKETS) -> dict[int, float]:
+    """Hashed feature counts over sqrt(the number of features): long and short texts weigh
+    alike, and a text's score is a sum over its words (which `TrainedModel` caches)."""
+    feats: dict[int, float] = {}
+    previous = None
+    total = 0
+    for word in _words(text):
+        grams = _word_features(word, buckets)
+        total += len(grams)
+        for index in grams:
+            feats[index] = feats.get(index, 0.0) + 1.0
+        if previous is not None:
+            index = _bigram(previous, word, buckets)
+            feats[index] = feats.get(index, 0.0) + 1.0
+            total += 1
+        previous = word
+    scale = 1.0 / math.sqrt(total) if total else 1.0
+    return {k: v * scale for k, v in feats.items()}
 
 
 def _word_index(word: str, buckets: int) -> int:
@@ -61,23 +88,44 @@ class TrainedModel:
     buckets: int = BUCKETS
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     name: str = "trained"
+    _word_sums: dict[str, tuple[float, int]] = dataclasses.field(default_factory=dict, repr=False)
 
     def probability(self, text: str) -> float:
-        z = self.bias
-        for index, value in _features(text, self.buckets).items():
-            z += self.weights.get(index, 0.0) * value
+        """P(negative): the same sum as training's features, computed word by word with each
+        word's summed weights cached (a text's words are mostly ones seen before)."""
+        weights, buckets, cache = self.weights, self.buckets, self._word_sums
+        total = 0
+        z = 0.0
+        previous = None
+        for word in _words(text):
+            found = cache.get(word)
+            if found is None:
+                grams = _word_features(word, buckets)
+                found = (sum(weights.get(i, 0.0) for i in grams), len(grams))
+                if len(cache) > _CACHE_SIZE:
+                    cache.clear()
+                cache[word] = found
+            z += found[0]
+            total += found[1]
+            if previous is not None:
+                z += weights.get(_bigram(previous, word, buckets), 0.0)
+                total += 1
+            previous = word
+        z = self.bias + (z / math.sqrt(total) if total else 0.0)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def score(self, text: str, lang: str | None = None) -> TextScore:
         """`TextModel` interface: the probability of a complaint, and the words that pushed it
         that way most (the model's "why")."""
         p = self.probability(text)
-        words = {w.replace("ё", "е") for w in tokenize(text) if len(w) > 2 and w.isalpha()}
+        if p < 0.5:
+            return TextScore(score=round(p, 4))
+        words = {w for w in _words(text) if len(w) > 2 and w.isalpha()}
         pushed = sorted(
             ((self.weights.get(_word_index(w, self.buckets), 0.0), w) for w in words),
             reverse=True,
         )
-        cues = tuple(w for weight, w in pushed[:3] if weight > 0.3) if p >= 0.5 else ()
+        cues = tuple(w for weight, w in pushed[:3] if weight > 0.3)
         return TextScore(score=round(p, 4), negative_cues=cues)
 
     def save(self, path: Path) -> None:
