@@ -184,6 +184,8 @@ class Config:
     signals: SignalSettings = dataclasses.field(default_factory=SignalSettings)
     alerts: AlertSettings = dataclasses.field(default_factory=AlertSettings)
     orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
+    locale: Literal["en", "ru", "uk"] = "en"
+    """Language of reports (headings, labels, dates); machine formats never change."""
 
     def sla_hours(self, source: SourceConfig, kind: str) -> float:
         """The answer deadline for `kind` items of `source`: the source's per-kind value, its
@@ -504,6 +506,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     signals = _coerce(SignalSettings, data.get("signals"), "signals", doc)
     alerts = _alerts(data.get("alerts"), doc)
     orders = _coerce(OrdersSettings, data.get("orders"), "orders", doc)
+    locale = _coerce(Literal["en", "ru", "uk"], data.get("locale", "en"), "locale", doc)
     if workflow.templates:
         templates = Path(workflow.templates).expanduser()
         if not templates.is_absolute():
@@ -529,6 +532,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         signals=signals,
         alerts=alerts,
         orders=orders,
+        locale=locale,
     )
 
 

@@ -159,6 +159,7 @@ def _register() -> None:
         commands_analyze,
         commands_items,
         commands_orders,
+        commands_report,
         commands_run,
         commands_setup,
         commands_workflow,
@@ -170,6 +171,7 @@ def _register() -> None:
     commands_workflow.register(app)
     commands_alerts.register(app)
     commands_orders.register(app)
+    commands_report.register(app)
     commands_analyze.register(app)
 
 

@@ -213,11 +213,11 @@ def export(
     if out is None:
         output.write(state, text)
         return
-    _write_atomically(out, text)
+    write_atomically(out, text)
     state.info(f"Wrote {len(records)} items to {out}")
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
     """Write next to the target, then rename: a failed export never leaves half a file."""
     from repcli.errors import UsageError
 

@@ -153,3 +153,12 @@ def print_alerts(state: State, sent: Any) -> None:
         state.info(f"[yellow]alerts: {sent.deferred} event(s) held back by the throttle[/yellow]")
     for failure in sent.failed:
         state.err.print(f"[bold red]alert failed[/bold red] {failure} (retried next run)")
+
+
+def safe_text(value: object) -> str:
+    """Text from the store for a rich cell: control characters out, markup escaped."""
+    from rich.markup import escape
+
+    from repcli.render.human import strip_controls
+
+    return escape(strip_controls(str(value)))

@@ -63,11 +63,14 @@ def to_csv(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     return buf.getvalue()
 
 
-def _md_cell(value: Any) -> str:
+def md_cell(value: Any) -> str:
+    """A Markdown table cell: pipes and backslashes escaped, and HTML too (Markdown viewers
+    pass raw HTML through: review text must never become markup); newlines become <br>."""
     value = _plain(value)
     if value is None:
         return ""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
 
 
 def to_markdown(
@@ -78,5 +81,5 @@ def to_markdown(
         "|" + "|".join("---" for _ in headers) + "|",
     ]
     for record in records:
-        lines.append("| " + " | ".join(_md_cell(record.get(c)) for c in columns) + " |")
+        lines.append("| " + " | ".join(md_cell(record.get(c)) for c in columns) + " |")
     return "\n".join(lines) + "\n"

@@ -12,11 +12,12 @@ from repcli.store.base import BUSY_TIMEOUT_MS, explain
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.orders import Orders
 from repcli.store.reads import Reads
+from repcli.store.stats import Stats
 from repcli.store.workflow import Workflow
 from repcli.store.writes import Writes
 
 
-class Store(Reads, Writes, Workflow, Alerts, Orders):
+class Store(Reads, Writes, Workflow, Alerts, Orders, Stats):
     """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:
