@@ -203,3 +203,31 @@ def test_the_html_report_renders_its_charts_in_chromium(shop: Cli, tmp_path: Pat
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert shot.stat().st_size > 10_000
+
+
+def test_export_delta_mode_and_other_tables(cli: Cli) -> None:
+    def rows(*args: str, now: str = "2026-11-23T09:00:00Z") -> list[dict]:  # type: ignore[type-arg]
+        result = cli("export", *args, "--format", "jsonl", env={"REPCLI_NOW": now})
+        assert result.exit_code == 0, result.output
+        return [json.loads(x) for x in result.stdout.splitlines()]
+
+    cli("check", "-q", "--format", "json")
+    first = rows("--since", "last-run")
+    assert len(first) == 377  # the first run of a bookmark exports everything
+    assert rows("--since", "last-run") == []  # nothing changed since
+    cli("mark", "resolved", "5", env={"REPCLI_NOW": "2026-11-23T10:00:00Z"})
+    cli("reply", "7", "--text", "Спасибо!", env={"REPCLI_NOW": "2026-11-23T10:00:00Z"})
+    later = rows("--since", "last-run", now="2026-11-23T11:00:00Z")
+    assert sorted(r["id"] for r in later) == [5, 7]
+    assert [r["status"] for r in later if r["id"] == 5] == ["resolved"]
+    events = rows("--what", "events", "--since", "last-run", now="2026-11-23T11:00:00Z")
+    assert [(e["item_id"], e["action"]) for e in events] == [
+        (5, "status resolved"),
+        (7, "reply drafted"),
+    ]
+    replies = rows("--what", "replies")
+    assert list(replies[0]) == ["id", "item_id", "source", "status", "template", "text", "author",
+                                "created_at", "updated_at", "approved_at", "posted_at", "attempts",
+                                "platform_error", "external_id"]  # fmt: skip
+    # A named bookmark is separate from the default one.
+    assert len(rows("--since", "last-run", "--name", "crm")) == 377

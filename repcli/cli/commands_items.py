@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import tempfile
 from pathlib import Path
@@ -172,10 +173,42 @@ def search(
     output.emit_items(state, fmt_, records, title=f"Search {query!r} ({len(records)})")
 
 
+class ExportWhat(enum.StrEnum):
+    items = "items"
+    replies = "replies"
+    versions = "versions"
+    events = "events"
+
+
 def export(
     ctx: typer.Context,
+    what: Annotated[
+        ExportWhat,
+        typer.Option(
+            "--what",
+            help="items, replies, versions (customers' earlier texts) or "
+            "events (the workflow's history).",
+            case_sensitive=False,
+        ),
+    ] = ExportWhat.items,
     source: SourceOpt = None,
-    since: SinceOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only rows since: 24h, 7d, a date, or `last-run` (what "
+            "changed since this export last ran; see --name).",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Name of this export's bookmark for --since last-run (default: the --what).",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="At most this many rows (0: all).", min=0)
     ] = 0,
@@ -194,27 +227,50 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export items for scripts and spreadsheets, in a stable column order."""
+    """Export items, replies, versions or history for scripts and spreadsheets, in a stable
+    column order. `--since last-run` gives only what changed since the previous run of the
+    same export (the bookmark moves only when the output was written)."""
     from repcli.cli import output
+    from repcli.clock import to_iso
     from repcli.errors import UsageError
     from repcli.render import formats
+    from repcli.store.exports import EXPORT_COLUMNS
 
     state: State = ctx.obj
     if fmt not in (Format.csv, Format.jsonl, Format.json):
         raise UsageError(f"--format {fmt.value} is not an export format", "use csv, jsonl or json")
-    flt = _filter(state, source, since, limit, fmt, negative)
-    records = state.store.list_items(flt)
-    if fmt is Format.csv:
-        text = formats.to_csv(records, output.ITEM_COLUMNS)
-    elif fmt is Format.jsonl:
-        text = formats.to_jsonl(records, output.ITEM_COLUMNS)
+    bookmark = name or what.value
+    delta = since == "last-run"
+    mark = state.store.export_mark(bookmark) if delta else None
+    if what is ExportWhat.items:
+        flt = _filter(state, source, None if delta else since, limit, fmt, negative)
+        records = state.store.list_items(flt)
+        if delta and mark:
+            changed = state.store.changed_item_ids(mark)
+            records = [r for r in records if r["id"] in changed]
+        columns: tuple[str, ...] = tuple(output.ITEM_COLUMNS)
     else:
-        text = formats.to_json({"items": records})
+        from repcli.timespec import parse_since
+
+        start = mark if delta else (to_iso(parse_since(since, state.now)) if since else None)
+        records = state.store.export_rows(what.value, start, limit, after=delta)
+        if source:
+            records = [r for r in records if r["source"] in source]
+        columns = EXPORT_COLUMNS[what.value]
+    if fmt is Format.csv:
+        text = formats.to_csv(records, columns)
+    elif fmt is Format.jsonl:
+        text = formats.to_jsonl(records, columns)
+    else:
+        text = formats.to_json({what.value: records})
     if out is None:
         output.write(state, text)
-        return
-    write_atomically(out, text)
-    state.info(f"Wrote {len(records)} items to {out}")
+    else:
+        write_atomically(out, text)
+        state.info(f"Wrote {len(records)} {what.value} to {out}")
+    if delta:
+        with state.store.transaction():
+            state.store.set_export_mark(bookmark, to_iso(state.now) or "", len(records))
 
 
 def write_atomically(path: Path, text: str) -> None:

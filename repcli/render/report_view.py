@@ -227,16 +227,18 @@ def _svg_bars(
     if not bars:
         return ""
     top = max(v for _, v in bars) or 1
-    row, label_w = 22, 170
+    row, label_w = 22, 250
     height = row * len(bars) + 10
     parts = []
-    for i, (label, value) in enumerate(bars):
+    for i, (name, value) in enumerate(bars):
+        label = name if len(name) <= 38 else name[:37] + "…"
+        shown = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
         w = (width - label_w - 60) * value / top
         y = 5 + i * row
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" class="axis">{html.escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" class="bar"/>'
-            f'<text x="{label_w + w + 5:.1f}" y="{y + 14}" class="axis">{html.escape(str(value))}{unit}</text>'
+            f'<text x="{label_w + w + 5:.1f}" y="{y + 14}" class="axis">{html.escape(shown)}{unit}</text>'
         )  # fmt: skip
     return f'<svg class="chart" id="{chart_id}" viewBox="0 0 {width} {height}" role="img" width="{width}" height="{height}">{"".join(parts)}</svg>'
 

@@ -9,6 +9,7 @@ from repcli.clock import now, to_iso
 from repcli.errors import StoreError
 from repcli.store.alerts import Alerts
 from repcli.store.base import BUSY_TIMEOUT_MS, explain
+from repcli.store.exports import Exports
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.orders import Orders
 from repcli.store.reads import Reads
@@ -17,7 +18,7 @@ from repcli.store.workflow import Workflow
 from repcli.store.writes import Writes
 
 
-class Store(Reads, Writes, Workflow, Alerts, Orders, Stats):
+class Store(Reads, Writes, Workflow, Alerts, Orders, Stats, Exports):
     """A repcli store: the connection (StoreBase) with its reads and writes."""
 
     def __enter__(self) -> Store:

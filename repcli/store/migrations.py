@@ -206,7 +206,15 @@ def m002_workflow(db: sqlite_utils.Database) -> None:
     db.table("replies").add_column("attempts", int, not_null_default=0)
 
 
+def m003_exports(db: sqlite_utils.Database) -> None:
+    """Where each named export left off, for `export --since last-run`."""
+    db.table("exports").create({"name": str, "last_at": str, "rows": int}, pk="name")
+    db.table("item_versions").create_index(["replaced_at"])
+    db.table("events").create_index(["at"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
+    ("m003_exports", m003_exports),
 ]
