@@ -70,6 +70,10 @@ class _Group(TyperGroup):
         except Exception as exc:
             if _is_click_error(exc):
                 raise
+            store_error = _store_error(ctx, exc)
+            if store_error is not None:  # a write outside a transaction hit a full disk, say
+                _print_error(ctx, store_error.message, store_error.hint)
+                raise typer.Exit(int(ExitCode.STORE)) from None
             state = ctx.find_object(State)
             if state and state.traceback:
                 raise
@@ -85,6 +89,17 @@ class _Group(TyperGroup):
             state = ctx.find_object(State)
             if state:
                 state.close()
+
+
+def _store_error(ctx: Any, exc: Exception) -> RepcliError | None:
+    """The store's own explanation of an SQLite error (disk full, locked, read-only), if it
+    is one and the traceback was not asked for."""
+    state = ctx.find_object(State)
+    if state is None or state.traceback or state._config is None:
+        return None
+    from repcli.store.base import as_store_error
+
+    return as_store_error(state.config.store, exc)
 
 
 def _is_click_error(exc: Exception) -> bool:

@@ -32,16 +32,28 @@ class StoreBase:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise explain(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on a full disk)."""
+        if self.conn.in_transaction:
+            # If the database already undid it, the original error is what matters.
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
+
+
+def as_store_error(path: Path, exc: BaseException) -> StoreError | None:
+    """The store's explanation of an SQLite error that escaped a write; None for others."""
+    return explain(path, exc) if isinstance(exc, sqlite3.Error) else None
 
 
 def explain(path: Path, exc: sqlite3.Error) -> StoreError:
