@@ -59,3 +59,20 @@ def rating(value: Any, field: str = "rating") -> int | None:
     if not 1 <= number <= 5:
         raise SourceError(f"{field}: {value!r} is outside 1-5")
     return number
+
+
+def excerpt(value: str | None, width: int = 100) -> str | None:
+    """A text's first line, shortened to `width`: what a comment answers (a post's start)."""
+    if not value:
+        return None
+    line = value.splitlines()[0].strip()
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def whole_number(value: Any, field: str, platform: str) -> int:
+    """An integer id or count, as JSON has it; a SourceError naming the platform otherwise."""
+    from repcli.errors import SourceError
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SourceError(f"{platform}: {field}: expected a number, got {value!r}")
+    return value

@@ -363,14 +363,8 @@ def _author(message: dict[str, Any]) -> str | None:
 
 def _excerpt(text: Any, width: int = 100) -> str | None:
     """A post's first line, shortened: what a comment answers."""
-    value = parse.text(text)
-    if not value:
-        return None
-    line = value.splitlines()[0].strip()
-    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+    return parse.excerpt(parse.text(text), width)
 
 
 def _int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SourceError(f"Telegram: {field}: expected a number, got {value!r}")
-    return value
+    return parse.whole_number(value, field, "Telegram")

@@ -442,14 +442,8 @@ def _clean(text: Any) -> str | None:
 
 def _excerpt(text: Any, width: int = 100) -> str | None:
     """A post's first line, shortened: what a comment answers."""
-    value = _clean(text)
-    if not value:
-        return None
-    line = value.splitlines()[0].strip()
-    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+    return parse.excerpt(_clean(text), width)
 
 
 def _int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SourceError(f"VK: {field}: expected a number, got {value!r}")
-    return value
+    return parse.whole_number(value, field, "VK")
