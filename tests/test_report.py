@@ -231,3 +231,21 @@ def test_export_delta_mode_and_other_tables(cli: Cli) -> None:
                                 "platform_error", "external_id"]  # fmt: skip
     # A named bookmark is separate from the default one.
     assert len(rows("--since", "last-run", "--name", "crm")) == 377
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "locale"), [("md", "ru"), ("md", "en"), ("csv", "en"), ("json", "uk")]
+)
+def test_report_snapshots(shop: Cli, fmt: str, locale: str) -> None:
+    """The whole report of the hand-made store, byte for byte. After an intended change:
+    REPCLI_UPDATE_SNAPSHOTS=1 pytest tests/test_report.py, then read the diff."""
+    import os
+
+    text = shop("report", "--format", fmt, "--locale", locale).stdout
+    snapshot = SNAPSHOTS / f"report_{locale}.{fmt}"
+    if os.environ.get("REPCLI_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(text, encoding="utf-8")
+    assert text == snapshot.read_text(encoding="utf-8")
