@@ -50,8 +50,10 @@ def signals(
     ] = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Bursts of near-identical reviews, 1★ bursts and 1★-only authors, spikes of negatives,
-    and complaint clusters in the recent items (thresholds: `signals:` in the config)."""
+    """Suspicious bursts, 1★-only authors, spikes and complaint clusters in recent items.
+
+    Thresholds: `signals:` in the config.
+    """
     from repcli.cli import output
     from repcli.render import tables
 
@@ -149,5 +151,5 @@ def alerts_send(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(signals)
-    app.add_typer(alerts_app, name="alerts")
+    app.command(rich_help_panel="Analysis")(signals)
+    app.add_typer(alerts_app, name="alerts", rich_help_panel="Set up")

@@ -114,9 +114,11 @@ def train(
     folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.", min=2)] = 5,
     fmt: FormatOpt = None,
 ) -> None:
-    """Train the text model on your own reviews (1-2★ negative, 3-5★ not), report its
-    cross-validated quality, and save it: `check` then blends it with the built-in lexicon for
-    unrated comments and for complaints under high ratings."""
+    """Train the text model on your own reviews and report its cross-validated quality.
+
+    1-2★ reviews are negative, 3-5★ are not. The model is saved next to the store; `check` then
+    blends it with the built-in lexicon for unrated comments and complaints under high ratings.
+    """
     from repcli.analysis import trained
     from repcli.analysis.batch import label_of, read_labelled
     from repcli.cli import output
@@ -169,5 +171,5 @@ def train(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(analyze)
-    app.command()(train)
+    app.command(rich_help_panel="Analysis")(analyze)
+    app.command(rich_help_panel="Analysis")(train)

@@ -227,9 +227,11 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export items, replies, versions or history for scripts and spreadsheets, in a stable
-    column order. `--since last-run` gives only what changed since the previous run of the
-    same export (the bookmark moves only when the output was written)."""
+    """Export items, replies, versions or history for scripts, in a stable column order.
+
+    `--since last-run` gives only what changed since the previous run of the same export (the
+    bookmark moves only when the output was written).
+    """
     from repcli.cli import output
     from repcli.clock import to_iso
     from repcli.errors import UsageError
@@ -290,8 +292,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("list")(list_items)
-    app.command()(queue)
-    app.command()(show)
-    app.command()(search)
-    app.command()(export)
+    app.command(rich_help_panel="Daily")(queue)
+    app.command(rich_help_panel="Items")(show)
+    app.command("list", rich_help_panel="Items")(list_items)
+    app.command(rich_help_panel="Items")(search)
+    app.command(rich_help_panel="Reports and exports")(export)

@@ -132,4 +132,4 @@ def orders_invite(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(orders_app, name="orders")
+    app.add_typer(orders_app, name="orders", rich_help_panel="Answering")

@@ -62,9 +62,12 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """The period's ratings and trend, negatives and their causes, answer times and SLA
-    breaches, products that got worse, the effect of replies on ratings, a rating forecast,
-    competitors, and suspicious activity. Default period: the last 30 days vs the 30 before."""
+    """A period's ratings, complaints, answer times, reply effect and forecast (30 days).
+
+    Rating trend, negatives and their causes, answer times and SLA breaches, products that got
+    worse, the effect of replies on ratings, a rating forecast, competitors, and suspicious
+    activity. Default period: the last 30 days against the 30 before.
+    """
     from repcli import report as build_report
     from repcli.cli import output
     from repcli.cli.commands_items import write_atomically
@@ -114,4 +117,4 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(report)
+    app.command(rich_help_panel="Reports and exports")(report)

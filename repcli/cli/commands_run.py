@@ -296,6 +296,6 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(fetch)
-    app.command()(check)
-    app.command()(status)
+    app.command(rich_help_panel="Daily")(check)
+    app.command(rich_help_panel="Daily")(fetch)
+    app.command(rich_help_panel="Daily")(status)

@@ -145,5 +145,5 @@ def sources_types(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(init)
-    app.add_typer(sources_app, name="sources")
+    app.command(rich_help_panel="Set up")(init)
+    app.add_typer(sources_app, name="sources", rich_help_panel="Set up")

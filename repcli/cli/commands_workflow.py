@@ -62,8 +62,10 @@ def assign(
     who: Annotated[str, typer.Argument(help="Who takes them; `-` to unassign.")],
     ids: IdsArg,
 ) -> None:
-    """Assign items to someone (new items become open). `repcli queue --assignee NAME` shows
-    their queue."""
+    """Assign items to someone (new items become open).
+
+    `repcli queue --assignee NAME` shows their queue; `-` unassigns.
+    """
     state: State = ctx.obj
     assignee = None if who == "-" else who
     with state.store.transaction():
@@ -374,5 +376,5 @@ def _conditions(t: Template) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (mark, assign, note, reply, replies, post, templates):
-        app.command()(command)
+    for command in (reply, post, replies, templates, mark, assign, note):
+        app.command(rich_help_panel="Answering")(command)
