@@ -45,7 +45,7 @@ def test_fit_separates_and_round_trips(tmp_path: Path) -> None:
     for text in ("пришла мятая", "love it", ""):
         assert again.probability(text) == pytest.approx(model.probability(text), abs=1e-3)
     assert trained.cross_validate(texts, labels) == trained.cross_validate(texts, labels)
-    assert trained.cross_validate(texts, labels).f1 > 0.9
+    assert trained.cross_validate(texts, labels)[1.0].f1 > 0.9
 
 
 def test_one_class_and_bad_files_are_clear_errors(tmp_path: Path) -> None:
@@ -68,6 +68,7 @@ def test_train_from_file_then_analyze_with_it(cli: Cli, tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["trained_on"] == 120 and report["negatives"] == 40
     assert report["cv"]["f1"] > 0.9 and report["cv_folds"] == 5
+    assert report["blend_weight"] in (0.3, 0.5, 0.7, 1.0) and report["cv_model_alone"]["f1"] > 0.9
     texts = tmp_path / "t.txt"
     texts.write_text("зарядка не работает, корпус разбит\nвсё понравилось\n", encoding="utf-8")
     rows = [

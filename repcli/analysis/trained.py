@@ -240,16 +240,27 @@ def quality(predicted: Iterable[bool], actual: Iterable[bool]) -> Quality:
     return Quality(precision, recall, f1, (tp + tn) / total if total else 0.0, tp + fn)
 
 
+BLEND_WEIGHTS = (0.3, 0.5, 0.7, 1.0)
+"""The trained model's share in the blend `check` uses; `train` picks the best by CV."""
+
+
 def cross_validate(
-    texts: Sequence[str], labels: Sequence[bool], folds: int = 5, seed: int = 13
-) -> Quality:
-    """k-fold cross-validated negative-class quality (deterministic for a seed)."""
+    texts: Sequence[str],
+    labels: Sequence[bool],
+    folds: int = 5,
+    seed: int = 13,
+    lexicon: Any = None,
+) -> dict[float, Quality]:
+    """k-fold cross-validated negative-class quality (deterministic for a seed) of the model
+    alone (key 1.0) and, given the lexicon, of each blend weight in BLEND_WEIGHTS."""
     n = len(texts)
     if n < folds * 2:
         raise InputError(f"{n} labelled texts are too few to cross-validate in {folds} folds")
     order = list(range(n))
     random.Random(seed).shuffle(order)  # noqa: S311 - a seeded shuffle, not a secret
-    predicted: list[bool] = [False] * n
+    weights = BLEND_WEIGHTS if lexicon is not None else (1.0,)
+    predicted = {w: [False] * n for w in weights}
+    lexicon_scores = [lexicon.score(t, None).score for t in texts] if lexicon is not None else []
     for fold in range(folds):
         test = set(order[fold::folds])
         train = [i for i in order if i not in test]
@@ -257,14 +268,18 @@ def cross_validate(
             continue
         model = fit([texts[i] for i in train], [labels[i] for i in train], seed=seed)
         for i in test:
-            predicted[i] = model.probability(texts[i]) >= 0.5
-    return quality(predicted, labels)
+            p = model.probability(texts[i])
+            for w in weights:
+                mixed = p if w == 1.0 else w * p + (1 - w) * lexicon_scores[i]
+                predicted[w][i] = mixed >= 0.5
+    return {w: quality(predicted[w], labels) for w in weights}
 
 
 class BlendedModel:
-    """What `check` uses once a model is trained: the mean of the trained model's probability
-    and the lexicon's score (the blend beats either alone on held-out shop reviews: see
-    bench/eval_sentiment.py), with the lexicon's cues and the model's words as the reasons."""
+    """What `check` uses once a model is trained: a weighted mean of the trained model's
+    probability and the lexicon's score (the weight chosen by cross-validation when training:
+    the lexicon helps on little or mixed data, the model alone wins on plenty), with the
+    lexicon's cues and the model's words as the reasons."""
 
     name = "blend"
 
@@ -291,11 +306,15 @@ def model_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".model.json")
 
 
+def blend(model: TrainedModel) -> BlendedModel:
+    """The model with the lexicon, at the weight `train` chose by cross-validation."""
+    from repcli.analysis.negativity import LexiconModel
+
+    weight = float(model.meta.get("blend_weight", 0.5))
+    return BlendedModel(model, LexiconModel(), weight)
+
+
 def load_for_store(store_path: Path) -> BlendedModel | None:
     """The blend of the store's trained model (if one was trained) and the lexicon."""
     path = model_path(store_path)
-    if not path.exists():
-        return None
-    from repcli.analysis.negativity import LexiconModel
-
-    return BlendedModel(TrainedModel.load(path), LexiconModel())
+    return blend(TrainedModel.load(path)) if path.exists() else None

@@ -66,10 +66,9 @@ def analyze(
     analyzer = None
     if model != "builtin":
         from repcli.analysis import Analyzer
-        from repcli.analysis.negativity import LexiconModel
-        from repcli.analysis.trained import BlendedModel, TrainedModel
+        from repcli.analysis.trained import TrainedModel, blend
 
-        analyzer = Analyzer(model=BlendedModel(TrainedModel.load(Path(model)), LexiconModel()))
+        analyzer = Analyzer(model=blend(TrainedModel.load(Path(model))))
     results = classify_rows(rows, analyzer)
     from repcli.render import tables
 
@@ -146,11 +145,16 @@ def train(
     texts = [t for t, _ in rows]
     labels = [neg for _, neg in rows]
     state.info(f"training on {len(rows)} texts ({sum(labels)} negative) from {origin}…")
-    cv = trained.cross_validate(texts, labels, folds=folds)
+    from repcli.analysis.negativity import LexiconModel
+
+    scores = trained.cross_validate(texts, labels, folds=folds, lexicon=LexiconModel())
+    weight = max(scores, key=lambda w: (scores[w].f1, w))
+    cv = scores[weight]
     model = trained.fit(texts, labels)
     model.meta = {
         "trained_on": len(rows), "negatives": sum(labels), "origin": origin,
         "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": cv.as_dict(),
+        "blend_weight": weight, "cv_model_alone": scores[1.0].as_dict(),
     }  # fmt: skip
     path = output_path or trained.model_path(state.config.store)
     model.save(path)
@@ -165,7 +169,7 @@ def train(
     state.out.print(
         f"{folds}-fold cross-validated, negative class: precision {q.precision:.2f}, "
         f"recall {q.recall:.2f}, F1 {q.f1:.2f} (accuracy {q.accuracy:.2f}, "
-        f"{q.support} negatives)"
+        f"{q.support} negatives); model weight in the blend with the lexicon: {weight:g}"
     )
     state.info(f"saved {path}" + ("" if output_path else "; check and analyze use it from now on"))
 
