@@ -58,17 +58,23 @@ class FileSource(Source):
                 if not full and previous and previous.get("digest") == digest:
                     files[key] = {**signature, "digest": digest, "rows": previous.get("rows")}
                     continue
-                items = importer.parse(data, str(path))
+                rows = importer.check(data, str(path))  # all or nothing: check every row first
             except OSError as exc:
                 failures.add(SourceError(f"{path}: cannot read: {exc.strerror or exc}"))
                 continue
             except SourceError as exc:
                 failures.add(exc)
                 continue
-            for start in range(0, len(items), BATCH):
-                # The cursor moves only with the last batch: a run killed half way re-reads.
-                yield Batch(items[start : start + BATCH], cursor)
-            files[key] = {**signature, "digest": digest, "rows": len(items)}
+            batch: list[Any] = []
+            for item in importer.iter_items(data, str(path)):  # then stream: memory stays flat
+                batch.append(item)
+                if len(batch) == BATCH:
+                    # The cursor moves only with the last batch: a run killed half way re-reads.
+                    yield Batch(batch, cursor)
+                    batch = []
+            if batch:
+                yield Batch(batch, cursor)
+            files[key] = {**signature, "digest": digest, "rows": rows}
         yield Batch([], {**cursor, "files": files})
         failures.raise_any()
 

@@ -164,7 +164,12 @@ class RowReader:
         return found
 
     def _jsonl(self, text: str, name: str) -> Rows:
-        records: list[tuple[str, Mapping[str, Any]]] = []
+        """One record per line, streamed; a column no record has is an error at the end (the
+        import checks every row before storing any, so nothing is stored then)."""
+        found = dict(self.columns)
+        unseen = dict(self.columns)
+        keys: set[str] = set()
+        any_record = False
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -180,8 +185,15 @@ class RowReader:
                 raise SourceError(f"{where}: JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise SourceError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            records.append((where, record))
-        yield from self._keyed(records, name)
+            any_record = True
+            if len(keys) < 200:
+                keys.update(str(k) for k in record)
+            for field, column in list(unseen.items()):
+                if dig(record, column) is not _MISSING:
+                    del unseen[field]
+            yield where, record, found
+        if any_record and unseen:
+            raise _absent(name, unseen, keys)
 
     def _json(self, text: str, name: str) -> Rows:
         try:
@@ -212,19 +224,13 @@ class RowReader:
         """JSON records: keys may be missing in some records, not in all of them."""
         found = dict(self.columns)
         if records:
-            absent = [
-                f"{column!r} (for {field})"
+            absent = {
+                field: column
                 for field, column in self.columns.items()
                 if not any(dig(record, column) is not _MISSING for _, record in records)
-            ]
+            }
             if absent:
-                keys = sorted({k for _, r in records[:50] for k in r})[:30]
-                raise SourceError(
-                    f"{name}: no record has the key "
-                    + ", ".join(absent)
-                    + f"; keys seen: {', '.join(keys) or 'none'}",
-                    "fix `columns` in the config to name the file's keys (a.b for nested ones)",
-                )
+                raise _absent(name, absent, {str(k) for _, r in records[:50] for k in r})
         for where, record in records:
             yield where, record, found
 
@@ -266,18 +272,17 @@ class Importer(RowReader):
 
     def parse(self, data: bytes, name: str) -> list[Item]:
         """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
-        rows = self.rows(data, name)
-        items: list[Item] = []
+        self.check(data, name)
+        return list(self.iter_items(data, name))
+
+    def check(self, data: bytes, name: str) -> int:
+        """Read every row and keep none: the row count, or a SourceError naming the first bad
+        rows. The import is all or nothing, so this runs before anything is yielded."""
         problems: list[str] = []
-        bad = 0
-        counter = extract.Counter()
-        for where, record, found in rows:
-            try:
-                items.append(self._item(record, found, where, counter))
-            except SourceError as exc:
-                bad += 1
-                if len(problems) < MAX_REPORTED:
-                    problems.append(exc.message)
+        count = bad = 0
+        for item in self._read(data, name, problems):
+            count += item is not None
+            bad += item is None
         if problems:
             more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
             raise SourceError(
@@ -285,7 +290,25 @@ class Importer(RowReader):
                 "fix those cells (or `columns` / `date_format` in the config) and run again; "
                 "nothing from this file was stored",
             )
-        return items
+        return count
+
+    def iter_items(self, data: bytes, name: str) -> Iterator[Item]:
+        """The rows as items, one at a time (after `check` passed): memory stays flat."""
+        for item in self._read(data, name, []):
+            if item is not None:
+                yield item
+
+    def _read(self, data: bytes, name: str, problems: list[str]) -> Iterator[Item | None]:
+        """Each row's item, or None for a bad row (its message goes to `problems`, the first
+        MAX_REPORTED of them)."""
+        counter = extract.Counter()
+        for where, record, found in self.rows(data, name):
+            try:
+                yield self._item(record, found, where, counter)
+            except SourceError as exc:
+                if len(problems) < MAX_REPORTED:
+                    problems.append(exc.message)
+                yield None
 
     # ----------------------------------------------------------------- one row
 
@@ -366,6 +389,15 @@ class Importer(RowReader):
 
 
 _MISSING: Any = object()
+
+
+def _absent(name: str, absent: Mapping[str, str], keys: set[str]) -> SourceError:
+    named = ", ".join(f"{column!r} (for {field})" for field, column in absent.items())
+    return SourceError(
+        f"{name}: no record has the key {named}; keys seen: "
+        + (", ".join(sorted(keys)[:30]) or "none"),
+        "fix `columns` in the config to name the file's keys (a.b for nested ones)",
+    )
 
 
 def dig(record: Mapping[str, Any], column: str) -> Any:
