@@ -98,7 +98,8 @@ def alerts_list(
         "error",
     )
     output.emit(state, fmt_, rows, columns=columns, key="alerts",
-                table=lambda: tables.alerts_table(rows, state.now))  # fmt: skip
+                table=lambda: tables.alerts_table(rows, state.now),
+                empty="No alerts sent yet (alerts: in the config; `repcli alerts test`).")  # fmt: skip
 
 
 @alerts_app.command("test")

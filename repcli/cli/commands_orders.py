@@ -101,7 +101,8 @@ def orders_list(
     columns = ("order_id", "customer", "product_id", "product_name", "ordered_at", "delivered_at",
                "platform", "review_ids")  # fmt: skip
     output.emit(state, fmt_, rows, columns=columns, key="orders",
-                table=lambda: tables.orders_table(rows, state.now))  # fmt: skip
+                table=lambda: tables.orders_table(rows, state.now),
+                empty="No orders yet: `repcli orders import FILE`.")  # fmt: skip
 
 
 @orders_app.command("invite")

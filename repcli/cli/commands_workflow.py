@@ -313,6 +313,7 @@ def replies(
     output.emit(
         state, fmt_, rows, columns=columns, key="replies",
         table=lambda: tables.replies_table(rows, state.now),
+        empty="No replies yet: `repcli reply ID` drafts one.",
     )  # fmt: skip
 
 

@@ -77,12 +77,16 @@ def emit(
     key: str,
     extra: dict[str, Any] | None = None,
     markdown: Callable[[], str] | None = None,
+    empty: str | None = None,
 ) -> None:
     """The one place a listing becomes output: `table` builds the rich renderable for people;
-    json/jsonl/csv/md use `columns` in order (json carries every field, plus `extra`)."""
+    json/jsonl/csv/md use `columns` in order (json carries every field, plus `extra`). An empty
+    table is a dim line on stderr saying so (`empty`), not a header with nothing under it."""
     from repcli.render import formats
 
-    if fmt is Format.table:
+    if fmt is Format.table and not records and empty:
+        state.info(f"[dim]{empty}[/dim]")
+    elif fmt is Format.table:
         state.out.print(table())
     elif fmt is Format.json:
         write(state, formats.to_json({key: list(records), **(extra or {})}))
