@@ -186,6 +186,25 @@ class Config:
     orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
     locale: Literal["en", "ru", "uk"] = "en"
     """Language of reports (headings, labels, dates); machine formats never change."""
+    topics: Path | None = None
+    """A YAML file of complaint topics that extends or overrides the built-in taxonomy."""
+
+    def topic_tagger(self) -> Any:
+        """The topic tagger: the built-in taxonomy, with `topics:` over it when configured."""
+        from repcli.analysis.topics import TopicTagger, merged_taxonomy
+
+        if self.topics is None:
+            return TopicTagger()
+        import yaml
+
+        try:
+            user = yaml.safe_load(self.topics.read_text(encoding="utf-8"))
+            return TopicTagger(merged_taxonomy(user, str(self.topics)))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+            raise ConfigError(
+                f"{self.topics}: cannot use this topics file: {exc}",
+                "fix it, or remove `topics:` from the config (README, 'Topics')",
+            ) from None
 
     def sla_hours(self, source: SourceConfig, kind: str) -> float:
         """The answer deadline for `kind` items of `source`: the source's per-kind value, its
@@ -210,17 +229,8 @@ class Config:
         raise NotFoundError(f"no source named {name!r} (known: {known})")
 
 
-_TOP_KEYS = {
-    "store",
-    "shop",
-    "thresholds",
-    "output",
-    "sources",
-    "sla",
-    "workflow",
-    "signals",
-    "alerts",
-}
+_TOP_KEYS = {f.name for f in dataclasses.fields(Config)} - {"path"}
+"""Every section of `Config` is a top-level key: one list, so a new section cannot be missed."""
 _SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings"}
 
 
@@ -507,6 +517,13 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     alerts = _alerts(data.get("alerts"), doc)
     orders = _coerce(OrdersSettings, data.get("orders"), "orders", doc)
     locale = _coerce(Literal["en", "ru", "uk"], data.get("locale", "en"), "locale", doc)
+    topics_value = data.get("topics")
+    topics = None
+    if topics_value is not None:
+        if not isinstance(topics_value, str) or not topics_value.strip():
+            raise doc.error("topics", f"expected a file path, got {topics_value!r}")
+        topics = Path(topics_value).expanduser()
+        topics = topics if topics.is_absolute() else base / topics
     if workflow.templates:
         templates = Path(workflow.templates).expanduser()
         if not templates.is_absolute():
@@ -533,6 +550,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         alerts=alerts,
         orders=orders,
         locale=locale,
+        topics=topics,
     )
 
 

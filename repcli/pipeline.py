@@ -65,7 +65,9 @@ class Pipeline:
         self.now = now
         from repcli.analysis.trained import load_for_store
 
-        self.analyzer = Analyzer(config.thresholds, model=load_for_store(config.store))
+        self.analyzer = Analyzer(
+            config.thresholds, model=load_for_store(config.store), tagger=config.topic_tagger()
+        )
 
     def analyse(self, item: Item, source: SourceConfig) -> Analysis:
         verdict = self.analyzer.analyse(item)

@@ -123,3 +123,28 @@ def test_any_text_gives_a_verdict(text: str, rating: int | None) -> None:
     verdict = analyzer.analyse(review(text, rating=rating))
     assert 0.0 <= verdict.score <= 1.0
     assert verdict.sentiment in ("negative", "neutral", "positive")
+
+
+def test_a_topics_file_extends_and_overrides_the_taxonomy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from repcli.config import parse_config
+    from repcli.errors import ConfigError
+
+    extra = tmp_path / "topics.yaml"
+    extra.write_text(
+        "topics:\n"
+        "  courier_rude:\n    label: {en: Rude courier, ru: Грубый курьер}\n"
+        "    cues: {ru: [курьер хамил, нахамил]}\n"
+        "  price:\n    replace: true\n    cues: {ru: [переплатил]}\n",
+        encoding="utf-8",
+    )
+    config = parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml")
+    tagger = config.topic_tagger()
+    assert tagger.tag("Курьер хамил и опоздал") == ("courier_rude", "delivery")
+    assert tagger.tag("Дорого, переплатил") == ("price",)
+    assert "price" not in tagger.tag("Слишком дорого")  # the built-in price cues were replaced
+    assert tagger.labels["courier_rude"]["ru"] == "Грубый курьер"
+    extra.write_text("topics:\n  bad:\n    cues: {ru: слово}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"topics.bad.cues.ru: expected a list"):
+        parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()

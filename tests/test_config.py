@@ -174,3 +174,20 @@ def test_example_config_shows_every_source_type_and_each_example_is_valid(
         lines.append("  " + match.group(1) if match else line)
     config = parse_config("\n".join(lines) + "\n")
     assert {s.type for s in config.sources} == set(BUILTIN)
+
+
+def test_every_section_is_accepted(tmp_path: Path) -> None:
+    """Each top-level section documented in the README parses (a section added to Config but
+    not to the loader would be refused as an unknown key)."""
+    from repcli.config import parse_config
+
+    (tmp_path / "t.yaml").write_text("topics: {}\n", encoding="utf-8")
+    config = parse_config(
+        "store: x.db\nshop: S\nlocale: ru\ntopics: t.yaml\nsla: {comment: 3}\n"
+        "workflow: {user: anna}\nsignals: {duplicate_min: 4}\norders: {link_days: 30}\n"
+        "alerts: {destinations: {team: 'json://localhost/x'}, rules: [{rule: extortion, to: [team]}]}\n"
+        "thresholds: {negative_rating: 2}\noutput: {limit: 10}\nsources: []\n",
+        tmp_path / "repcli.yaml",
+    )
+    assert (config.locale, config.orders.link_days, config.signals.duplicate_min) == ("ru", 30, 4)
+    assert config.topics == tmp_path / "t.yaml" and config.workflow.user == "anna"

@@ -10,6 +10,37 @@ from repcli.analysis.shipped import load_yaml
 EXTORTION = "extortion"
 
 
+def merged_taxonomy(user: dict[str, Any] | None, origin: str = "topics file") -> dict[str, Any]:
+    """The shipped taxonomy with the user's file over it: a topic of the same name gets the
+    user's label and extra cues (all of its cues replaced with `replace: true`); new names are
+    new topics. ValueError naming `origin` for a malformed file."""
+    import copy
+
+    data = copy.deepcopy(load_yaml("topics.yaml"))
+    if not user:
+        return data
+    topics = user.get("topics") if isinstance(user, dict) else None
+    if not isinstance(topics, dict):
+        raise ValueError(f"{origin}: expected `topics:` with a mapping of topic names")
+    merged = data.setdefault("topics", {})
+    for name, spec in topics.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("cues", {}), dict):
+            raise ValueError(
+                f"{origin}: topics.{name}: expected {{label: {{...}}, cues: {{ru: [...], ...}}}}"
+            )
+        current = merged.setdefault(str(name), {"label": {}, "cues": {}})
+        if spec.get("replace"):
+            current["cues"] = {}
+        if isinstance(spec.get("label"), dict):
+            current["label"] = {**(current.get("label") or {}), **spec["label"]}
+        for lang, words in (spec.get("cues") or {}).items():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise ValueError(f"{origin}: topics.{name}.cues.{lang}: expected a list of words")
+            current.setdefault("cues", {}).setdefault(lang, [])
+            current["cues"][lang] = [*(current["cues"].get(lang) or []), *words]
+    return data
+
+
 class TopicTagger:
     def __init__(self, taxonomy: dict[str, Any] | None = None) -> None:
         data = taxonomy if taxonomy is not None else load_yaml("topics.yaml")
