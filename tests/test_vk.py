@@ -90,7 +90,7 @@ class FakeVk:
 
     def handler(self, request: Request) -> Response:
         method = request.path.rsplit("/", 1)[-1]
-        args = request.args
+        args = request.values  # VK takes GET or POST: repcli POSTs a form
         if args.get("access_token") != TOKEN:
             return _json(fixture("error_5.json"))
         assert args["v"] == "5.199"
@@ -117,7 +117,7 @@ def _json(body: Any) -> Response:
 
 
 def calls(httpserver: HTTPServer) -> list[tuple[str, dict[str, str]]]:
-    return [(req.path.rsplit("/", 1)[-1], dict(req.args)) for req, _ in httpserver.log]
+    return [(req.path.rsplit("/", 1)[-1], dict(req.values)) for req, _ in httpserver.log]
 
 
 def brief(log: list[tuple[str, dict[str, str]]]) -> list[tuple[str, ...]]:
@@ -161,6 +161,8 @@ def test_first_run_walks_posts_comments_threads_and_answers(
     ]
     first = log[3][1]
     assert first["access_token"] == TOKEN and first["v"] == "5.199"
+    for request, _ in httpserver.log:  # a form POST: the token is in no URL, no server log
+        assert request.method == "POST" and TOKEN not in request.full_path
     assert (first["owner_id"], first["sort"], first["extended"]) == (f"-{GROUP}", "asc", "1")
     assert (first["thread_items_count"], first["need_likes"], first["preview_length"]) == (
         "10",

@@ -15,9 +15,9 @@ items. Names come from `profiles[]`/`groups[]` (`extended=1`); `[id123|Name]` me
 "Name"; deleted comments and comments with only attachments are skipped.
 
 Tokens: wall.get and wall.getComments accept a user token or the app's service token (open
-communities only), not a community token (VK answers error 27). The token travels as the
-`access_token` query parameter: nothing here ever logs or prints a URL, and error messages name
-the method and VK's own words only.
+communities only), not a community token (VK answers error 27). Every call is a form POST (VK
+takes GET or POST), so the `access_token` never appears in a URL; error messages name the method
+and VK's own words only.
 
 Mentions (`mentions: [...]`): `newsfeed.search` for each phrase, posts newer than the last run.
 VK refuses it with a community token (error 27/28): the search is then skipped with a warning.
@@ -334,7 +334,7 @@ class VkSource(HttpSource):
             "message": text,
         }
         try:
-            data = await self._call("wall.createComment", params, write=True)
+            data = await self._call("wall.createComment", params)
         except VkError as exc:  # VK's refusals come inside an HTTP 200
             raise ReplyRejected(exc.message, exc.hint or "fix the draft, or answer on VK") from None
         comment = data.get("comment_id")
@@ -345,17 +345,15 @@ class VkSource(HttpSource):
 
     # ---------------------------------------------------------------- the wire
 
-    async def _call(
-        self, method: str, params: dict[str, Any], write: bool = False
-    ) -> dict[str, Any]:
-        """One API method; a `write` goes as a form POST (no length limit, no token in a URL)."""
+    async def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One API method, as a form POST (VK takes GET or POST): the token stays out of every
+        URL, so no proxy or server log ever records it."""
         fields = {**params, "access_token": self.settings.access_token, "v": API_VERSION}
         response = await self.ctx.http.request(
-            "POST" if write else "GET",
+            "POST",
             f"{self.base_url}/{method}",
             limit=self.limit,
-            params=None if write else fields,
-            form={k: str(v) for k, v in fields.items()} if write else None,
+            form={k: str(v) for k, v in fields.items()},
             check=_check,
         )
         raise_for_status(response)  # VK's own errors come with HTTP 200; this is a proxy's
