@@ -148,3 +148,11 @@ def test_a_topics_file_extends_and_overrides_the_taxonomy(tmp_path) -> None:  # 
     extra.write_text("topics:\n  bad:\n    cues: {ru: слово}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"topics.bad.cues.ru: expected a list"):
         parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+
+
+def test_app_problems_are_not_damaged_goods() -> None:
+    from repcli.analysis.topics import TopicTagger
+
+    tagger = TopicTagger()
+    assert tagger.tag("Login with Google doesn't work since yesterday") == ("app_login",)
+    assert tagger.tag("The kettle doesn't work, arrived broken") == ("damaged",)

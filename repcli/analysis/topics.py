@@ -62,4 +62,7 @@ class TopicTagger:
             topic = self._topic_of[hit.cue]
             if topic not in found:
                 found.append(topic)
+        if any(t.startswith("app_") for t in found) and "damaged" in found:
+            # "doesn't work" in an app review is a bug, not a damaged parcel.
+            found.remove("damaged")
         return tuple(found)
