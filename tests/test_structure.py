@@ -32,6 +32,29 @@ def test_help_imports_no_heavy_module() -> None:
     assert out.stdout.strip().splitlines()[-1] == "HEAVY:", out.stdout
 
 
+def test_help_lists_every_command_as_built() -> None:
+    """`--help` shows light stand-ins instead of building every command: they must say exactly
+    what the real commands say."""
+    from repcli.cli.app import _LAZY, _build, _summary
+
+    assert len(_LAZY) >= 20
+    for name, info in _LAZY.items():
+        stand_in, real = _summary(info), _build(info)
+        fields = ("name", "help", "short_help", "hidden", "deprecated", "rich_help_panel")
+        assert [getattr(stand_in, f) for f in fields] == [getattr(real, f) for f in fields], name
+        assert stand_in.name == name
+
+
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    from typer.testing import CliRunner
+
+    from repcli.cli.app import app
+
+    result = CliRunner().invoke(app, ["chekc"])
+    assert result.exit_code == 2
+    assert "Did you mean 'check'?" in result.output
+
+
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

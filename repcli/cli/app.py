@@ -6,7 +6,9 @@ so `repcli --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -53,6 +55,37 @@ class _Group(TyperGroup):
         result: list[str] = super().parse_args(ctx, args)
         return result
 
+    # Typer turns every command's signature into click parameters up front (about 1 ms per
+    # command). `repcli --help` needs only names and one-line helps, and a run needs one command,
+    # so the commands are built on first use from the Typer records kept in _LAZY.
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.commands, *(name for name in _LAZY if name not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in _LAZY:
+            command = self.commands[cmd_name] = _build(_LAZY[cmd_name])
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with self._summaries():
+            super().format_help(ctx, formatter)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in _LAZY:  # not a command: the error suggests the closest names
+            with self._summaries():
+                return super().resolve_command(ctx, args)
+        return super().resolve_command(ctx, args)
+
+    @contextlib.contextmanager
+    def _summaries(self) -> Iterator[None]:
+        built = self.commands
+        self.commands = {name: built.get(name) or _summary(info) for name, info in _LAZY.items()}
+        try:
+            yield
+        finally:
+            self.commands = built
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -89,6 +122,49 @@ class _Group(TyperGroup):
             state = ctx.find_object(State)
             if state:
                 state.close()
+
+
+_LAZY: dict[str, Any] = {}  # command name -> typer CommandInfo or TyperInfo (a sub-app)
+
+
+def _build(info: Any) -> Any:
+    from typer.main import TyperInfo, get_command_from_info, get_group_from_info
+
+    if isinstance(info, TyperInfo):
+        return get_group_from_info(
+            info,
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=app.rich_markup_mode,
+            suggest_commands=app.suggest_commands,
+        )
+    return get_command_from_info(
+        info,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+def _summary(info: Any) -> Any:
+    """A stand-in with only what the top-level help shows: name, help, panel."""
+    import inspect
+
+    from typer.core import TyperCommand
+    from typer.main import TyperInfo, get_command_name, solve_typer_info_defaults
+
+    if isinstance(info, TyperInfo):
+        info = solve_typer_info_defaults(info)
+        name = info.name
+    else:
+        name = info.name or get_command_name(info.callback.__name__)
+    return TyperCommand(
+        name=name,
+        help=info.help if info.help is not None else inspect.getdoc(info.callback),
+        short_help=info.short_help,
+        hidden=info.hidden,
+        deprecated=info.deprecated,
+        rich_help_panel=info.rich_help_panel,
+        rich_markup_mode=app.rich_markup_mode,
+    )
 
 
 def _store_error(ctx: Any, exc: Exception) -> RepcliError | None:
@@ -188,6 +264,16 @@ def _register() -> None:
     commands_orders.register(app)
     commands_report.register(app)
     commands_analyze.register(app)
+
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    for command in app.registered_commands:
+        assert command.callback is not None
+        _LAZY[command.name or get_command_name(command.callback.__name__)] = command
+    for group in app.registered_groups:
+        _LAZY[str(solve_typer_info_defaults(group).name)] = group
+    app.registered_commands.clear()
+    app.registered_groups.clear()
 
 
 _register()
