@@ -128,7 +128,8 @@ _LAZY: dict[str, Any] = {}  # command name -> typer CommandInfo or TyperInfo (a 
 
 
 def _build(info: Any) -> Any:
-    from typer.main import TyperInfo, get_command_from_info, get_group_from_info
+    from typer.main import get_command_from_info, get_group_from_info
+    from typer.models import TyperInfo
 
     if isinstance(info, TyperInfo):
         return get_group_from_info(
@@ -149,7 +150,8 @@ def _summary(info: Any) -> Any:
     import inspect
 
     from typer.core import TyperCommand
-    from typer.main import TyperInfo, get_command_name, solve_typer_info_defaults
+    from typer.main import get_command_name, solve_typer_info_defaults
+    from typer.models import TyperInfo
 
     if isinstance(info, TyperInfo):
         info = solve_typer_info_defaults(info)
