@@ -13,17 +13,19 @@ what review-export tools commonly write, and `columns` maps whatever a file has.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repcli.clock import from_iso
-from repcli.errors import RepcliError
+from repcli.errors import RepcliError, SourceError
 from repcli.sources.file import FileSettings, Importer
 from repcli.store import ItemFilter
 from tests.httpkit import run_sources
@@ -337,3 +339,43 @@ def test_importer_raises_only_our_errors_on_json_values(value: Any, fmt: str) ->
     )
     with contextlib.suppress(RepcliError):
         sane(importer(fmt).parse(data.encode(), "f"))
+
+
+def test_jsonl_is_split_on_line_ends_only_and_read_from_a_stream() -> None:
+    # U+2028 and U+0085 are legal unescaped inside a JSON string: they do not end a record.
+    lines = [
+        {
+            "Id": "1",
+            "Review": "one\u2028two\x85three",
+            "Stars": 5,
+            "Date": "2026-11-01",
+            "a": {"b": "x"},
+        },
+        {"Id": "2", "Review": "плохо", "Stars": 1, "Date": "2026-11-02"},
+    ]
+    data = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in lines).encode()
+    imp = importer("jsonl")
+    stream = io.BytesIO(data)
+    assert imp.check(stream, "f.jsonl") == 2
+    items = list(imp.iter_items(stream, "f.jsonl"))  # the same stream, read again
+    assert [i.text for i in items] == ["one\u2028two\x85three", "плохо"]
+    assert not stream.closed
+
+
+def test_a_file_that_changes_between_the_check_and_the_read_is_refused() -> None:
+    good = b'{"Id": "1", "Review": "ok", "Stars": 5, "Date": "2026-11-01", "a": {"b": "x"}}\n'
+    bad = good + b'{"Id": "2", "Review": "x", "Stars": 5, "Date": "yesterday-ish"}\n'
+    imp = importer("jsonl")
+    assert imp.check(good, "f.jsonl") == 1
+    with pytest.raises(SourceError, match=r"f.jsonl:2: .*changed while it was being read"):
+        list(imp.iter_items(bad, "f.jsonl"))
+
+
+def test_a_decoding_error_names_the_line_of_a_streamed_file() -> None:
+    data = (
+        b"Id,Review,Stars,Date,a.b\n"
+        + b"1,fine,5,2026-11-01,x\n" * 5000
+        + b"2,\xff,1,2026-11-02,x\n"
+    )
+    with pytest.raises(SourceError, match=r"f.csv:5002: not valid utf-8-sig text \(byte 0xff"):
+        importer("csv").check(io.BytesIO(data), "f.csv")

@@ -11,6 +11,7 @@ by their id (or, without an id column, a hash of author, date, text and product)
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import logging
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
+def _digest() -> Any:
+    return hashlib.blake2b(digest_size=16)
+
+
 class FileSource(Source):
     type_name: ClassVar[str] = "file"
     platform: ClassVar[str] = PLATFORM
@@ -43,37 +48,38 @@ class FileSource(Source):
         for path in self.paths():
             key = str(path.resolve())
             previous = known.get(key) if isinstance(known.get(key), dict) else None
-            try:
-                stat = path.stat()
-                signature = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-                if (
-                    not full
-                    and previous
-                    and all(previous.get(k) == v for k, v in signature.items())
-                ):
-                    log.info("%s: %s unchanged since the last run", self.name, path)
+            with contextlib.ExitStack() as stack:
+                try:
+                    stat = path.stat()
+                    signature = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+                    if (
+                        not full
+                        and previous
+                        and all(previous.get(k) == v for k, v in signature.items())
+                    ):
+                        log.info("%s: %s unchanged since the last run", self.name, path)
+                        continue
+                    data = stack.enter_context(path.open("rb"))
+                    digest = hashlib.file_digest(data, _digest).hexdigest()
+                    if not full and previous and previous.get("digest") == digest:
+                        files[key] = {**signature, "digest": digest, "rows": previous.get("rows")}
+                        continue
+                    rows = importer.check(data, str(path))  # all or nothing: check every row
+                except OSError as exc:
+                    failures.add(SourceError(f"{path}: cannot read: {exc.strerror or exc}"))
                     continue
-                data = path.read_bytes()
-                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-                if not full and previous and previous.get("digest") == digest:
-                    files[key] = {**signature, "digest": digest, "rows": previous.get("rows")}
+                except SourceError as exc:
+                    failures.add(exc)
                     continue
-                rows = importer.check(data, str(path))  # all or nothing: check every row first
-            except OSError as exc:
-                failures.add(SourceError(f"{path}: cannot read: {exc.strerror or exc}"))
-                continue
-            except SourceError as exc:
-                failures.add(exc)
-                continue
-            batch: list[Any] = []
-            for item in importer.iter_items(data, str(path)):  # then stream: memory stays flat
-                batch.append(item)
-                if len(batch) == BATCH:
-                    # The cursor moves only with the last batch: a run killed half way re-reads.
+                batch: list[Any] = []
+                for item in importer.iter_items(data, str(path)):  # then stream: memory is flat
+                    batch.append(item)
+                    if len(batch) == BATCH:
+                        # The cursor moves only with the last batch: a killed run re-reads.
+                        yield Batch(batch, cursor)
+                        batch = []
+                if batch:
                     yield Batch(batch, cursor)
-                    batch = []
-            if batch:
-                yield Batch(batch, cursor)
             files[key] = {**signature, "digest": digest, "rows": rows}
         yield Batch([], {**cursor, "files": files})
         failures.raise_any()

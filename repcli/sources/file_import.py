@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from repcli.errors import ConfigError, SourceError
 from repcli.models import Item
@@ -32,6 +32,11 @@ FIELDS = (
 DATE_FIELDS = ("created_at", "answered_at", "updated_at")
 MAX_REPORTED = 3
 """Bad rows named in one error message; the rest are counted."""
+
+Data = bytes | BinaryIO
+"""A file's bytes, or a seekable binary stream of them (read from the start, left open)."""
+_SAMPLE = 65536
+"""Characters read to sniff a CSV file's delimiter."""
 
 Rows = Iterator[tuple[str, Mapping[str, Any], dict[str, str]]]
 """(where, the record, our field -> the record's key) for each row of a file."""
@@ -77,40 +82,54 @@ class RowReader:
             return "jsonl"
         return "json" if lower.endswith(".json") else "csv"
 
-    def rows(self, data: bytes, name: str) -> Rows:
-        """Every row of the file, in order; a SourceError names the first unreadable spot."""
-        text = self._decode(data, name)
-        fmt = self.format_of(name)
-        return {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[fmt](text, name)
-
-    def _decode(self, data: bytes, name: str) -> str:
-        encoding = self.settings.encoding
+    def rows(self, data: Data, name: str) -> Rows:
+        """Every row of the file, in order; a SourceError names the first unreadable spot.
+        CSV and JSON Lines are read line by line (memory stays flat); JSON is read whole."""
+        stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        stream.seek(0)
         try:
-            return data.decode(encoding)
+            text = io.TextIOWrapper(stream, encoding=self.settings.encoding, newline="")
         except LookupError:
             raise ConfigError(
-                f"sources: {self.source}: encoding {encoding!r} is not one Python knows",
+                f"sources: {self.source}: encoding {self.settings.encoding!r} is not one "
+                "Python knows",
                 "use e.g. utf-8-sig, cp1251, utf-16, latin-1",
             ) from None
+        read = {"csv": self._csv, "jsonl": self._jsonl, "json": self._json}[self.format_of(name)]
+        try:
+            yield from read(text, name)
+        except UnicodeDecodeError:
+            stream.seek(0)
+            raise self._not_decodable(stream.read(), name) from None
+        finally:
+            text.detach()  # the caller's stream stays open (it is read twice)
+
+    def _not_decodable(self, data: bytes, name: str) -> SourceError:
+        """Where exactly the bytes stop being text (only on the error path: reads them whole)."""
+        encoding = self.settings.encoding
+        try:
+            data.decode(encoding)
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise SourceError(
+            return SourceError(
                 f"{name}:{line}: not valid {encoding} text "
                 f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
                 "save the file as UTF-8 (Excel: 'CSV UTF-8'), or set `encoding` to the file's "
                 "own, e.g. cp1251",
-            ) from None
+            )
+        return SourceError(f"{name}: not valid {encoding} text")  # pragma: no cover
 
     # ----------------------------------------------------------------- the three formats
 
-    def _csv(self, text: str, name: str) -> Rows:
-        stream = io.StringIO(text, newline="")
+    def _csv(self, text: io.TextIOWrapper, name: str) -> Rows:
+        sample = text.read(_SAMPLE)
+        text.seek(0)
         delimiter = self.settings.delimiter
-        first = text[: text.find("\n") + 1 if "\n" in text else len(text)]
+        first = sample[: sample.find("\n") + 1 if "\n" in sample else len(sample)]
         if re.fullmatch(r"sep=(.)\r?\n?", first):  # Excel's "sep=;" line names the delimiter
             delimiter = delimiter or first[4]
-            stream.readline()
-        reader = csv.reader(stream, delimiter=delimiter or _sniff(text))
+            text.readline()
+        reader = csv.reader(text, delimiter=delimiter or _sniff(sample))
         line = 0
         try:
             header = next(reader, None)
@@ -163,14 +182,14 @@ class RowReader:
             )
         return found
 
-    def _jsonl(self, text: str, name: str) -> Rows:
+    def _jsonl(self, text: io.TextIOWrapper, name: str) -> Rows:
         """One record per line, streamed; a column no record has is an error at the end (the
         import checks every row before storing any, so nothing is stored then)."""
         found = dict(self.columns)
         unseen = dict(self.columns)
         keys: set[str] = set()
         any_record = False
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(text, 1):
             if not line.strip():
                 continue
             where = f"{name}:{number}"
@@ -195,9 +214,9 @@ class RowReader:
         if any_record and unseen:
             raise _absent(name, unseen, keys)
 
-    def _json(self, text: str, name: str) -> Rows:
+    def _json(self, text: io.TextIOWrapper, name: str) -> Rows:
         try:
-            data = json.loads(text)
+            data = json.loads(text.read())
         except json.JSONDecodeError as exc:
             raise SourceError(
                 f"{name}:{exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
@@ -270,12 +289,12 @@ class Importer(RowReader):
         if not settings.rating_scale > 0:
             raise ConfigError(f"sources: {source}: rating_scale must be a positive number")
 
-    def parse(self, data: bytes, name: str) -> list[Item]:
+    def parse(self, data: Data, name: str) -> list[Item]:
         """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
         self.check(data, name)
         return list(self.iter_items(data, name))
 
-    def check(self, data: bytes, name: str) -> int:
+    def check(self, data: Data, name: str) -> int:
         """Read every row and keep none: the row count, or a SourceError naming the first bad
         rows. The import is all or nothing, so this runs before anything is yielded."""
         problems: list[str] = []
@@ -292,13 +311,18 @@ class Importer(RowReader):
             )
         return count
 
-    def iter_items(self, data: bytes, name: str) -> Iterator[Item]:
+    def iter_items(self, data: Data, name: str) -> Iterator[Item]:
         """The rows as items, one at a time (after `check` passed): memory stays flat."""
-        for item in self._read(data, name, []):
-            if item is not None:
-                yield item
+        problems: list[str] = []
+        for item in self._read(data, name, problems):
+            if item is None:  # `check` passed, so the file changed since
+                raise SourceError(
+                    f"{problems[0]} (the file changed while it was being read)",
+                    "run again once the file is written completely",
+                )
+            yield item
 
-    def _read(self, data: bytes, name: str, problems: list[str]) -> Iterator[Item | None]:
+    def _read(self, data: Data, name: str, problems: list[str]) -> Iterator[Item | None]:
         """Each row's item, or None for a bad row (its message goes to `problems`, the first
         MAX_REPORTED of them)."""
         counter = extract.Counter()
@@ -427,7 +451,7 @@ def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sniff(text: str) -> str:
-    sample = "\n".join(text[:65536].splitlines()[:50])
+    sample = "\n".join(text[:_SAMPLE].splitlines()[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
