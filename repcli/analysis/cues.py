@@ -8,13 +8,17 @@ tokens, each by its own rule. Phrases win over the single words inside them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-_TOKEN = re.compile(r"[\w'ʼ’]+|[.,!?;:…()]+", re.UNICODE)
 BOUNDARY = "|"
 """The token punctuation becomes: phrases never match across it, negation stops at it."""
 _MAX_STEM = 24
+# Tokenising runs in C: a punctuation mark and whatever non-word characters follow it become
+# one " | ", then words (with inner apostrophes) and those bars are found in one pass.
+_PUNCTUATION = re.compile(r"[.,!?;:…()][^\w]*")
+_TOKEN = re.compile(r"\w+(?:'+\w+)*|\|")
 
 
 def normalise(text: str) -> str:
@@ -22,15 +26,10 @@ def normalise(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
-    for raw in _TOKEN.findall(normalise(text)):
-        if raw[0] in ".,!?;:…()":
-            if tokens and tokens[-1] != BOUNDARY:
-                tokens.append(BOUNDARY)
-            continue
-        token = raw.strip("'")
-        if token:
-            tokens.append(token)
+    """Lowercased words, and BOUNDARY where punctuation stood (never first, never twice)."""
+    tokens = _TOKEN.findall(_PUNCTUATION.sub(" | ", normalise(text).replace("|", " ")))
+    if tokens and tokens[0] == BOUNDARY:
+        del tokens[0]
     return tokens
 
 
@@ -47,6 +46,14 @@ class Hit:
 
 _UNSEEN = object()
 _CACHE_SIZE = 200_000
+_Phrase = tuple[tuple[tuple[str, bool], ...], str, float]
+"""(the words, each with `exact`), the cue as written, its value."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Info:
+    single: tuple[str, float] | None
+    phrasal: bool
 
 
 class CueMatcher:
@@ -55,13 +62,11 @@ class CueMatcher:
     def __init__(self, cues: Mapping[str, float]) -> None:
         self._exact: dict[str, tuple[str, float]] = {}
         self._stems: dict[str, tuple[str, float]] = {}
-        self._phrases: dict[str, list[tuple[tuple[tuple[str, bool], ...], str, float]]] = {}
-        self._pairs: dict[
-            tuple[str, str], list[tuple[tuple[tuple[str, bool], ...], str, float]]
-        ] = {}
+        self._phrases: dict[str, list[_Phrase]] = {}
+        self._pairs: dict[tuple[str, str], list[_Phrase]] = {}
         """Phrases by the first 3 letters of their first two words (most phrases)."""
-        self._cache: dict[str, tuple[str, float] | None] = {}
-        """Token -> its single-word cue: shop texts repeat their words a lot."""
+        self._cache: dict[str, _Info | None] = {}
+        """Token -> what it can start: shop texts repeat their words a lot."""
         for cue, value in cues.items():
             key = normalise(cue).strip()
             words = key.split()
@@ -83,11 +88,9 @@ class CueMatcher:
         for group in (*self._phrases.values(), *self._pairs.values()):
             group.sort(key=lambda p: -len(p[0]))
         self._stem_lengths = sorted({len(s) for s in self._stems}, reverse=True)
+        self._pair_heads = {head for head, _ in self._pairs}
 
     def _single(self, token: str) -> tuple[str, float] | None:
-        cached = self._cache.get(token, _UNSEEN)
-        if cached is not _UNSEEN:
-            return cached  # type: ignore[return-value]
         found = self._exact.get(token)
         if not found:
             for length in self._stem_lengths:
@@ -95,45 +98,65 @@ class CueMatcher:
                     found = self._stems.get(token[:length])
                     if found:
                         break
-        if len(self._cache) > _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[token] = found
         return found
 
+    def _info(self, token: str) -> _Info | None:
+        """What a token can start: its single-word cue, and whether phrases begin with it
+        (None, the common case: neither)."""
+        single = self._single(token)
+        head = token[:3]
+        phrasal = head in self._phrases or head in self._pair_heads
+        info = _Info(single, phrasal) if single or phrasal else None
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.clear()
+        self._cache[token] = info
+        return info
+
     def find(self, tokens: list[str]) -> list[Hit]:
-        hits: list[Hit] = []
-        i = 0
         n = len(tokens)
-        phrases, pairs = self._phrases, self._pairs
-        while i < n:
-            token = tokens[i]
-            matched = False
-            head = token[:3]
-            candidates = phrases.get(head, ())
-            if i + 1 < n:
-                paired = pairs.get((head, tokens[i + 1][:3]))
-                if paired:
-                    candidates = sorted((*paired, *candidates), key=lambda p: -len(p[0]))
-            for words, cue, value in candidates:
-                end = i + len(words)
-                if end > n:
-                    continue
-                for k, (word, exact) in enumerate(words):
-                    other = tokens[i + k]
-                    if (other != word) if exact else not other.startswith(word):
-                        break
-                else:
-                    hits.append(Hit(cue, value, i, end))
-                    i = end
-                    matched = True
-                    break
-            if matched:
+        # One C-level pass looks every token up; only the few that can start a cue are visited.
+        infos = list(map(self._cache.get, tokens, itertools.repeat(_UNSEEN, n)))
+        if _UNSEEN in infos:
+            infos = [
+                self._info(t) if x is _UNSEEN else x for t, x in zip(tokens, infos, strict=True)
+            ]
+        hits: list[Hit] = []
+        taken = 0  # tokens before this index belong to a phrase already matched
+        for i in itertools.compress(range(n), infos):
+            if i < taken:
                 continue
-            single = self._single(token)
-            if single:
-                hits.append(Hit(single[0], single[1], i, i + 1))
-            i += 1
+            info = infos[i]
+            assert isinstance(info, _Info)
+            if info.phrasal:
+                phrase = self._phrase_at(tokens, i)
+                if phrase is not None:
+                    hits.append(phrase)
+                    taken = phrase.end
+                    continue
+            if info.single:
+                hits.append(Hit(info.single[0], info.single[1], i, i + 1))
         return hits
+
+    def _phrase_at(self, tokens: list[str], i: int) -> Hit | None:
+        """The longest phrase starting at token i, if one matches."""
+        n = len(tokens)
+        head = tokens[i][:3]
+        candidates: Sequence[_Phrase] = self._phrases.get(head, ())
+        if i + 1 < n:
+            paired = self._pairs.get((head, tokens[i + 1][:3]))
+            if paired:
+                candidates = sorted((*paired, *candidates), key=lambda p: -len(p[0]))
+        for words, cue, value in candidates:
+            end = i + len(words)
+            if end > n:
+                continue
+            for k, (word, exact) in enumerate(words):
+                other = tokens[i + k]
+                if (other != word) if exact else not other.startswith(word):
+                    break
+            else:
+                return Hit(cue, value, i, end)
+        return None
 
 
 def merge(maps: Iterable[Mapping[str, float]]) -> dict[str, float]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-_UK_ONLY = set("іїєґ")
-_RU_ONLY = set("ыэъё")
+_UK_ONLY = "іїєґ"
+_RU_ONLY = "ыэъё"
 # Words that tell the languages apart when no letter does (only words unique to one of them).
 _UK_WORDS = frozenset(
     "й це що як але дуже був була було від якщо або мені мене вже ще тільки можна треба "
@@ -21,24 +21,25 @@ _RU_WORDS = frozenset(
 )
 
 
+_CYRILLIC = re.compile(r"[а-яёіїєґ]+")
+_LATIN = re.compile(r"[a-z]+")
+_WORD = re.compile(r"\w+")
+
+
 def detect_language(text: str) -> str | None:
     """'ru', 'uk', 'en', or None when there are no letters to go by."""
-    cyrillic = latin = uk = ru = 0
-    for ch in text.lower():
-        if "а" <= ch <= "я" or ch in "ёіїєґ":
-            cyrillic += 1
-            if ch in _UK_ONLY:
-                uk += 1
-            elif ch in _RU_ONLY:
-                ru += 1
-        elif "a" <= ch <= "z":
-            latin += 1
+    low = text.lower()
+    # Letters are counted in C: the runs of each script, then the telling letters.
+    cyrillic = sum(map(len, _CYRILLIC.findall(low)))
+    latin = sum(map(len, _LATIN.findall(low)))
     if cyrillic == 0 and latin == 0:
         return None
     if latin > cyrillic:
         return "en"
+    uk = sum(map(low.count, _UK_ONLY))
+    ru = sum(map(low.count, _RU_ONLY))
     if uk == ru:
-        words = re.findall(r"\w+", text.lower())
+        words = _WORD.findall(low)
         uk += sum(w in _UK_WORDS for w in words)
         ru += sum(w in _RU_WORDS for w in words)
     return "uk" if uk > ru else "ru"
