@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 from repcli.errors import ExitCode, StoreError
 from repcli.models import Item, Verdict
-from repcli.store import ItemFilter, open_store
+from repcli.store import ItemFilter, Store, open_store
 from repcli.store.migrations import MIGRATIONS
 from repcli.store.writes import Analysis
 
@@ -132,6 +134,58 @@ def test_upsert_versions_and_keys(tmp_path: Path) -> None:
     current = store.get_item(first.new_ids[0])
     assert current is not None and current["rating"] == 4 and current["negative"] is False
     assert store.db.table("items").count == 2
+
+
+def test_new_and_edited_items_are_searchable(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "x.db")
+    with store.transaction():
+        ids = store.upsert_items(
+            [item(str(i), text=f"посылка {i} пришла мятая") for i in range(900)], analyse, T0
+        ).new_ids
+    assert len(ids) == 900 == len(set(ids))
+    assert [r["external_id"] for r in store.search("мятая", ItemFilter())][:1] != []
+    assert len(store.search("мятая", ItemFilter())) == 900
+    with store.transaction():
+        store.upsert_items([item("7", text="заменили на целую")], analyse, T0)
+    assert [r["id"] for r in store.search("целую", ItemFilter())] == [ids[7]]
+    assert len(store.search("мятая", ItemFilter())) == 899
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.conn.execute("INSERT INTO items_fts (items_fts) VALUES ('integrity-check')")
+
+
+def test_a_store_indexed_by_the_old_trigger_is_not_indexed_twice(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with store_at(path, upto="m003_exports") as store:  # as repcli 0.1 left it: a trigger
+        store.conn.execute(
+            "INSERT INTO items (source, external_id, kind, created_at, text) "
+            "VALUES ('s', 'old', 'review', '2026-11-01', 'коробка мятая')"
+        )
+        store.conn.commit()
+    store = open_store(path)
+    with store.transaction():
+        store.upsert_items([item("new", text="коробка мятая")], analyse, T0)
+    assert sorted(r["external_id"] for r in store.search("мятая", ItemFilter())) == ["new", "old"]
+    triggers = {
+        r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+    }
+    assert "items_ai" not in triggers and {"items_au", "items_ad"} <= triggers
+
+
+@contextlib.contextmanager
+def store_at(path: Path, upto: str) -> Iterator[Store]:
+    """A store with the migrations up to `upto` only (an older repcli's)."""
+    import repcli.store.db as db
+
+    names = [name for name, _ in MIGRATIONS]
+    older = MIGRATIONS[: names.index(upto) + 1]
+    original = list(db.MIGRATIONS)
+    db.MIGRATIONS[:] = older
+    try:
+        store = open_store(path)
+        yield store
+        store.close()
+    finally:
+        db.MIGRATIONS[:] = original
 
 
 def test_duplicate_within_batch_and_other_source(tmp_path: Path) -> None:

@@ -80,6 +80,18 @@ def _analysis_values(content_hash: str, analysis: Analysis) -> list[Any]:
     ]
 
 
+_INSERT_COLUMNS = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "first_seen_at", "last_seen_at", "status")
+_INSERT = (
+    f"INSERT INTO items ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+
+
+def _insert_values(item: Item, digest: str, analysis: Analysis, seen: str | None) -> list[Any]:
+    status = "answered" if item.answer_text else "new"
+    return [*_item_values(item), *_analysis_values(digest, analysis), seen, seen, status]
+
+
 def _chunks(seq: Sequence[Item], size: int = _CHUNK) -> Iterator[Sequence[Item]]:
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
@@ -108,18 +120,43 @@ class Writes(StoreBase):
         unique = list(by_key.values())
         for chunk in _chunks(unique):
             existing = self._existing(chunk)
+            fresh: list[list[Any]] = []
             for item in chunk:
                 digest = item.content_hash()
                 old = existing.get((item.source, item.external_id))
                 if old is None:
-                    result.new_ids.append(self._insert(item, digest, analyse(item), seen))
+                    fresh.append(_insert_values(item, digest, analyse(item), seen))
                 elif old["content_hash"] != digest:
                     self._update_changed(old, item, digest, analyse(item), seen)
                     result.changed_ids.append(old["id"])
                 else:
                     self._touch(old, item, seen)
                     result.unchanged += 1
+            if fresh:  # one statement for the chunk's new items, then their ids in that order
+                self.conn.executemany(_INSERT, fresh)
+                ids = self._ids([(row[0], row[1]) for row in fresh])
+                self.conn.execute(
+                    "INSERT INTO items_fts (rowid, title, text, pros, cons) SELECT id, title, "
+                    f"text, pros, cons FROM items WHERE id IN ({','.join('?' * len(ids))})",
+                    ids,
+                )
+                result.new_ids.extend(ids)
         return result
+
+    def _ids(self, keys: Sequence[tuple[str, str]]) -> list[int]:
+        """Row ids of (source, external_id) keys, in the keys' order."""
+        by_source: dict[str, list[str]] = {}
+        for source, external_id in keys:
+            by_source.setdefault(source, []).append(external_id)
+        found: dict[tuple[str, str], int] = {}
+        for source, ids in by_source.items():
+            rows = self.conn.execute(
+                f"SELECT id, external_id FROM items WHERE source = ? "
+                f"AND external_id IN ({','.join('?' * len(ids))})",
+                [source, *ids],
+            )
+            found.update(((source, external_id), row_id) for row_id, external_id in rows)
+        return [found[key] for key in keys]
 
     def _existing(self, chunk: Sequence[Item]) -> dict[tuple[str, str], sqlite3.Row]:
         found: dict[tuple[str, str], sqlite3.Row] = {}
@@ -138,17 +175,6 @@ class Writes(StoreBase):
             for row in rows:
                 found[(row["source"], row["external_id"])] = row
         return found
-
-    def _insert(self, item: Item, digest: str, analysis: Analysis, seen: str | None) -> int:
-        columns = (*_ITEM_COLUMNS, *_ANALYSIS_COLUMNS, "first_seen_at", "last_seen_at", "status")
-        status = "answered" if item.answer_text else "new"
-        values = [*_item_values(item), *_analysis_values(digest, analysis), seen, seen, status]
-        cur = self.conn.execute(
-            f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            values,
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     def _update_changed(
         self,
