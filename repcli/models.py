@@ -12,6 +12,7 @@ Kind = Literal["review", "question", "comment"]
 KINDS: tuple[Kind, ...] = ("review", "question", "comment")
 Status = Literal["new", "open", "answered", "ignored", "resolved"]
 STATUSES: tuple[Status, ...] = ("new", "open", "answered", "ignored", "resolved")
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclasses.dataclass(slots=True)
@@ -44,9 +45,7 @@ class Item:
 
     def content_hash(self) -> str:
         """Hash of what a customer can edit: rating and the texts. A change makes a new version."""
-        payload = json.dumps(
-            [self.rating, self.title, self.text, self.pros, self.cons], ensure_ascii=False
-        )
+        payload = _JSON([self.rating, self.title, self.text, self.pros, self.cons])
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
     def full_text(self) -> str:

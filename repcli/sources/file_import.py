@@ -30,6 +30,7 @@ FIELDS = (
     "lang",
 )  # fmt: skip
 DATE_FIELDS = ("created_at", "answered_at", "updated_at")
+_TEXT_FIELDS = tuple(f for f in FIELDS if f not in DATE_FIELDS and f != "rating")
 MAX_REPORTED = 3
 """Bad rows named in one error message; the rest are counted."""
 
@@ -379,7 +380,10 @@ class Importer(RowReader):
                 rating = extract.scaled_rating(values.get("rating"), self.settings.rating_scale)
             except SourceError as exc:
                 raise fail("rating", exc.message.removeprefix("rating: ")) from None
-        text = {f: _cell(values.get(f)) for f in FIELDS if f not in DATE_FIELDS and f != "rating"}
+        text = dict.fromkeys(_TEXT_FIELDS)
+        for field in found:
+            if field in text:
+                text[field] = _cell(values[field])
         external_id = text["external_id"] or counter(
             extract.content_id(
                 text["author"], values.get("created_at"), text["text"], text["product_id"],

@@ -23,6 +23,9 @@ _ANALYSIS_COLUMNS = (
     "needs_reply", "due_at",
 )  # fmt: skip
 _CHUNK = 400  # stays under SQLite's host-parameter limit
+# json.dumps builds a new encoder for every call with options: one of each, built once.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+_raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ def _item_values(item: Item) -> list[Any]:
         to_iso(item.answered_at),
         item.order_id,
         item.lang,
-        json.dumps(item.raw, ensure_ascii=False, default=str) if item.raw is not None else None,
+        _raw_json(item.raw) if item.raw is not None else None,
     ]
 
 
@@ -73,8 +76,8 @@ def _analysis_values(content_hash: str, analysis: Analysis) -> list[Any]:
         verdict.sentiment,
         round(verdict.score, 4),
         int(verdict.negative),
-        json.dumps(list(verdict.reasons), ensure_ascii=False),
-        json.dumps(list(verdict.topics), ensure_ascii=False),
+        _json(list(verdict.reasons)) if verdict.reasons else "[]",
+        _json(list(verdict.topics)) if verdict.topics else "[]",
         int(analysis.needs_reply),
         to_iso(analysis.due_at),
     ]
