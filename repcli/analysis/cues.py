@@ -45,7 +45,7 @@ class Hit:
 
 
 _UNSEEN = object()
-_CACHE_SIZE = 200_000
+_CACHE_SIZE = 100_000
 _Phrase = tuple[tuple[tuple[str, bool], ...], str, float]
 """(the words, each with `exact`), the cue as written, its value."""
 
@@ -107,6 +107,8 @@ class CueMatcher:
         head = token[:3]
         phrasal = head in self._phrases or head in self._pair_heads
         info = _Info(single, phrasal) if single or phrasal else None
+        if token.isdigit():
+            return info  # order numbers, prices: rarely seen twice, they would crowd the cache
         if len(self._cache) > _CACHE_SIZE:
             self._cache.clear()
         self._cache[token] = info

@@ -30,7 +30,7 @@ BUCKETS = 1 << 18
 
 
 _WORD_CACHE: dict[tuple[str, int], tuple[int, ...]] = {}
-_CACHE_SIZE = 200_000
+_CACHE_SIZE = 100_000
 
 
 def _word_features(word: str, buckets: int) -> tuple[int, ...]:
@@ -43,9 +43,10 @@ def _word_features(word: str, buckets: int) -> tuple[int, ...]:
         for n in (3, 4, 5):
             grams += [("c" + padded[j : j + n]).encode() for j in range(len(padded) - n + 1)]
         found = tuple(zlib.crc32(g) % buckets for g in grams)
-        if len(_WORD_CACHE) > _CACHE_SIZE:
-            _WORD_CACHE.clear()
-        _WORD_CACHE[key] = found
+        if not word.isdigit():
+            if len(_WORD_CACHE) > _CACHE_SIZE:
+                _WORD_CACHE.clear()
+            _WORD_CACHE[key] = found
     return found
 
 
@@ -102,9 +103,10 @@ class TrainedModel:
             if found is None:
                 grams = _word_features(word, buckets)
                 found = (sum(weights.get(i, 0.0) for i in grams), len(grams))
-                if len(cache) > _CACHE_SIZE:
-                    cache.clear()
-                cache[word] = found
+                if not word.isdigit():  # numbers rarely repeat: they would crowd the cache
+                    if len(cache) > _CACHE_SIZE:
+                        cache.clear()
+                    cache[word] = found
             z += found[0]
             total += found[1]
             if previous is not None:
