@@ -74,6 +74,8 @@ def keyword_model(lang: str) -> Callable[[str], str]:
 
 
 def cv_predict(texts: list[str], labels: list[str], lang: str, blend: bool) -> list[str]:
+    """5-fold predictions. With `blend`, each training part picks its blend weight by its own
+    inner cross-validation, exactly as `repcli train` does, and never sees the test part."""
     order = list(range(len(texts)))
     random.Random(13).shuffle(order)
     lexicon = LexiconModel()
@@ -81,8 +83,15 @@ def cv_predict(texts: list[str], labels: list[str], lang: str, blend: bool) -> l
     for fold in range(5):
         test = set(order[fold::5])
         train = [i for i in order if i not in test]
-        model = trained.fit([texts[i] for i in train], [labels[i] == "negative" for i in train])
-        scorer = trained.BlendedModel(model, lexicon) if blend else model
+        train_texts = [texts[i] for i in train]
+        train_labels = [labels[i] == "negative" for i in train]
+        model = trained.fit(train_texts, train_labels)
+        scorer: trained.TrainedModel | trained.BlendedModel = model
+        if blend:
+            weight = trained.best_weight(
+                trained.cross_validate(train_texts, train_labels, lexicon=lexicon)
+            )
+            scorer = trained.BlendedModel(model, lexicon, weight)
         for i in test:
             predicted[i] = label_of(scorer.score(texts[i], lang).score)
     return predicted

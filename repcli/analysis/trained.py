@@ -277,6 +277,11 @@ def cross_validate(
     return {w: quality(predicted[w], labels) for w in weights}
 
 
+def best_weight(scores: dict[float, Quality]) -> float:
+    """The blend weight `train` keeps: the best cross-validated F1 (ties: the model's share)."""
+    return max(scores, key=lambda w: (scores[w].f1, w))
+
+
 class BlendedModel:
     """What `check` uses once a model is trained: a weighted mean of the trained model's
     probability and the lexicon's score (the weight chosen by cross-validation when training:

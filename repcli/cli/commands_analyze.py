@@ -148,7 +148,7 @@ def train(
     from repcli.analysis.negativity import LexiconModel
 
     scores = trained.cross_validate(texts, labels, folds=folds, lexicon=LexiconModel())
-    weight = max(scores, key=lambda w: (scores[w].f1, w))
+    weight = trained.best_weight(scores)
     cv = scores[weight]
     model = trained.fit(texts, labels)
     model.meta = {
