@@ -178,6 +178,37 @@ def test_a_full_disk_is_a_clear_store_error_and_nothing_half_written(
         subprocess.run(["umount", str(tiny)], check=False)
 
 
+def test_a_read_only_store_is_a_clear_error_and_left_as_it_was(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)],
+                             capture_output=True, check=False)  # fmt: skip
+    if mounted.returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        config = tmp_path / "config.yaml"
+        text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+        config.write_text(
+            text.replace("store: repcli-demo.db", f"store: {disk / 'r.db'}"), encoding="utf-8"
+        )
+        env = _env(tmp_path, REPCLI_NOW="2026-11-23T09:00:00Z")
+        first = subprocess.run(_repcli("--config", str(config), "check", "-q"), env=env,
+                               capture_output=True, text=True)  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        before = (disk / "r.db").read_bytes()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        for command in (["check", "-q"], ["list"], ["mark", "resolved", "1"]):
+            result = subprocess.run(_repcli("--config", str(config), *command), env=env,
+                                    capture_output=True, text=True)  # fmt: skip
+            assert result.returncode == 4, (command, result.stderr)
+            assert "read-only file system" in result.stderr, result.stderr
+            assert "remount it read-write" in result.stderr
+            assert "Traceback" not in result.stderr
+        assert (disk / "r.db").read_bytes() == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
 def test_no_secret_in_any_output_store_or_export(httpserver: HTTPServer, tmp_path: Path) -> None:
     """A platform that echoes the token back in its error, every command with -vv."""
 

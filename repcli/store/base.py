@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,14 @@ def as_store_error(path: Path, exc: BaseException) -> StoreError | None:
     return explain(path, exc) if isinstance(exc, sqlite3.Error) else None
 
 
+def _read_only_file_system(path: Path) -> bool:
+    folder = path.parent if path.parent.exists() else Path.cwd()
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+
+
 def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
@@ -69,6 +78,12 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
             "point `store:` in the config at another file; keep this one for inspection",
         )
     if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+        if _read_only_file_system(path):
+            return StoreError(
+                f"{path}: the store is on a read-only file system ({text})",
+                "remount it read-write, or copy the store somewhere writable and point "
+                "`store:` at the copy",
+            )
         return StoreError(
             f"{path}: cannot write the store ({text})",
             "check the file's and its folder's permissions and free disk space",
