@@ -84,9 +84,10 @@ class LexiconModel:
             **{k: -float(v) for k, v in (emoji.get("positive") or {}).items()},
         }
 
-    def score(self, text: str, lang: str | None) -> TextScore:
+    def score(self, text: str, lang: str | None, tokens: list[str] | None = None) -> TextScore:
+        """`tokens`: the text's `tokenize`, when the caller has it already."""
         reader = self._readers.get(lang, self._readers[None])
-        tokens = tokenize(text)
+        tokens = tokenize(text) if tokens is None else tokens
         hits = reader.matcher.find(tokens)
         in_phrase = {i for h in hits if h.end - h.start > 1 for i in range(h.start, h.end)}
         neg_total = pos_total = 0.0

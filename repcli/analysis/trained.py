@@ -43,15 +43,10 @@ def _word_features(word: str, buckets: int) -> tuple[int, ...]:
         for n in (3, 4, 5):
             grams += [("c" + padded[j : j + n]).encode() for j in range(len(padded) - n + 1)]
         found = tuple(zlib.crc32(g) % buckets for g in grams)
-        if not word.isdigit():
-            if len(_WORD_CACHE) > _CACHE_SIZE:
-                _WORD_CACHE.clear()
-            _WORD_CACHE[key] = found
+        if len(_WORD_CACHE) > _CACHE_SIZE:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[key] = found
     return found
-
-
-def _words(text: str) -> list[str]:
-    return [w.replace("ё", "е") for w in tokenize(text) if w.strip()]
 
 
 def _bigram(previous: str, word: str, buckets: int) -> int:
@@ -64,7 +59,7 @@ def _features(text: str, buckets: int = BUCKETS) -> dict[int, float]:
     feats: dict[int, float] = {}
     previous = None
     total = 0
-    for word in _words(text):
+    for word in tokenize(text):
         grams = _word_features(word, buckets)
         total += len(grams)
         for index in grams:
@@ -91,22 +86,22 @@ class TrainedModel:
     name: str = "trained"
     _word_sums: dict[str, tuple[float, int]] = dataclasses.field(default_factory=dict, repr=False)
 
-    def probability(self, text: str) -> float:
+    def probability(self, text: str, tokens: list[str] | None = None) -> float:
         """P(negative): the same sum as training's features, computed word by word with each
-        word's summed weights cached (a text's words are mostly ones seen before)."""
+        word's summed weights cached (a text's words are mostly ones seen before). `tokens`:
+        the text's `tokenize`, when the caller has it already."""
         weights, buckets, cache = self.weights, self.buckets, self._word_sums
         total = 0
         z = 0.0
         previous = None
-        for word in _words(text):
+        for word in tokenize(text) if tokens is None else tokens:
             found = cache.get(word)
             if found is None:
                 grams = _word_features(word, buckets)
                 found = (sum(weights.get(i, 0.0) for i in grams), len(grams))
-                if not word.isdigit():  # numbers rarely repeat: they would crowd the cache
-                    if len(cache) > _CACHE_SIZE:
-                        cache.clear()
-                    cache[word] = found
+                if len(cache) > _CACHE_SIZE:
+                    cache.clear()
+                cache[word] = found
             z += found[0]
             total += found[1]
             if previous is not None:
@@ -116,13 +111,16 @@ class TrainedModel:
         z = self.bias + (z / math.sqrt(total) if total else 0.0)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def score(self, text: str, lang: str | None = None) -> TextScore:
+    def score(
+        self, text: str, lang: str | None = None, tokens: list[str] | None = None
+    ) -> TextScore:
         """`TextModel` interface: the probability of a complaint, and the words that pushed it
         that way most (the model's "why")."""
-        p = self.probability(text)
+        tokens = tokenize(text) if tokens is None else tokens
+        p = self.probability(text, tokens)
         if p < 0.5:
             return TextScore(score=round(p, 4))
-        words = {w for w in _words(text) if len(w) > 2 and w.isalpha()}
+        words = {w for w in tokens if len(w) > 2 and w.isalpha()}
         pushed = sorted(
             ((self.weights.get(_word_index(w, self.buckets), 0.0), w) for w in words),
             reverse=True,
@@ -296,8 +294,9 @@ class BlendedModel:
         self.weight = weight
 
     def score(self, text: str, lang: str | None = None) -> TextScore:
-        lex = self.lexicon.score(text, lang)
-        model = self.trained.score(text, lang)
+        tokens = tokenize(text)  # once for both
+        lex = self.lexicon.score(text, lang, tokens)
+        model = self.trained.score(text, lang, tokens)
         score = self.weight * model.score + (1 - self.weight) * lex.score
         cues = list(lex.negative_cues)
         cues += [f"model: {w}" for w in model.negative_cues if w not in cues][:2]
