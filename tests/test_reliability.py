@@ -4,6 +4,7 @@ synchronised on what the server sees, never on sleeps."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -148,40 +150,12 @@ def test_overlapping_checks_on_one_store(tmp_path: Path) -> None:
     assert ok == "ok" and stored == distinct == 377
 
 
-@pytest.mark.parametrize("size", ["400k", "1200k"])  # full while migrating; full mid-run
-def test_a_full_disk_is_a_clear_store_error_and_nothing_half_written(
-    size: str, tmp_path: Path
-) -> None:
-    tiny = tmp_path / "tiny"
-    tiny.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(tiny)],
-                             capture_output=True, check=False)  # fmt: skip
-    if mounted.returncode:
-        pytest.skip("cannot mount a tiny tmpfs here (needs root)")
-    try:
-        config = tmp_path / "config.yaml"
-        text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
-        config.write_text(
-            text.replace("store: repcli-demo.db", f"store: {tiny / 'r.db'}"), encoding="utf-8"
-        )
-        env = _env(tmp_path, REPCLI_NOW="2026-11-23T09:00:00Z")
-        result = subprocess.run(_repcli("--config", str(config), "check", "-q"), env=env,
-                                capture_output=True, text=True)  # fmt: skip
-        assert result.returncode == 4, result.stderr
-        assert "full" in result.stderr.lower() or "disk" in result.stderr.lower(), result.stderr
-        assert "Traceback" not in result.stderr
-        if (tiny / "r.db").exists():  # whatever landed is whole: the failed transaction is gone
-            conn = sqlite3.connect(tiny / "r.db")
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            conn.close()
-    finally:
-        subprocess.run(["umount", str(tiny)], check=False)
-
-
-def test_a_read_only_store_is_a_clear_error_and_left_as_it_was(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _disk(tmp_path: Path, size: str) -> Iterator[tuple[Path, Path]]:
+    """A real tmpfs of `size` holding the demo config's store: (the store, the config)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
                              capture_output=True, check=False)  # fmt: skip
     if mounted.returncode:
         pytest.skip("cannot mount a tmpfs here (needs root)")
@@ -191,22 +165,45 @@ def test_a_read_only_store_is_a_clear_error_and_left_as_it_was(tmp_path: Path) -
         config.write_text(
             text.replace("store: repcli-demo.db", f"store: {disk / 'r.db'}"), encoding="utf-8"
         )
-        env = _env(tmp_path, REPCLI_NOW="2026-11-23T09:00:00Z")
-        first = subprocess.run(_repcli("--config", str(config), "check", "-q"), env=env,
-                               capture_output=True, text=True)  # fmt: skip
+        yield disk / "r.db", config
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def _run(tmp_path: Path, config: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    env = _env(tmp_path, REPCLI_NOW="2026-11-23T09:00:00Z")
+    return subprocess.run(_repcli("--config", str(config), *command), env=env,
+                          capture_output=True, text=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("size", ["400k", "1200k"])  # full while migrating; full mid-run
+def test_a_full_disk_is_a_clear_store_error_and_nothing_half_written(
+    size: str, tmp_path: Path
+) -> None:
+    with _disk(tmp_path, size) as (store, config):
+        result = _run(tmp_path, config, "check", "-q")
+        assert result.returncode == 4, result.stderr
+        assert "full" in result.stderr.lower() or "disk" in result.stderr.lower(), result.stderr
+        assert "Traceback" not in result.stderr
+        if store.exists():  # whatever landed is whole: the failed transaction is gone
+            conn = sqlite3.connect(store)
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            conn.close()
+
+
+def test_a_read_only_store_is_a_clear_error_and_left_as_it_was(tmp_path: Path) -> None:
+    with _disk(tmp_path, "20m") as (store, config):
+        first = _run(tmp_path, config, "check", "-q")
         assert first.returncode == 0, first.stderr
-        before = (disk / "r.db").read_bytes()
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        before = store.read_bytes()
+        subprocess.run(["mount", "-o", "remount,ro", str(store.parent)], check=True)
         for command in (["check", "-q"], ["list"], ["mark", "resolved", "1"]):
-            result = subprocess.run(_repcli("--config", str(config), *command), env=env,
-                                    capture_output=True, text=True)  # fmt: skip
+            result = _run(tmp_path, config, *command)
             assert result.returncode == 4, (command, result.stderr)
             assert "read-only file system" in result.stderr, result.stderr
             assert "remount it read-write" in result.stderr
             assert "Traceback" not in result.stderr
-        assert (disk / "r.db").read_bytes() == before
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        assert store.read_bytes() == before
 
 
 def test_no_secret_in_any_output_store_or_export(httpserver: HTTPServer, tmp_path: Path) -> None:
