@@ -156,3 +156,16 @@ def test_app_problems_are_not_damaged_goods() -> None:
     tagger = TopicTagger()
     assert tagger.tag("Login with Google doesn't work since yesterday") == ("app_login",)
     assert tagger.tag("The kettle doesn't work, arrived broken") == ("damaged",)
+
+
+def test_causes_come_from_the_complaint_not_from_the_pros() -> None:
+    item = review(
+        "Крышка треснула при первом же использовании",
+        rating=2,
+        pros="Быстрая доставка, хорошая цена",
+        cons="Хлипкий пластик",
+    )
+    verdict = analyzer.analyse(item)
+    assert verdict.negative
+    assert "damaged" in verdict.topics or "quality" in verdict.topics
+    assert "delivery" not in verdict.topics and "price" not in verdict.topics

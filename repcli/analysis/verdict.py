@@ -28,10 +28,11 @@ class Analyzer:
     def analyse(self, item: Item) -> Verdict:
         text = item.full_text()
         lang = item.lang or detect_language(text)
-        # Pros are praise by construction; score the complaint-bearing parts only.
+        # Pros are praise by construction: the score and the causes come from the other parts
+        # ("Pros: fast delivery" under a complaint about a broken lid is no delivery problem).
         scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
         text_score = self.model.score(scored, lang)
-        topics = self.tagger.tag(text)
+        topics = self.tagger.tag(scored)
         cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN])
         reasons: list[str] = []
         t = self.thresholds
