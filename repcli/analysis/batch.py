@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from repcli.analysis.verdict import Analyzer
-from repcli.errors import UsageError
+from repcli.errors import RepcliError, UsageError
 from repcli.models import Item
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,16 +41,23 @@ def _rating(value: Any, where: str) -> int | None:
     return rating
 
 
-def _jsonl(
-    lines: list[str], name: str, field: str, rating_field: str | None
-) -> Iterator[tuple[int, str, int | None]]:
+def _json_objects(
+    lines: list[str], name: str, error: type[RepcliError]
+) -> Iterator[tuple[int, Any]]:
+    """(line number, the parsed JSON) of each non-blank line; `error` for one that is not JSON."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            yield n, json.loads(line)
         except json.JSONDecodeError as exc:
-            raise UsageError(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+            raise error(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+
+
+def _jsonl(
+    lines: list[str], name: str, field: str, rating_field: str | None
+) -> Iterator[tuple[int, str, int | None]]:
+    for n, row in _json_objects(lines, name, UsageError):
         if not isinstance(row, dict) or not isinstance(row.get(field), str):
             raise UsageError(
                 f"{name}:{n}: no text in {field!r}", "say which key holds the text with --field"
@@ -133,13 +140,7 @@ def read_labelled(
         records = [(reader.line_num, row) for row in reader]
     else:
         records = []
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+        for n, row in _json_objects(lines, name, InputError):
             if not isinstance(row, dict):
                 raise InputError(f"{name}:{n}: not a JSON object")
             records.append((n, row))
