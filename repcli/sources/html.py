@@ -188,7 +188,13 @@ class PageReader:
                 continue
             try:
                 self.compiled[name] = soupsieve.compile(css)
-            except (soupsieve.SelectorSyntaxError, ValueError, TypeError, RecursionError) as exc:
+            except (
+                soupsieve.SelectorSyntaxError,
+                ValueError,
+                TypeError,
+                RecursionError,
+                NotImplementedError,  # soupsieve on at-rules ("@media") and the like
+            ) as exc:
                 first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise ConfigError(
                     f"sources: {source}: {name}: {css!r} is not a CSS selector this parser "
