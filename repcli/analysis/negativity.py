@@ -39,7 +39,10 @@ class TextScore:
 class TextModel(Protocol):
     name: str
 
-    def score(self, text: str, lang: str | None) -> TextScore: ...
+    def score(self, text: str, lang: str | None, tokens: list[str] | None = None) -> TextScore:
+        """`tokens`: the text's `tokenize`, when the caller has it already (one tokenising
+        serves the model and the topics)."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True)

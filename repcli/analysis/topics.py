@@ -55,10 +55,11 @@ class TopicTagger:
                     self._topic_of[cue] = topic
         self._matcher = CueMatcher(cues)
 
-    def tag(self, text: str) -> tuple[str, ...]:
-        """Topics in order of first mention, each once."""
+    def tag(self, text: str, tokens: list[str] | None = None) -> tuple[str, ...]:
+        """Topics in order of first mention, each once. `tokens`: the text's `tokenize`, when
+        the caller has it already."""
         found: list[str] = []
-        for hit in self._matcher.find(tokenize(text)):
+        for hit in self._matcher.find(tokenize(text) if tokens is None else tokens):
             topic = self._topic_of[hit.cue]
             if topic not in found:
                 found.append(topic)

@@ -293,8 +293,10 @@ class BlendedModel:
         self.lexicon = lexicon
         self.weight = weight
 
-    def score(self, text: str, lang: str | None = None) -> TextScore:
-        tokens = tokenize(text)  # once for both
+    def score(
+        self, text: str, lang: str | None = None, tokens: list[str] | None = None
+    ) -> TextScore:
+        tokens = tokenize(text) if tokens is None else tokens  # once for both
         lex = self.lexicon.score(text, lang, tokens)
         model = self.trained.score(text, lang, tokens)
         score = self.weight * model.score + (1 - self.weight) * lex.score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel, TextModel
 from repcli.analysis.topics import EXTORTION, TopicTagger
@@ -31,8 +32,9 @@ class Analyzer:
         # Pros are praise by construction: the score and the causes come from the other parts
         # ("Pros: fast delivery" under a complaint about a broken lid is no delivery problem).
         scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
-        text_score = self.model.score(scored, lang)
-        topics = self.tagger.tag(scored)
+        tokens = tokenize(scored)  # once, for the model and the topics
+        text_score = self.model.score(scored, lang, tokens)
+        topics = self.tagger.tag(scored, tokens)
         cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN])
         reasons: list[str] = []
         t = self.thresholds
