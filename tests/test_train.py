@@ -45,7 +45,7 @@ def test_fit_separates_and_round_trips(tmp_path: Path) -> None:
     for text in ("пришла мятая", "love it", ""):
         assert again.probability(text) == pytest.approx(model.probability(text), abs=1e-3)
     assert trained.cross_validate(texts, labels) == trained.cross_validate(texts, labels)
-    assert trained.cross_validate(texts, labels)[1.0].f1 > 0.9
+    assert trained.cross_validate(texts, labels)[1.0].quality.f1 > 0.9
 
 
 def test_one_class_and_bad_files_are_clear_errors(tmp_path: Path) -> None:
@@ -69,6 +69,7 @@ def test_train_from_file_then_analyze_with_it(cli: Cli, tmp_path: Path) -> None:
     assert report["trained_on"] == 120 and report["negatives"] == 40
     assert report["cv"]["f1"] > 0.9 and report["cv_folds"] == 5
     assert report["blend_weight"] in (0.3, 0.5, 0.7, 1.0) and report["cv_model_alone"]["f1"] > 0.9
+    assert report["threshold"] in trained.THRESHOLDS
     texts = tmp_path / "t.txt"
     texts.write_text("зарядка не работает, корпус разбит\nвсё понравилось\n", encoding="utf-8")
     rows = [
@@ -128,3 +129,26 @@ def test_the_pipeline_blends_a_trained_model_when_there_is_one(cli: Cli) -> None
     cli("train", "--format", "json")
     with open_store(config.store) as store:
         assert Pipeline(config, store, now()).analyzer.model.name == "blend"
+
+
+@given(st.floats(0, 1), st.floats(0, 1), st.sampled_from(trained.THRESHOLDS))
+def test_calibration_puts_the_threshold_at_one_half_and_keeps_the_order(
+    a: float, b: float, threshold: float
+) -> None:
+    low, high = sorted((a, b))
+    assert 0.0 <= trained.calibrate(low, threshold) <= trained.calibrate(high, threshold) <= 1.0
+    assert (trained.calibrate(a, threshold) >= 0.5) == (a >= threshold)
+    assert trained.calibrate(threshold, threshold) == pytest.approx(0.5)
+
+
+def test_the_blend_flags_from_the_threshold_train_chose() -> None:
+    rows = corpus()
+    model = trained.fit([str(r["text"]) for r in rows], [r["label"] == "negative" for r in rows])
+    model.meta = {"blend_weight": 1.0, "threshold": 0.3}
+    blend = trained.blend(model)
+    assert (blend.weight, blend.threshold) == (1.0, 0.3)
+    for text in ("коробка мятая", "всё понравилось", "доставка", "ok", ""):
+        p = model.probability(text)
+        assert (blend.score(text).score >= 0.5) == (p >= 0.3), text
+    model.meta = {}  # a model file from before thresholds were chosen
+    assert trained.blend(model).threshold == 0.5

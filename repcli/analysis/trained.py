@@ -242,6 +242,18 @@ def quality(predicted: Iterable[bool], actual: Iterable[bool]) -> Quality:
 
 BLEND_WEIGHTS = (0.3, 0.5, 0.7, 1.0)
 """The trained model's share in the blend `check` uses; `train` picks the best by CV."""
+THRESHOLDS = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))
+"""Decision thresholds `train` tries on the blend's score (0.2-0.8): where complaints are rare
+(10% of star-rated reviews) or short (tweets), the best cut is rarely 0.5."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Choice:
+    """A blend weight, the decision threshold that suits it best, and their CV quality."""
+
+    weight: float
+    threshold: float
+    quality: Quality
 
 
 def cross_validate(
@@ -250,17 +262,16 @@ def cross_validate(
     folds: int = 5,
     seed: int = 13,
     lexicon: Any = None,
-) -> dict[float, Quality]:
-    """k-fold cross-validated negative-class quality (deterministic for a seed) of the model
-    alone (key 1.0) and, given the lexicon, of each blend weight in BLEND_WEIGHTS."""
+) -> dict[float, Choice]:
+    """k-fold cross-validation (deterministic for a seed) of the model alone (key 1.0) and,
+    given the lexicon, of each blend weight in BLEND_WEIGHTS: for each, the decision threshold
+    with the best negative-class F1 over the out-of-fold scores (ties: the one nearest 0.5)."""
     n = len(texts)
     if n < folds * 2:
         raise InputError(f"{n} labelled texts are too few to cross-validate in {folds} folds")
     order = list(range(n))
     random.Random(seed).shuffle(order)  # noqa: S311 - a seeded shuffle, not a secret
-    weights = BLEND_WEIGHTS if lexicon is not None else (1.0,)
-    predicted = {w: [False] * n for w in weights}
-    lexicon_scores = [lexicon.score(t, None).score for t in texts] if lexicon is not None else []
+    probabilities = [0.0] * n
     for fold in range(folds):
         test = set(order[fold::folds])
         train = [i for i in order if i not in test]
@@ -268,30 +279,50 @@ def cross_validate(
             continue
         model = fit([texts[i] for i in train], [labels[i] for i in train], seed=seed)
         for i in test:
-            p = model.probability(texts[i])
-            for w in weights:
-                mixed = p if w == 1.0 else w * p + (1 - w) * lexicon_scores[i]
-                predicted[w][i] = mixed >= 0.5
-    return {w: quality(predicted[w], labels) for w in weights}
+            probabilities[i] = model.probability(texts[i])
+    lexicon_scores = [lexicon.score(t, None).score for t in texts] if lexicon is not None else []
+    choices: dict[float, Choice] = {}
+    for w in BLEND_WEIGHTS if lexicon is not None else (1.0,):
+        mixed = (
+            probabilities
+            if w == 1.0
+            else [w * p + (1 - w) * s for p, s in zip(probabilities, lexicon_scores, strict=True)]
+        )
+        choices[w] = max(
+            (Choice(w, t, quality([m >= t for m in mixed], labels)) for t in THRESHOLDS),
+            key=lambda c: (c.quality.f1, -abs(c.threshold - 0.5)),
+        )
+    return choices
 
 
-def best_weight(scores: dict[float, Quality]) -> float:
-    """The blend weight `train` keeps: the best cross-validated F1 (ties: the model's share)."""
-    return max(scores, key=lambda w: (scores[w].f1, w))
+def best(choices: dict[float, Choice]) -> Choice:
+    """The blend `train` keeps: the best cross-validated F1 (ties: the model's larger share)."""
+    return max(choices.values(), key=lambda c: (c.quality.f1, c.weight))
+
+
+def calibrate(score: float, threshold: float) -> float:
+    """Stretch [0, 1] so that `threshold` lands on 0.5, the cut the rest of repcli uses (the
+    order of scores is kept, and 0 and 1 stay put)."""
+    if score < threshold:
+        return 0.5 * score / threshold
+    return 0.5 + 0.5 * (score - threshold) / (1 - threshold)
 
 
 class BlendedModel:
     """What `check` uses once a model is trained: a weighted mean of the trained model's
-    probability and the lexicon's score (the weight chosen by cross-validation when training:
-    the lexicon helps on little or mixed data, the model alone wins on plenty), with the
-    lexicon's cues and the model's words as the reasons."""
+    probability and the lexicon's score (the weight and the decision threshold chosen by
+    cross-validation when training: the lexicon helps on little or mixed data, the model alone
+    wins on plenty), with the lexicon's cues and the model's words as the reasons."""
 
     name = "blend"
 
-    def __init__(self, trained: TrainedModel, lexicon: Any, weight: float = 0.5) -> None:
+    def __init__(
+        self, trained: TrainedModel, lexicon: Any, weight: float = 0.5, threshold: float = 0.5
+    ) -> None:
         self.trained = trained
         self.lexicon = lexicon
         self.weight = weight
+        self.threshold = threshold
 
     def score(
         self, text: str, lang: str | None = None, tokens: list[str] | None = None
@@ -299,7 +330,8 @@ class BlendedModel:
         tokens = tokenize(text) if tokens is None else tokens  # once for both
         lex = self.lexicon.score(text, lang, tokens)
         model = self.trained.score(text, lang, tokens)
-        score = self.weight * model.score + (1 - self.weight) * lex.score
+        mixed = self.weight * model.score + (1 - self.weight) * lex.score
+        score = calibrate(mixed, self.threshold)
         cues = list(lex.negative_cues)
         cues += [f"model: {w}" for w in model.negative_cues if w not in cues][:2]
         return TextScore(
@@ -318,8 +350,13 @@ def blend(model: TrainedModel) -> BlendedModel:
     """The model with the lexicon, at the weight `train` chose by cross-validation."""
     from repcli.analysis.negativity import LexiconModel
 
-    weight = float(model.meta.get("blend_weight", 0.5))
-    return BlendedModel(model, LexiconModel(), weight)
+    meta = model.meta
+    return BlendedModel(
+        model,
+        LexiconModel(),
+        float(meta.get("blend_weight", 0.5)),
+        float(meta.get("threshold", 0.5)),  # older model files: 0.5
+    )
 
 
 def load_for_store(store_path: Path) -> BlendedModel | None:

@@ -147,14 +147,14 @@ def train(
     state.info(f"training on {len(rows)} texts ({sum(labels)} negative) from {origin}…")
     from repcli.analysis.negativity import LexiconModel
 
-    scores = trained.cross_validate(texts, labels, folds=folds, lexicon=LexiconModel())
-    weight = trained.best_weight(scores)
-    cv = scores[weight]
+    choices = trained.cross_validate(texts, labels, folds=folds, lexicon=LexiconModel())
+    choice = trained.best(choices)
     model = trained.fit(texts, labels)
     model.meta = {
         "trained_on": len(rows), "negatives": sum(labels), "origin": origin,
-        "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": cv.as_dict(),
-        "blend_weight": weight, "cv_model_alone": scores[1.0].as_dict(),
+        "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": choice.quality.as_dict(),
+        "blend_weight": choice.weight, "threshold": choice.threshold,
+        "cv_model_alone": choices[1.0].quality.as_dict(),
     }  # fmt: skip
     path = output_path or trained.model_path(state.config.store)
     model.save(path)
@@ -165,11 +165,12 @@ def train(
         text = formats.to_json(result) if fmt_ is Format.json else formats.to_jsonl([result])
         output.write(state, text)
         return
-    q = cv
+    q = choice.quality
     state.out.print(
         f"{folds}-fold cross-validated, negative class: precision {q.precision:.2f}, "
         f"recall {q.recall:.2f}, F1 {q.f1:.2f} (accuracy {q.accuracy:.2f}, "
-        f"{q.support} negatives); model weight in the blend with the lexicon: {weight:g}"
+        f"{q.support} negatives); model weight in the blend with the lexicon: "
+        f"{choice.weight:g}, flagged from a blended score of {choice.threshold:g}"
     )
     state.info(f"saved {path}" + ("" if output_path else "; check and analyze use it from now on"))
 
