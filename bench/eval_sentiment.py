@@ -6,7 +6,10 @@ For every file: negative-class precision / recall / F1 and macro-F1 over the fil
   - trained:  `repcli train`'s model fitted on the OTHER files of the same language;
   - trained-cv: the same model, 5-fold cross-validated within the file (the shop's own data);
   - blend-cv: what `check` uses after `repcli train`: lexicon + the file's own model (5-fold);
-  - vader:    VADER (English only), compound <= -0.05 is negative, >= 0.05 positive.
+  - vader:    VADER (English only), compound <= -0.05 is negative, >= 0.05 positive;
+  - sk-lr, sk-lr-cv: the reference a data scientist would reach for (scikit-learn: TF-IDF of
+    word 1-2-grams and character 2-5-grams, class-balanced logistic regression), trained like
+    `trained` and `trained-cv` (same folds): how far bag-of-words models can go on this data.
 The "positive" and "neutral" predictions of binary models come from the score: >= 0.5 negative,
 <= 0.35 positive, else neutral.
 
@@ -22,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -73,8 +77,46 @@ def keyword_model(lang: str) -> Callable[[str], str]:
     return lambda text: "negative" if any(w in text.lower() for w in words) else "positive"
 
 
+def folds(n: int) -> list[set[int]]:
+    """The test parts of the 5 folds every cross-validated method here shares."""
+    order = list(range(n))
+    random.Random(13).shuffle(order)
+    return [set(order[fold::5]) for fold in range(5)]
+
+
+def reference_model() -> Callable[[list[str], list[bool]], Callable[[list[str]], list[float]]]:
+    """scikit-learn's TF-IDF + logistic regression (the `sk-lr` columns), or None."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    def fit(texts: list[str], labels: list[bool]) -> Callable[[list[str]], list[float]]:
+        pipe = make_pipeline(
+            make_union(
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+            ),
+            LogisticRegression(C=4, class_weight="balanced", max_iter=3000),
+        )
+        pipe.fit(texts, labels)
+        return lambda batch: [float(p) for p in pipe.predict_proba(batch)[:, 1]]
+
+    return fit
+
+
+def reference_cv(texts: list[str], labels: list[str], fit: Any) -> list[str]:
+    predicted = [""] * len(texts)
+    for test in folds(len(texts)):
+        train = [i for i in range(len(texts)) if i not in test]
+        model = fit([texts[i] for i in train], [labels[i] == "negative" for i in train])
+        order = sorted(test)
+        for i, p in zip(order, model([texts[i] for i in order]), strict=True):
+            predicted[i] = label_of(p)
+    return predicted
+
+
 def cv_predict(texts: list[str], labels: list[str], lang: str, blend: bool) -> list[str]:
-    """5-fold predictions. With `blend`, each training part picks its blend weight by its own
+    """5-fold predictions. With `blend`, each training part picks its blend weight and threshold by its own
     inner cross-validation, exactly as `repcli train` does, and never sees the test part."""
     order = list(range(len(texts)))
     random.Random(13).shuffle(order)
@@ -88,10 +130,10 @@ def cv_predict(texts: list[str], labels: list[str], lang: str, blend: bool) -> l
         model = trained.fit(train_texts, train_labels)
         scorer: trained.TrainedModel | trained.BlendedModel = model
         if blend:
-            weight = trained.best_weight(
+            choice = trained.best(
                 trained.cross_validate(train_texts, train_labels, lexicon=lexicon)
             )
-            scorer = trained.BlendedModel(model, lexicon, weight)
+            scorer = trained.BlendedModel(model, lexicon, choice.weight, choice.threshold)
         for i in test:
             predicted[i] = label_of(scorer.score(texts[i], lang).score)
     return predicted
@@ -114,6 +156,11 @@ def main() -> None:
     except ImportError:
         vader = None
         print("(vaderSentiment not installed: pip install -e '.[bench]')")
+    try:
+        reference: Any = reference_model()
+    except ImportError:
+        reference = None
+        print("(scikit-learn not installed: pip install -e '.[bench]')")
     results: dict[str, dict[str, dict[str, float]]] = {}
     started = time.perf_counter()
     for name, (texts, labels, lang) in data.items():
@@ -135,9 +182,15 @@ def main() -> None:
                 return "negative" if c <= -0.05 else "positive" if c >= 0.05 else "neutral"
 
             row["vader"] = scores([vader_label(t) for t in texts], labels)
+        if reference is not None:
+            if others and len({lab == "negative" for _, lab in others}) == 2:
+                ref = reference([t for t, _ in others], [lab == "negative" for _, lab in others])
+                row["sk-lr"] = scores([label_of(p) for p in ref(texts)], labels)
+            row["sk-lr-cv"] = scores(reference_cv(texts, labels, reference), labels)
         results[name] = row
         print(f"{name:26} " + "  ".join(f"{m} {v['f1']:.2f}" for m, v in row.items()), flush=True)
-    methods = ("keywords", "builtin", "trained", "trained-cv", "blend-cv", "vader")
+    methods = ("keywords", "builtin", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
+               "sk-lr-cv")  # fmt: skip
     print(
         "\nnegative-class F1 (macro-F1 in brackets); rows: file (language, detected-language accuracy)"
     )
