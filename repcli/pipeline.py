@@ -47,6 +47,18 @@ class RunReport:
         return [r for r in self.results if r.error]
 
 
+@dataclasses.dataclass
+class _Tally:
+    fetched: int = 0
+    new_ids: list[int] = dataclasses.field(default_factory=list)
+    changed_ids: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, fetched: int, new_ids: list[int], changed_ids: list[int]) -> None:
+        self.fetched += fetched
+        self.new_ids += new_ids
+        self.changed_ids += changed_ids
+
+
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
     """The enabled sources, or exactly the named ones (unknown names are an error)."""
     if names:
@@ -55,6 +67,10 @@ def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
 
 
 class Pipeline:
+    _writing: asyncio.Lock
+    """Held from BEGIN to COMMIT, which for an all-or-nothing unit spans awaits: other
+    sources' writes wait for it (they share one connection)."""
+
     def __init__(
         self, config: Config, store: Store, now: datetime, http: Http | None = None
     ) -> None:
@@ -106,6 +122,7 @@ class Pipeline:
         report: RunReport,
         progress: Progress | None,
     ) -> None:
+        self._writing = asyncio.Lock()  # of this run's event loop
         ctx = FetchContext(self.now, self.http)
         try:
             results = await asyncio.gather(
@@ -124,14 +141,30 @@ class Pipeline:
         report: RunReport,
         progress: Progress | None,
     ) -> SourceRunResult:
-        run_id = self.store.start_run(report.group, command, src.name, self.now)
-        fetched = new = changed = 0
+        async with self._writing:
+            run_id = self.store.start_run(report.group, command, src.name, self.now)
+        done = _Tally()  # committed
+        unit: _Tally | None = None  # stored in the open transaction, not yet committed
         error: str | None = None
         try:
             source = source_class(src.type)(src, ctx)
             cursor = self.store.cursor_for(src.name)
-            async for batch in source.fetch(cursor, full=full):
-                with self.store.transaction():
+            try:
+                async for batch in source.fetch(cursor, full=full):
+                    if batch.dropped:
+                        if unit is not None:
+                            self._undo()
+                            unit = None
+                        continue
+                    if unit is None:
+                        # Other sources' writes wait while a unit is open across batches.
+                        await self._writing.acquire()
+                        try:
+                            self.store.begin()
+                        except BaseException:
+                            self._writing.release()
+                            raise
+                        unit = _Tally()
                     result = self.store.upsert_items(
                         batch.items, lambda item: self.analyse(item, src), self.now
                     )
@@ -139,13 +172,20 @@ class Pipeline:
                         run_id, len(batch.items), len(result.new_ids), len(result.changed_ids)
                     )
                     self.store.save_cursor(src.name, batch.cursor, self.now)
-                fetched += len(batch.items)
-                new += len(result.new_ids)
-                changed += len(result.changed_ids)
-                report.new_ids.extend(result.new_ids)
-                report.changed_ids.extend(result.changed_ids)
-                if progress:
-                    progress(src.name, fetched)
+                    unit.add(len(batch.items), result.new_ids, result.changed_ids)
+                    if progress:
+                        progress(src.name, done.fetched + unit.fetched)
+                    if batch.hold:
+                        continue
+                    self.store.commit()
+                    self._writing.release()
+                    done.add(unit.fetched, unit.new_ids, unit.changed_ids)
+                    report.new_ids.extend(unit.new_ids)
+                    report.changed_ids.extend(unit.changed_ids)
+                    unit = None
+            finally:
+                if unit is not None:  # failed, interrupted, or a unit that never ended
+                    self._undo()
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Ctrl-C: what is stored stays stored; the run is marked, then we stop.
             self.store.finish_run(run_id, src.name, self.now, "interrupted", interrupted=True)
@@ -157,8 +197,20 @@ class Pipeline:
             error = secrets.redact(f"{type(exc).__name__}: {exc}")
         if error:
             log.warning("%s: %s", src.name, error)
-        self.store.finish_run(run_id, src.name, self.now, error)
-        return SourceRunResult(src.name, fetched=fetched, new=new, changed=changed, error=error)
+        async with self._writing:
+            self.store.finish_run(run_id, src.name, self.now, error)
+        return SourceRunResult(
+            src.name,
+            fetched=done.fetched,
+            new=len(done.new_ids),
+            changed=len(done.changed_ids),
+            error=error,
+        )
+
+    def _undo(self) -> None:
+        """Drop the open unit: roll back its transaction and let other sources write."""
+        self.store.rollback()
+        self._writing.release()
 
 
 def test_sources(

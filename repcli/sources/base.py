@@ -49,10 +49,22 @@ class Batch:
 
     The pipeline writes the items and the cursor in one transaction, so a run killed half way
     resumes from the last stored batch and never skips anything.
+
+    An all-or-nothing unit (one file's rows) spans batches: each but the last has `hold`, and
+    the pipeline commits the unit with its last batch. A source that finds the unit bad half way
+    yields `Batch.drop()`, and what was stored of the unit is undone.
     """
 
     items: list[Item]
     cursor: dict[str, Any]
+    hold: bool = False
+    """More batches of this unit follow: store, but commit only with the unit's last batch."""
+    dropped: bool = False
+    """The unit is abandoned: undo what was stored of it (see `drop`)."""
+
+    @classmethod
+    def drop(cls) -> Batch:
+        return cls([], {}, dropped=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

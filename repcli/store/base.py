@@ -26,22 +26,30 @@ class StoreBase:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction: all of it lands, or none of it (a kill leaves the last one)."""
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def begin(self) -> None:
+        """Open a write transaction (`transaction()` where one block holds it all; the pipeline
+        holds one across the batches of an all-or-nothing unit, such as one file's rows)."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise explain(self.path, exc) from None
-        try:
-            yield
-        except BaseException:
-            self._rollback()
-            raise
+
+    def commit(self) -> None:
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._rollback()
+            self.rollback()
             raise explain(self.path, exc) from None
 
-    def _rollback(self) -> None:
+    def rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already (it does on a full disk)."""
         if self.conn.in_transaction:
             # If the database already undid it, the original error is what matters.
