@@ -20,7 +20,7 @@ from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
 from repcli.errors import RepcliError
 from repcli.models import Item, SourceRunResult
-from repcli.sources.base import FetchContext
+from repcli.sources.base import FetchContext, Source
 from repcli.sources.registry import source_class
 from repcli.store import Store
 from repcli.store.writes import Analysis
@@ -144,48 +144,10 @@ class Pipeline:
         async with self._writing:
             run_id = self.store.start_run(report.group, command, src.name, self.now)
         done = _Tally()  # committed
-        unit: _Tally | None = None  # stored in the open transaction, not yet committed
         error: str | None = None
         try:
             source = source_class(src.type)(src, ctx)
-            cursor = self.store.cursor_for(src.name)
-            try:
-                async for batch in source.fetch(cursor, full=full):
-                    if batch.dropped:
-                        if unit is not None:
-                            self._undo()
-                            unit = None
-                        continue
-                    if unit is None:
-                        # Other sources' writes wait while a unit is open across batches.
-                        await self._writing.acquire()
-                        try:
-                            self.store.begin()
-                        except BaseException:
-                            self._writing.release()
-                            raise
-                        unit = _Tally()
-                    result = self.store.upsert_items(
-                        batch.items, lambda item: self.analyse(item, src), self.now
-                    )
-                    self.store.add_to_run(
-                        run_id, len(batch.items), len(result.new_ids), len(result.changed_ids)
-                    )
-                    self.store.save_cursor(src.name, batch.cursor, self.now)
-                    unit.add(len(batch.items), result.new_ids, result.changed_ids)
-                    if progress:
-                        progress(src.name, done.fetched + unit.fetched)
-                    if batch.hold:
-                        continue
-                    self.store.commit()
-                    self._writing.release()
-                    done.add(unit.fetched, unit.new_ids, unit.changed_ids)
-                    report.new_ids.extend(unit.new_ids)
-                    report.changed_ids.extend(unit.changed_ids)
-                    unit = None
-            finally:
-                if unit is not None:  # failed, interrupted, or a unit that never ended
-                    self._undo()
+            await self._store_all(source, src, full, run_id, done, report, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Ctrl-C: what is stored stays stored; the run is marked, then we stop.
             self.store.finish_run(run_id, src.name, self.now, "interrupted", interrupted=True)
@@ -206,6 +168,57 @@ class Pipeline:
             changed=len(done.changed_ids),
             error=error,
         )
+
+    async def _store_all(
+        self,
+        source: Source,
+        src: SourceConfig,
+        full: bool,
+        run_id: int,
+        done: _Tally,
+        report: RunReport,
+        progress: Progress | None,
+    ) -> None:
+        """Fetch and store every batch, committing each (or each held unit) with its cursor."""
+        cursor = self.store.cursor_for(src.name)
+        unit: _Tally | None = None  # stored in the open transaction, not yet committed
+        try:
+            async for batch in source.fetch(cursor, full=full):
+                if batch.dropped:
+                    if unit is not None:
+                        self._undo()
+                        unit = None
+                    continue
+                if unit is None:
+                    # Other sources' writes wait while a unit is open across batches.
+                    await self._writing.acquire()
+                    try:
+                        self.store.begin()
+                    except BaseException:
+                        self._writing.release()
+                        raise
+                    unit = _Tally()
+                result = self.store.upsert_items(
+                    batch.items, lambda item: self.analyse(item, src), self.now
+                )
+                self.store.add_to_run(
+                    run_id, len(batch.items), len(result.new_ids), len(result.changed_ids)
+                )
+                self.store.save_cursor(src.name, batch.cursor, self.now)
+                unit.add(len(batch.items), result.new_ids, result.changed_ids)
+                if progress:
+                    progress(src.name, done.fetched + unit.fetched)
+                if batch.hold:
+                    continue
+                self.store.commit()
+                self._writing.release()
+                done.add(unit.fetched, unit.new_ids, unit.changed_ids)
+                report.new_ids.extend(unit.new_ids)
+                report.changed_ids.extend(unit.changed_ids)
+                unit = None
+        finally:
+            if unit is not None:  # failed, interrupted, or a unit that never ended
+                self._undo()
 
     def _undo(self) -> None:
         """Drop the open unit: roll back its transaction and let other sources write."""
