@@ -253,6 +253,64 @@ def test_a_pattern_reads_every_matching_file(tmp_path: Path) -> None:
     assert len(store.cursor_for("exports")["files"]) == 2
 
 
+def _rows(first: int, count: int) -> str:
+    return "".join(
+        json.dumps({"Id": f"r{i}", "Review": "мятая коробка", "Stars": 1, "Date": "2026-05-01"})
+        + "\n"
+        for i in range(first, first + count)
+    )
+
+
+def test_a_file_is_stored_whole_across_batches_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repcli.pipeline import Pipeline
+    from repcli.sources.file import BATCH
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "a.jsonl").write_text(_rows(0, 1200))  # three batches
+    bad_line = BATCH * 2 + 1  # after two batches went to the store (uncommitted)
+    b_good = _rows(5000, bad_line - 1) + '{"Id": "x", "Stars": 1, "Date": "someday"}\n'
+    (exports / "b.jsonl").write_text(b_good + _rows(9000, 1))
+    columns = "{external_id: Id, rating: Stars, text: Review, created_at: Date}"
+    text = config(tmp_path, source("exports", f"{exports}/*.jsonl", columns))
+    report, store = run(tmp_path, text)
+    [result] = report.results
+    assert f"b.jsonl:{bad_line}: column 'Date': 'someday'" in (result.error or "")
+    assert (result.fetched, result.new) == (1200, 1200) and len(report.new_ids) == 1200
+    assert len(store.list_items(ItemFilter())) == 1200  # a whole, nothing of b
+    assert [Path(f).name for f in store.cursor_for("exports")["files"]] == ["a.jsonl"]
+
+    (exports / "b.jsonl").write_text(_rows(5000, bad_line - 1) + _rows(9000, 1))
+    report, store = run(tmp_path, text)
+    assert not report.failed and report.results[0].new == bad_line  # a is unchanged: skipped
+    assert len(store.list_items(ItemFilter())) == 1200 + bad_line
+
+    # A run that dies half way through a file (here: the analysis fails on row 700) leaves
+    # nothing of that file, and the next run stores it once.
+    (tmp_path / "x.db").unlink()
+    shutil.rmtree(exports)
+    exports.mkdir()
+    (exports / "a.jsonl").write_text(_rows(0, 1200))
+    analyse = Pipeline.analyse
+    calls = iter(range(10**6))
+
+    def failing(self: Pipeline, item: Any, src: Any) -> Any:
+        if next(calls) == 700:
+            raise RuntimeError("power cut")
+        return analyse(self, item, src)
+
+    monkeypatch.setattr(Pipeline, "analyse", failing)
+    report, store = run(tmp_path, text)
+    assert report.results[0].error == "RuntimeError: power cut"
+    assert not store.list_items(ItemFilter())
+    assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    monkeypatch.setattr(Pipeline, "analyse", analyse)
+    report, store = run(tmp_path, text)
+    assert report.results[0].new == 1200 and len(store.list_items(ItemFilter())) == 1200
+
+
 # --------------------------------------------------------------------------- properties
 def sane(items: list[Any]) -> None:
     """What a parser returns is always storable: ids, aware times, ratings 1-5 or none."""
@@ -356,19 +414,21 @@ def test_jsonl_is_split_on_line_ends_only_and_read_from_a_stream() -> None:
     data = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in lines).encode()
     imp = importer("jsonl")
     stream = io.BytesIO(data)
-    assert imp.check(stream, "f.jsonl") == 2
-    items = list(imp.iter_items(stream, "f.jsonl"))  # the same stream, read again
+    items = list(imp.items(stream, "f.jsonl"))
     assert [i.text for i in items] == ["one\u2028two\x85three", "плохо"]
     assert not stream.closed
 
 
-def test_a_file_that_changes_between_the_check_and_the_read_is_refused() -> None:
-    good = b'{"Id": "1", "Review": "ok", "Stars": 5, "Date": "2026-11-01", "a": {"b": "x"}}\n'
-    bad = good + b'{"Id": "2", "Review": "x", "Stars": 5, "Date": "yesterday-ish"}\n'
-    imp = importer("jsonl")
-    assert imp.check(good, "f.jsonl") == 1
-    with pytest.raises(SourceError, match=r"f.jsonl:2: .*changed while it was being read"):
-        list(imp.iter_items(bad, "f.jsonl"))
+def test_nothing_is_yielded_after_a_bad_row_and_the_error_counts_the_rest() -> None:
+    good = '{{"Id": "{}", "Review": "ok", "Stars": 5, "Date": "2026-11-01", "a": {{"b": "x"}}}}\n'
+    bad = '{{"Id": "{}", "Review": "x", "Stars": 5, "Date": "yesterday-ish"}}\n'
+    lines = [good.format(1), bad.format(2), good.format(3), *(bad.format(i) for i in range(4, 9))]
+    taken: list[str] = []
+    with pytest.raises(SourceError, match=r"f.jsonl:2: .*f.jsonl:4: .*\(and 3 more rows\)"):
+        taken.extend(
+            i.external_id for i in importer("jsonl").items("".join(lines).encode(), "f.jsonl")
+        )
+    assert taken == ["1"]
 
 
 def test_a_decoding_error_names_the_line_of_a_streamed_file() -> None:
@@ -378,4 +438,4 @@ def test_a_decoding_error_names_the_line_of_a_streamed_file() -> None:
         + b"2,\xff,1,2026-11-02,x\n"
     )
     with pytest.raises(SourceError, match=r"f.csv:5002: not valid utf-8-sig text \(byte 0xff"):
-        importer("csv").check(io.BytesIO(data), "f.csv")
+        importer("csv").parse(io.BytesIO(data), "f.csv")

@@ -64,23 +64,32 @@ class FileSource(Source):
                     if not full and previous and previous.get("digest") == digest:
                         files[key] = {**signature, "digest": digest, "rows": previous.get("rows")}
                         continue
-                    rows = importer.check(data, str(path))  # all or nothing: check every row
                 except OSError as exc:
                     failures.add(SourceError(f"{path}: cannot read: {exc.strerror or exc}"))
                     continue
-                except SourceError as exc:
-                    failures.add(exc)
-                    continue
+                # One pass, all or nothing: the file's batches share one transaction, which
+                # commits with the last; a bad row (or a kill) undoes the file's rows.
                 batch: list[Any] = []
-                for item in importer.iter_items(data, str(path)):  # then stream: memory is flat
-                    batch.append(item)
-                    if len(batch) == BATCH:
-                        # The cursor moves only with the last batch: a killed run re-reads.
-                        yield Batch(batch, cursor)
-                        batch = []
-                if batch:
-                    yield Batch(batch, cursor)
-            files[key] = {**signature, "digest": digest, "rows": rows}
+                rows = 0
+                try:
+                    for item in importer.items(data, str(path)):
+                        batch.append(item)
+                        rows += 1
+                        if len(batch) == BATCH:
+                            yield Batch(batch, cursor, hold=True)
+                            batch = []
+                except (OSError, SourceError) as exc:
+                    if rows > len(batch):
+                        yield Batch.drop()
+                    failures.add(
+                        exc
+                        if isinstance(exc, SourceError)
+                        else SourceError(f"{path}: cannot read: {exc.strerror or exc}")
+                    )
+                    continue
+                files[key] = {**signature, "digest": digest, "rows": rows}
+                # The last batch commits the file and the cursor that says it is done.
+                yield Batch(batch, {**cursor, "files": dict(files)})
         yield Batch([], {**cursor, "files": files})
         failures.raise_any()
 

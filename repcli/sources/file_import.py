@@ -103,7 +103,7 @@ class RowReader:
             stream.seek(0)
             raise self._not_decodable(stream.read(), name) from None
         finally:
-            text.detach()  # the caller's stream stays open (it is read twice)
+            text.detach()  # the caller's stream stays open (it was hashed first)
 
     def _not_decodable(self, data: bytes, name: str) -> SourceError:
         """Where exactly the bytes stop being text (only on the error path: reads them whole)."""
@@ -185,7 +185,7 @@ class RowReader:
 
     def _jsonl(self, text: io.TextIOWrapper, name: str) -> Rows:
         """One record per line, streamed; a column no record has is an error at the end (the
-        import checks every row before storing any, so nothing is stored then)."""
+        import is all or nothing, so what was stored of the file is dropped then)."""
         found = dict(self.columns)
         unseen = dict(self.columns)
         keys: set[str] = set()
@@ -292,17 +292,20 @@ class Importer(RowReader):
 
     def parse(self, data: Data, name: str) -> list[Item]:
         """Every row of one file, or a SourceError naming the bad rows (nothing is partial)."""
-        self.check(data, name)
-        return list(self.iter_items(data, name))
+        return list(self.items(data, name))
 
-    def check(self, data: Data, name: str) -> int:
-        """Read every row and keep none: the row count, or a SourceError naming the first bad
-        rows. The import is all or nothing, so this runs before anything is yielded."""
+    def items(self, data: Data, name: str) -> Iterator[Item]:
+        """The rows as items, one at a time, in one pass (memory stays flat). After a bad row
+        nothing more is yielded: the rest is read only to count the bad rows, and a SourceError
+        naming the first of them ends the iteration. The import is all or nothing, so the
+        caller drops what it took of this file (`Batch.drop`)."""
         problems: list[str] = []
-        count = bad = 0
+        bad = 0
         for item in self._read(data, name, problems):
-            count += item is not None
-            bad += item is None
+            if item is None:
+                bad += 1
+            elif not bad:
+                yield item
         if problems:
             more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
             raise SourceError(
@@ -310,18 +313,6 @@ class Importer(RowReader):
                 "fix those cells (or `columns` / `date_format` in the config) and run again; "
                 "nothing from this file was stored",
             )
-        return count
-
-    def iter_items(self, data: Data, name: str) -> Iterator[Item]:
-        """The rows as items, one at a time (after `check` passed): memory stays flat."""
-        problems: list[str] = []
-        for item in self._read(data, name, problems):
-            if item is None:  # `check` passed, so the file changed since
-                raise SourceError(
-                    f"{problems[0]} (the file changed while it was being read)",
-                    "run again once the file is written completely",
-                )
-            yield item
 
     def _read(self, data: Data, name: str, problems: list[str]) -> Iterator[Item | None]:
         """Each row's item, or None for a bad row (its message goes to `problems`, the first
