@@ -8,6 +8,7 @@ transaction per batch, so a run killed half way loses nothing stored and resumes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import uuid
@@ -123,14 +124,28 @@ class Pipeline:
         progress: Progress | None,
     ) -> None:
         self._writing = asyncio.Lock()  # of this run's event loop
+        self._interrupted: list[tuple[int, str]] = []
         ctx = FetchContext(self.now, self.http)
+        tasks = [
+            asyncio.ensure_future(self._run_one(src, ctx, command, full, report, progress))
+            for src in sources
+        ]
         try:
-            results = await asyncio.gather(
-                *(self._run_one(src, ctx, command, full, report, progress) for src in sources)
-            )
+            results = await asyncio.gather(*tasks)
         finally:
+            if tasks:
+                await asyncio.wait(tasks)
+            self._mark_interrupted()
             await ctx.aclose()
         report.results.extend(results)
+
+    def _mark_interrupted(self) -> None:
+        """Mark the runs Ctrl-C stopped, once every source has stopped: a mark written while
+        another source still held a unit open would land in it and be undone with it."""
+        for run_id, name in self._interrupted:
+            # Best effort: an unmarked run shows as "running, or killed", which is also true.
+            with contextlib.suppress(RepcliError):
+                self.store.finish_run(run_id, name, self.now, "interrupted", interrupted=True)
 
     async def _run_one(
         self,
@@ -149,8 +164,8 @@ class Pipeline:
             source = source_class(src.type)(src, ctx)
             await self._store_all(source, src, full, run_id, done, report, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            # Ctrl-C: what is stored stays stored; the run is marked, then we stop.
-            self.store.finish_run(run_id, src.name, self.now, "interrupted", interrupted=True)
+            # Ctrl-C: what is stored stays stored; the run is marked (_run_all), then we stop.
+            self._interrupted.append((run_id, src.name))
             raise
         except RepcliError as exc:
             error = secrets.redact(exc.message)

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -130,6 +131,61 @@ def test_a_run_stopped_half_way_keeps_what_it_stored(
                            capture_output=True, text=True)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert _counts(tmp_path / "r.db") == ("ok", TOTAL, TOTAL)
+
+
+@pytest.mark.parametrize("pressed_in", ["holder", "waiter"])
+def test_ctrl_c_while_one_source_holds_a_unit_open(
+    pressed_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One source has stored half of an all-or-nothing unit (uncommitted) and waits on the
+    network; the other waits for it. Ctrl-C: the half unit is undone, and both runs are marked
+    interrupted, whichever source asyncio cancels first (the one running when the signal comes
+    is cancelled last)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from repcli import pipeline
+    from repcli.config import parse_config
+    from repcli.models import Item
+    from repcli.sources.base import Batch
+    from repcli.store import open_store
+
+    now = datetime(2026, 5, 20, 9, tzinfo=UTC)
+    started, holding = asyncio.Event(), asyncio.Event()
+
+    class Paused:
+        def __init__(self, src: Any, ctx: Any) -> None:
+            self.name = src.name
+
+        def item(self, n: int) -> Item:
+            return Item(self.name, "demo", "review", f"{self.name}{n}", now, "пришла мятая коробка")
+
+        async def fetch(self, cursor: dict[str, Any], full: bool = False) -> Any:
+            if self.name == "holder":
+                await started.wait()  # both runs are open before the unit is
+                yield Batch([self.item(1)], {"n": 1}, hold=True)
+                holding.set()
+                if pressed_in == "holder":
+                    signal.raise_signal(signal.SIGINT)  # as the user presses Ctrl-C
+                await asyncio.Event().wait()  # the rest of the unit never comes
+            else:
+                started.set()
+                await holding.wait()
+                if pressed_in == "waiter":
+                    signal.raise_signal(signal.SIGINT)
+                yield Batch([self.item(1)], {"n": 1})  # waits for the store
+
+    monkeypatch.setattr(pipeline, "source_class", lambda _type: Paused)
+    sources = "".join(f"  - {{name: {name}, type: demo}}\n" for name in ("holder", "waiter"))
+    config = parse_config(f"store: {tmp_path / 'r.db'}\nsources:\n{sources}", tmp_path / "c.yaml")
+    store = open_store(config.store)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.Pipeline(config, store, now).run(config.sources, "fetch")
+    assert not store.conn.in_transaction
+    assert store.conn.execute("SELECT count(*) FROM items").fetchone() == (0,)
+    runs = store.conn.execute("SELECT source, status FROM runs ORDER BY source").fetchall()
+    assert runs == [("holder", "interrupted"), ("waiter", "interrupted")]
+    assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_overlapping_checks_on_one_store(tmp_path: Path) -> None:
