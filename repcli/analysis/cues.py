@@ -7,6 +7,7 @@ tokens, each by its own rule. Phrases win over the single words inside them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import re
@@ -50,7 +51,7 @@ _Phrase = tuple[tuple[tuple[str, bool], ...], str, float]
 """(the words, each with `exact`), the cue as written, its value."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)  # compared by identity: fast `in`
 class _Info:
     single: tuple[str, float] | None
     phrasal: bool
@@ -118,10 +119,11 @@ class CueMatcher:
         n = len(tokens)
         # One C-level pass looks every token up; only the few that can start a cue are visited.
         infos = list(map(self._cache.get, tokens, itertools.repeat(_UNSEEN, n)))
-        if _UNSEEN in infos:
-            infos = [
-                self._info(t) if x is _UNSEEN else x for t, x in zip(tokens, infos, strict=True)
-            ]
+        i = -1
+        with contextlib.suppress(ValueError):  # the few unseen tokens, found by a C-level scan
+            while True:
+                i = infos.index(_UNSEEN, i + 1)
+                infos[i] = self._info(tokens[i])
         hits: list[Hit] = []
         taken = 0  # tokens before this index belong to a phrase already matched
         for i in itertools.compress(range(n), infos):
