@@ -39,6 +39,10 @@ MAX_BYTES = 32 * 1024 * 1024
 RETRY_STATUSES = frozenset({420, 429, 500, 502, 503, 504})
 MAX_WAIT = 300.0
 """Never wait longer than this for one retry, whatever a server asks."""
+THROTTLE_STATUSES = frozenset({420, 429})
+"""Answers that mean "too many requests" (not "down"): the host's limit is lower than ours."""
+MIN_RATE = 0.05
+"""Slowing down after rate-limit answers stops here (one request per 20 s)."""
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -51,7 +55,9 @@ class HostLimit:
     rate: float = 2.0
     """Requests per second, sustained."""
     burst: int = 1
-    """Requests that may go at once after a quiet spell."""
+    """Requests the host lets go at once after a quiet spell. repcli keeps one of them in
+    reserve: network delays bunch requests up, and a host whose bucket we emptied would answer
+    429 to the one that arrives a millisecond early."""
     concurrency: int = 2
     """Requests in flight at once."""
 
@@ -160,7 +166,7 @@ class TokenBucket:
         self.limit = limit
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(limit.burst)
+        self._tokens = self._capacity()
         self._stamp = clock()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -169,6 +175,22 @@ class TokenBucket:
     def pause(self, seconds: float) -> None:
         """The host asked us to back off: nobody sends to it before then."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def slow_down(self, host: str) -> None:
+        """The host said "too many" although we kept to its limit: it allows less than we
+        were told. The first time, stop bursting (one request per slot); after that, 10% slower
+        each time. For the rest of the run: a limit we keep beats a pause after every burst."""
+        if self.limit.burst > 1:
+            self.limit = dataclasses.replace(self.limit, burst=1)
+            self._tokens = min(self._tokens, self._capacity())
+            log.info("%s: rate limited; sending evenly from now on (no bursts)", host)
+        else:
+            rate = max(MIN_RATE, self.limit.rate * 0.9)
+            self.limit = dataclasses.replace(self.limit, rate=rate)
+            log.info("%s: rate limited again; slowing to %.2f requests/s", host, rate)
+
+    def _capacity(self) -> float:
+        return float(max(1, self.limit.burst - 1))
 
     async def acquire(self) -> None:
         """Wait for this host's next free slot. Waits are computed, never polled, so a fake
@@ -179,7 +201,7 @@ class TokenBucket:
                 await self._sleep(self._paused_until - now)
                 now = max(self._clock(), self._paused_until)
             self._tokens = min(
-                float(self.limit.burst), self._tokens + (now - self._stamp) * self.limit.rate
+                self._capacity(), self._tokens + (now - self._stamp) * self.limit.rate
             )
             self._stamp = now
             if self._tokens >= 1.0:
@@ -294,9 +316,15 @@ class Http:
                         wait = retry_after(response.headers)
                         if wait is not None:
                             bucket.pause(min(wait, MAX_WAIT))
+                        if response.status in THROTTLE_STATUSES:
+                            bucket.slow_down(host)
                         raise RetryLater(f"HTTP {response.status}", wait, response.status)
                     if check is not None:
-                        check(response)
+                        try:
+                            check(response)
+                        except RetryLater:  # a rate limit reported inside a 200 (VK, Reddit)
+                            bucket.slow_down(host)
+                            raise
                     return response
         except RetryLater as exc:
             last = exc

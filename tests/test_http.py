@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from repcli import __version__, secrets
 from repcli.http import (
@@ -117,6 +117,43 @@ def test_rate_limit_is_respected_per_host(httpserver: HTTPServer) -> None:
     start = clock.now
     run(go())
     assert clock.now - start == pytest.approx(2.0)  # 11 requests at 5/s: the first free, 10 * 0.2 s
+
+
+def test_a_host_stricter_than_its_limit_gets_even_requests_not_bursts(
+    httpserver: HTTPServer,
+) -> None:
+    """The host allows 10 requests/s with bursts of 4; we were told 10/s with bursts of 6 (of
+    which repcli uses 5). Its one 429 (wait 1 s) makes repcli send evenly from then on, instead
+    of a burst (and a 429) after every pause. The server's bucket runs on the test's fake clock."""
+    http, clock = fake_http()
+    bucket = {"tokens": 4.0, "at": clock.now}
+    statuses: list[int] = []
+
+    def handler(request: Request) -> Response:
+        bucket["tokens"] = min(4.0, bucket["tokens"] + (clock.now - bucket["at"]) * 10)
+        bucket["at"] = clock.now
+        if bucket["tokens"] < 1:
+            statuses.append(429)
+            return Response("too many", status=429, headers={"X-Ratelimit-Retry": "1"})
+        bucket["tokens"] -= 1
+        statuses.append(200)
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/feedbacks").respond_with_handler(handler)
+    limit = HostLimit(rate=10, burst=6, concurrency=1)
+
+    async def go() -> None:
+        try:
+            for _ in range(40):
+                await http.request("GET", httpserver.url_for("/feedbacks"), limit=limit)
+        finally:
+            await http.aclose()
+
+    run(go())
+    assert statuses.count(429) == 1 and statuses.count(200) == 40
+    assert statuses.index(429) == 4  # the fifth request of the first burst
+    # 4 at once, the 1 s pause, then 36 at 10/s (the first of them free).
+    assert clock.now - 1000.0 == pytest.approx(1.0 + 3.5)
 
 
 def test_timeout_and_connection_errors_are_retried() -> None:
