@@ -148,6 +148,13 @@ def test_a_topics_file_extends_and_overrides_the_taxonomy(tmp_path) -> None:  # 
     extra.write_text("topics:\n  bad:\n    cues: {ru: слово}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"topics.bad.cues.ru: expected a list"):
         parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+    extra.write_text("topics:\n  sync:\n    scope: apps\n    cues: {en: [sync]}\n")
+    with pytest.raises(ConfigError, match=r"topics.sync.scope: expected `app`"):
+        parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+    extra.write_text("topics:\n  sync:\n    scope: app\n    cues: {en: [sync]}\n")
+    tagger = parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+    assert tagger.tag("sync fails", app=False) == ()
+    assert tagger.tag("sync fails in the app", app=False) == ("sync",)
 
 
 def test_app_problems_are_not_damaged_goods() -> None:
@@ -156,6 +163,29 @@ def test_app_problems_are_not_damaged_goods() -> None:
     tagger = TopicTagger()
     assert tagger.tag("Login with Google doesn't work since yesterday") == ("app_login",)
     assert tagger.tag("The kettle doesn't work, arrived broken") == ("damaged",)
+
+
+def test_app_topics_need_an_app() -> None:
+    """App causes ("closes", "slows down", "loading") are app crashes in an app-store review or
+    a comment that names the app, not under a multicooker or a bicycle."""
+    from repcli.analysis.topics import TopicTagger
+
+    tagger = TopicTagger()
+    lid = "Так себе. Крышка плохо закрывается"
+    assert "app_crash" not in tagger.tag(lid, app=False)
+    assert "app_crash" in tagger.tag(lid, app=True)
+    assert "app_crash" in tagger.tag(lid)  # unknown (`repcli analyze` of bare texts)
+    assert tagger.tag("Тормоза слабые, велосипед не держит", app=False) == ()
+    assert tagger.tag("Приложение тормозит и вылетает", app=False) == ("app_crash",)
+    assert tagger.tag("Застосунок постійно гальмує", app=False) == ("app_crash",)
+    assert tagger.tag("The app freezes on startup", app=False) == ("app_crash",)
+    assert "app_crash" not in tagger.tag("Довелося додатково доплатити за доставку", app=True)
+
+    multicooker = review("Так себе.", rating=3, cons="Чаша царапается, крышка плохо закрывается")
+    multicooker.platform = "yandex_market"
+    assert "app_crash" not in analyzer.analyse(multicooker).topics
+    multicooker.platform = "google_play"
+    assert "app_crash" in analyzer.analyse(multicooker).topics
 
 
 def test_causes_come_from_the_complaint_not_from_the_pros() -> None:

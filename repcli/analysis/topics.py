@@ -8,6 +8,8 @@ from repcli.analysis.cues import CueMatcher, tokenize
 from repcli.analysis.shipped import load_yaml
 
 EXTORTION = "extortion"
+APP_PLATFORMS = frozenset({"app_store", "google_play"})
+"""Platforms whose reviews are of an app: topics with `scope: app` apply to them."""
 
 
 def merged_taxonomy(user: dict[str, Any] | None, origin: str = "topics file") -> dict[str, Any]:
@@ -31,6 +33,13 @@ def merged_taxonomy(user: dict[str, Any] | None, origin: str = "topics file") ->
         current = merged.setdefault(str(name), {"label": {}, "cues": {}})
         if spec.get("replace"):
             current["cues"] = {}
+        if "scope" in spec:
+            if spec["scope"] not in (None, "app"):
+                raise ValueError(
+                    f"{origin}: topics.{name}.scope: expected `app` (or nothing), "
+                    f"got {spec['scope']!r}"
+                )
+            current["scope"] = spec["scope"]
         if isinstance(spec.get("label"), dict):
             current["label"] = {**(current.get("label") or {}), **spec["label"]}
         for lang, words in (spec.get("cues") or {}).items():
@@ -47,22 +56,38 @@ class TopicTagger:
         self.labels: dict[str, dict[str, str]] = {}
         cues: dict[str, float] = {}
         self._topic_of: dict[str, str] = {}
+        self._app_only: set[str] = set()
         for topic, spec in (data.get("topics") or {}).items():
             self.labels[topic] = spec.get("label") or {}
+            if spec.get("scope") == "app":
+                self._app_only.add(topic)
             for words in (spec.get("cues") or {}).values():
                 for cue in words or ():
                     cues[cue] = 1.0
                     self._topic_of[cue] = topic
+        app_words = [w for words in (data.get("app_words") or {}).values() for w in words or ()]
+        for word in app_words:
+            cues.setdefault(word, 1.0)
+        self._app_words = frozenset(w for w in app_words if w not in self._topic_of)
         self._matcher = CueMatcher(cues)
 
-    def tag(self, text: str, tokens: list[str] | None = None) -> tuple[str, ...]:
+    def tag(
+        self, text: str, tokens: list[str] | None = None, app: bool | None = None
+    ) -> tuple[str, ...]:
         """Topics in order of first mention, each once. `tokens`: the text's `tokenize`, when
-        the caller has it already."""
+        the caller has it already. `app`: whether the item is an app-store review; when False,
+        `scope: app` topics count only if the text names an app (None: unknown, they count)."""
         found: list[str] = []
+        names_app = False
         for hit in self._matcher.find(tokenize(text) if tokens is None else tokens):
+            if hit.cue in self._app_words:
+                names_app = True
+                continue
             topic = self._topic_of[hit.cue]
             if topic not in found:
                 found.append(topic)
+        if app is False and not names_app:
+            found = [t for t in found if t not in self._app_only]
         if any(t.startswith("app_") for t in found) and "damaged" in found:
             # "doesn't work" in an app review is a bug, not a damaged parcel.
             found.remove("damaged")

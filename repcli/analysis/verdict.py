@@ -5,7 +5,7 @@ from __future__ import annotations
 from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel, TextModel
-from repcli.analysis.topics import EXTORTION, TopicTagger
+from repcli.analysis.topics import APP_PLATFORMS, EXTORTION, TopicTagger
 from repcli.config import Thresholds
 from repcli.models import Item, Verdict
 
@@ -34,7 +34,7 @@ class Analyzer:
         scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
         tokens = tokenize(scored)  # once, for the model and the topics
         text_score = self.model.score(scored, lang, tokens)
-        topics = self.tagger.tag(scored, tokens)
+        topics = self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
         cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN])
         reasons: list[str] = []
         t = self.thresholds
