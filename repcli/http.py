@@ -169,6 +169,10 @@ class TokenBucket:
         self._tokens = self._capacity()
         self._stamp = clock()
         self._paused_until = 0.0
+        self._sent = 0
+        """Requests let through so far: each one's number is its ticket."""
+        self._adapted_at = 0
+        """The ticket count when `slow_down` last acted."""
         self._lock = asyncio.Lock()
         self.semaphore = asyncio.Semaphore(limit.concurrency)
 
@@ -176,10 +180,15 @@ class TokenBucket:
         """The host asked us to back off: nobody sends to it before then."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    def slow_down(self, host: str) -> None:
-        """The host said "too many" although we kept to its limit: it allows less than we
-        were told. The first time, stop bursting (one request per slot); after that, 10% slower
-        each time. For the rest of the run: a limit we keep beats a pause after every burst."""
+    def slow_down(self, host: str, ticket: int) -> None:
+        """The host said "too many" to request `ticket` although we kept to its limit: it
+        allows less than we were told. The first time, stop bursting (one request per slot);
+        after that, 10% slower each time. For the rest of the run: a limit we keep beats a
+        pause after every burst. Answers to requests sent before the last step do not count
+        again (two requests in flight, two 429s: one step)."""
+        if ticket <= self._adapted_at:
+            return
+        self._adapted_at = self._sent
         if self.limit.burst > 1:
             self.limit = dataclasses.replace(self.limit, burst=1)
             self._tokens = min(self._tokens, self._capacity())
@@ -192,10 +201,12 @@ class TokenBucket:
     def _capacity(self) -> float:
         return float(max(1, self.limit.burst - 1))
 
-    async def acquire(self) -> None:
-        """Wait for this host's next free slot. Waits are computed, never polled, so a fake
-        clock in tests (and float rounding) can never make this spin."""
+    async def acquire(self) -> int:
+        """Wait for this host's next free slot; returns the request's ticket. Waits are
+        computed, never polled, so a fake clock in tests (and float rounding) can never make
+        this spin."""
         async with self._lock:
+            self._sent += 1
             now = self._clock()
             if now < self._paused_until:
                 await self._sleep(self._paused_until - now)
@@ -206,12 +217,13 @@ class TokenBucket:
             self._stamp = now
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
-                return
+                return self._sent
             wait = (1.0 - self._tokens) / self.limit.rate
             await self._sleep(wait)
             # The token we waited for is ours; time overslept is credited on the next call.
             self._tokens = 0.0
             self._stamp = now + wait
+            return self._sent
 
 
 class Http:
@@ -304,7 +316,7 @@ class Http:
                 reraise=True,
             ):
                 with attempt:
-                    response = await self._send(
+                    ticket, response = await self._send(
                         bucket, method, url, params, json_body, form, headers, max_bytes
                     )
                     # The path only: queries may carry keys (VK, YouTube), never logged.
@@ -317,13 +329,13 @@ class Http:
                         if wait is not None:
                             bucket.pause(min(wait, MAX_WAIT))
                         if response.status in THROTTLE_STATUSES:
-                            bucket.slow_down(host)
+                            bucket.slow_down(host, ticket)
                         raise RetryLater(f"HTTP {response.status}", wait, response.status)
                     if check is not None:
                         try:
                             check(response)
                         except RetryLater:  # a rate limit reported inside a 200 (VK, Reddit)
-                            bucket.slow_down(host)
+                            bucket.slow_down(host, ticket)
                             raise
                     return response
         except RetryLater as exc:
@@ -346,8 +358,9 @@ class Http:
         form: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
         max_bytes: int,
-    ) -> Response:
-        await bucket.acquire()
+    ) -> tuple[int, Response]:
+        """The request's ticket at its host's bucket, and the response."""
+        ticket = await bucket.acquire()
         async with bucket.semaphore:
             self.requests_sent += 1
             try:
@@ -364,7 +377,8 @@ class Http:
                         if size > max_bytes:
                             raise _too_big(url, max_bytes)
                         chunks.append(chunk)
-                    return Response(resp.status_code, resp.headers, b"".join(chunks), str(resp.url))
+                    content = b"".join(chunks)
+                    return ticket, Response(resp.status_code, resp.headers, content, str(resp.url))
             except httpx.TimeoutException:
                 raise RetryLater("timed out") from None
             except httpx.TransportError as exc:

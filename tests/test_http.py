@@ -156,6 +156,33 @@ def test_a_host_stricter_than_its_limit_gets_even_requests_not_bursts(
     assert clock.now - 1000.0 == pytest.approx(1.0 + 3.5)
 
 
+def test_429s_to_one_burst_slow_a_host_down_once(httpserver: HTTPServer) -> None:
+    """Two requests in flight, two 429s: one step (no more bursts), not two (and a rate cut).
+    A 429 to a request sent after that step is a second step: 10% slower."""
+    answers = iter([429, 429, 200, 200, 429, 200])
+
+    def handler(request: Request) -> Response:
+        status = next(answers)
+        return Response("{}", status=status, headers={"Retry-After": "1"})
+
+    httpserver.expect_request("/q").respond_with_handler(handler)
+    http, _ = fake_http()
+    limit = HostLimit(rate=10, burst=3, concurrency=2)
+
+    async def go() -> None:
+        try:
+            url = httpserver.url_for("/q")
+            await asyncio.gather(*(http.request("GET", url, limit=limit) for _ in range(2)))
+            [bucket] = http._buckets.values()
+            assert (bucket.limit.rate, bucket.limit.burst) == (10, 1)
+            await http.request("GET", url, limit=limit)
+            assert (bucket.limit.rate, bucket.limit.burst) == (9, 1)
+        finally:
+            await http.aclose()
+
+    run(go())
+
+
 def test_timeout_and_connection_errors_are_retried() -> None:
     http, _ = fake_http(max_attempts=2)
 
