@@ -3,6 +3,7 @@ broken release) sends, only repcli's own errors come out, never KeyError/TypeErr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ SETTINGS = {
     "youtube": "api_key: k\n    channel_id: UC123",
     "reddit": "query: shop\n    user_agent: repcli-test",
     "telegram": "bot_token: '123456:ABCdefGhIJKlmNoPQRsTUVwxyZ123456789'\n    chat_id: -1001234567890",
+    "yandex_market": "business_id: '123'\n    api_key: k",
 }
 
 
@@ -53,6 +55,13 @@ def _reddit(src: Any, row: Any) -> Any:
     return src._item(row, _Stream("k", "/r/x/new", {}, comments=True))
 
 
+def _yandex_market(src: Any, row: Any) -> Any:
+    """A review row (its seller comment is fetched only for `commentsCount` > 0: no network)."""
+    if isinstance(row, dict) and isinstance(row.get("statistics"), dict):
+        row = {**row, "statistics": {**row["statistics"], "commentsCount": 0}}
+    return asyncio.run(src._item(row))
+
+
 PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "wildberries": lambda s, row: s._item(row, "review"),
     "ozon": lambda s, row: s._item(row, "review"),
@@ -66,24 +75,27 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "youtube": lambda s, row: s._comment(row, "v1", {}),
     "reddit": _reddit,
     "telegram": _telegram,
+    "yandex_market": _yandex_market,
 }
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6)
-    ),
-    max_leaves=25,
-)
-# Rows shaped like the platforms' (their own keys, any values), and arbitrary JSON.
+# The platforms' own keys, at any depth (with any values), and arbitrary JSON.
 KEYS = ["id", "text", "pros", "cons", "productValuation", "createdDate", "answer", "userName",
         "productDetails", "rating", "published_at", "sku", "date", "from_id", "reviewId",
         "authorName", "comments", "userComment", "lastModified", "attributes", "data", "kind",
         "snippet", "message", "chat", "message_id", "reply_to_message", "feedbackId", "stars",
-        "title", "body", "createdAt", "author", 0, 1, 2, 4, 5, 7]  # fmt: skip
-rows = (
-    st.dictionaries(st.sampled_from([str(k) for k in KEYS]), json_values, max_size=10) | json_values
+        "title", "body", "createdAt", "author", "identifiers", "description", "statistics",
+        "comment", "advantages", "offerId", "orderId", 0, 1, 2, 4, 5, 7]  # fmt: skip
+NAMES = [str(k) for k in KEYS]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(NAMES) | st.text(max_size=12), inner, max_size=6)
+    ),
+    max_leaves=25,
 )
+rows = st.dictionaries(st.sampled_from(NAMES), json_values, max_size=10) | json_values
 lists = st.lists(json_values, max_size=12)  # positional rows (Google Play's web endpoint)
 
 
