@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,3 +192,101 @@ def test_every_section_is_accepted(tmp_path: Path) -> None:
     )
     assert (config.locale, config.orders.link_days, config.signals.duplicate_min) == ("ru", 30, 4)
     assert config.topics == tmp_path / "t.yaml" and config.workflow.user == "anna"
+
+
+# --------------------------------------------------------------------------- fuzz
+def _config_strategies() -> tuple[dict[str, Any], Any]:
+    """Configs built from the loader's own keys, with any values: the top-level sections, and
+    sources with every setting of every source type; and any text at all."""
+    import dataclasses
+
+    from hypothesis import strategies as st
+
+    from repcli import config as cfg
+    from repcli.sources.registry import BUILTIN, source_class
+
+    settings_of = {
+        type_name: sorted(
+            set(cfg._SOURCE_COMMON)
+            | {f.name for f in dataclasses.fields(source_class(type_name).settings_class)}
+        )
+        for type_name in BUILTIN
+    }
+    setting_names = {name for names in settings_of.values() for name in names}
+    required_of = {
+        type_name: [
+            f.name
+            for f in dataclasses.fields(source_class(type_name).settings_class)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        for type_name in BUILTIN
+    }
+    section_names = {"negative_rating", "neutral_rating", "text_negative", "format", "limit",
+                     "review", "question", "comment", "rules", "destinations", "rule", "to",
+                     "link_days", "duplicate_min", "burst_hours", "en", "ru", "uk", "path"}  # fmt: skip
+    names = st.sampled_from(sorted(setting_names | section_names)) | st.text(max_size=8)
+    scalars = (
+        st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False)
+        | st.sampled_from(sorted(BUILTIN)) | st.sampled_from(["${NO_SUCH_VAR}", "$", "a.yaml", ""])
+        | st.text(max_size=12)
+    )  # fmt: skip
+    values = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=4),
+        max_leaves=12,
+    )
+    flat = scalars | st.lists(scalars, max_size=3) | st.dictionaries(names, scalars, max_size=3)
+
+    def source_of(type_name: str) -> Any:
+        """A source of this type: a valid name, its required settings (plausible, mostly),
+        and a few of its other settings."""
+        plausible = st.sampled_from(["x", "1", "shop.example", 1]) | scalars
+        return st.fixed_dictionaries(
+            {
+                "name": st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True),
+                "type": st.just(type_name),
+                **{name: plausible for name in required_of[type_name]},
+            }
+        ).flatmap(
+            lambda head: st.dictionaries(
+                st.sampled_from([n for n in settings_of[type_name] if n not in head]),
+                flat,
+                max_size=4,
+            ).map(lambda rest: {**head, **rest})
+        )
+
+    source = st.sampled_from(sorted(BUILTIN)).flatmap(source_of)
+    sections = st.fixed_dictionaries(
+        {}, optional={key: values for key in sorted(cfg._TOP_KEYS - {"sources"})}
+    )
+    sources = st.fixed_dictionaries({"sources": st.lists(source, min_size=1, max_size=3)})
+    return {"sections": sections, "sources": sources}, st.text(max_size=300)
+
+
+_STRUCTURED, _ANY_TEXT = _config_strategies()
+
+
+@pytest.mark.parametrize("shape", ["sections", "sources", "any text"])
+def test_any_config_loads_or_is_a_config_error(shape: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+
+    from repcli.errors import RepcliError
+    from repcli.sources.base import FetchContext
+    from repcli.sources.registry import source_class
+
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_STRUCTURED[shape].map(yaml.safe_dump) if shape in _STRUCTURED else _ANY_TEXT)
+    def check(text: str) -> None:
+        try:
+            config = parse_config(text, tmp_path / "repcli.yaml")
+            for src in config.sources:  # a source checks its settings further as it is made
+                source_class(src.type)(src, FetchContext(now))
+        except RepcliError as exc:
+            assert exc.message and exc.exit_code == ExitCode.CONFIG
+
+    check()
