@@ -439,3 +439,94 @@ def test_a_decoding_error_names_the_line_of_a_streamed_file() -> None:
     )
     with pytest.raises(SourceError, match=r"f.csv:5002: not valid utf-8-sig text \(byte 0xff"):
         importer("csv").parse(io.BytesIO(data), "f.csv")
+
+
+# --------------------------------------------------------------------------- JSON arrays
+class CountingStream(io.BytesIO):
+    """Remembers how far the reader has read."""
+
+    furthest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.furthest = max(self.furthest, self.tell())
+        return chunk
+
+    def read1(self, size: int = -1) -> bytes:
+        chunk = super().read1(size)
+        self.furthest = max(self.furthest, self.tell())
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        n = super().readinto(buffer)
+        self.furthest = max(self.furthest, self.tell())
+        return n
+
+
+def _reviews(n: int) -> list[dict[str, Any]]:
+    return [
+        {"Id": str(i), "Review": f"отзыв {i}: " + "х" * (i % 50), "Stars": 1 + i % 5,
+         "Date": "2026-11-01", "a": {"b": i}}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_a_json_array_is_read_element_by_element(monkeypatch: pytest.MonkeyPatch) -> None:
+    from repcli.sources import file_import
+
+    monkeypatch.setattr(file_import, "JSON_CHUNK", 4096)
+    rows = _reviews(3000)
+    stream = CountingStream(json.dumps(rows, ensure_ascii=False, indent=1).encode())
+    items = importer("json").items(stream, "f.json")
+    first = next(items)
+    assert first.external_id == "0"
+    assert stream.furthest < 64 * 1024  # of a 400 kB file
+    assert [i.external_id for i in [first, *items]] == [str(i) for i in range(3000)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _JSON,
+    st.sampled_from([None, 0, 2]),
+    st.integers(min_value=1, max_value=40),
+)
+def test_streamed_json_reads_what_json_loads_reads(value: Any, indent: Any, chunk: int) -> None:
+    """Any chunk size, any layout: the same values as `json.loads`, or a SourceError where it
+    fails (never another error, never different values)."""
+    from repcli.sources import file_import
+
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    wrapper = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
+    old = file_import.JSON_CHUNK
+    file_import.JSON_CHUNK = chunk
+    try:
+        got = list(file_import._json_records(wrapper, "f.json"))
+    except SourceError:
+        assert not isinstance(value, list)
+        assert not (isinstance(value, dict) and isinstance(value.get("items"), list))
+        return
+    finally:
+        file_import.JSON_CHUNK = old
+    expected = value if isinstance(value, list) else value["items"]
+    assert json.dumps(got) == json.dumps(expected)  # (NaN is not equal to itself)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[\n{"Id": 1},\n{"Id": 2,,}\n]', r"f.json:3: not valid JSON \(Expecting property name"),
+        ('[\n{"Id": 1}\n{"Id": 2}\n]', r"f.json:3: not valid JSON \(expected ',' or ']'"),
+        ('[\n{"Id": 1},\n{"Id": 2}', r"f.json:3: not valid JSON \(cut short"),
+        ('[{"Id": 1}] x', r"f.json:1: not valid JSON \(extra data after the array"),
+        ('[{"Id": 1}, 7]', r"f.json: item 2: expected an object, got int"),
+        ('{"rows": []}', r'expected a list of objects or \{"items": \[...\]\}'),
+    ],
+)
+def test_a_broken_json_array_names_the_line(
+    text: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repcli.sources import file_import
+
+    monkeypatch.setattr(file_import, "JSON_CHUNK", 5)  # errors found across buffer refills
+    with pytest.raises(SourceError, match=message):
+        importer("json").parse(text.encode(), "f.json")
