@@ -36,6 +36,15 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield home
 
 
+@pytest.fixture(autouse=True)
+def isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets a test registers (a config's tokens) are masked in that test only: a fuzzed
+    config's `token: feed` must not mask "feed" in every later test's messages."""
+    from repcli import secrets
+
+    monkeypatch.setattr(secrets, "_SECRETS", set(secrets._SECRETS))
+
+
 @pytest.fixture
 def demo_config(tmp_path: Path) -> Path:
     """config.example.yaml copied next to a fresh store."""
