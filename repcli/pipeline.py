@@ -99,6 +99,23 @@ class Pipeline:
         due_at = item.created_at + timedelta(hours=hours) if needs_reply else None
         return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
 
+    def reanalyse(self, sources: Sequence[SourceConfig]) -> dict[str, int]:
+        """Analyse the stored items of these sources again, with today's model, topics and
+        thresholds (after `train`, or a change to `topics:` or `thresholds:`), in one
+        transaction: counts of "same", "changed", "newly negative", "no longer negative"."""
+        by_name = {src.name: src for src in sources}
+        counts = dict.fromkeys(
+            ("items", "same", "changed", "newly negative", "no longer negative"), 0
+        )
+        with self.store.transaction():
+            for item_id, item, old in self.store.stored_items(list(by_name)):
+                outcome = self.store.save_analysis(
+                    item_id, old, self.analyse(item, by_name[item.source])
+                )
+                counts["items"] += 1
+                counts[outcome] += 1
+        return counts
+
     def run(
         self,
         sources: Sequence[SourceConfig],

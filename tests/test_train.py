@@ -152,3 +152,56 @@ def test_the_blend_flags_from_the_threshold_train_chose() -> None:
         assert (blend.score(text).score >= 0.5) == (p >= 0.3), text
     model.meta = {}  # a model file from before thresholds were chosen
     assert trained.blend(model).threshold == 0.5
+
+
+def test_reanalyze_applies_a_new_model_topics_and_thresholds_to_what_is_stored(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """What is stored gets what a new item would get; nothing else changes; the next check
+    shows the items that turned negative."""
+    import sqlite3
+
+    from repcli.config import load_config
+
+    cli("check", "-q", "--format", "json")
+    store = load_config(cli.config).store
+
+    def snapshot() -> dict[int, tuple[object, ...]]:
+        with sqlite3.connect(store) as conn:
+            rows = conn.execute(
+                "SELECT id, negative, topics, needs_reply, due_at, status, answer_text, text "
+                "FROM items"
+            )
+            return {row[0]: row[1:] for row in rows}
+
+    def reanalyze(*args: str) -> dict[str, int]:
+        result = cli("reanalyze", "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    before = snapshot()
+    same = reanalyze()
+    assert same["items"] == len(before) == same["same"] and snapshot() == before  # no drift
+
+    # A new cause and a lower bar for unrated text, as a shop would edit its config.
+    (tmp_path / "t.yaml").write_text(
+        "topics:\n  lid:\n    label: {en: Lid}\n    cues: {ru: [крышк], en: [lid$]}\n",
+        encoding="utf-8",
+    )
+    text = cli.config.read_text(encoding="utf-8")
+    text = text.replace("text_negative: 0.5", "text_negative: 0.2")
+    cli.config.write_text(f"topics: {tmp_path / 't.yaml'}\n{text}", encoding="utf-8")
+    counts = reanalyze()
+    after = snapshot()
+    assert counts["newly negative"] > 0 and counts["changed"] > 0
+    outcomes = ("same", "changed", "newly negative", "no longer negative")
+    assert counts["items"] == sum(counts[k] for k in outcomes)
+    turned = [i for i in after if after[i][0] and not before[i][0]]
+    assert len(turned) == counts["newly negative"]
+    assert any('"lid"' in str(after[i][1]) for i in after)
+    # Only the analysis moved: statuses, answers and texts are as they were.
+    assert all(after[i][4:] == before[i][4:] for i in after)
+    shown = json.loads(cli("check", "--format", "json").stdout)
+    assert {row["id"] for row in shown["new_negative"]} >= set(turned)
+    assert reanalyze()["same"] == len(after)  # and it settles
+    assert reanalyze("--source", "vk-demo")["items"] < len(after)

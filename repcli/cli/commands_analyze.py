@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from repcli.cli.context import State
-from repcli.cli.options import Format, FormatOpt
+from repcli.cli.options import Format, FormatOpt, SourceOpt
 
 COLUMNS = ("line", "label", "score", "negative", "lang", "reasons", "topics", "text")
 
@@ -172,9 +172,51 @@ def train(
         f"{q.support} negatives); model weight in the blend with the lexicon: "
         f"{choice.weight:g}, flagged from a blended score of {choice.threshold:g}"
     )
-    state.info(f"saved {path}" + ("" if output_path else "; check and analyze use it from now on"))
+    state.info(
+        f"saved {path}"
+        + (
+            ""
+            if output_path
+            else "; check and analyze use it from now on (`repcli reanalyze` applies it to "
+            "what is already stored)"
+        )
+    )
+
+
+def reanalyze(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Analyse the stored items again with today's model, topics and thresholds.
+
+    Run it after `train`, or after changing `topics:` or `thresholds:`: what is stored gets the
+    same verdicts, causes and reply deadlines a new item would get. Items that turn negative
+    are shown by the next `check`; statuses, notes and replies are kept.
+    """
+    from repcli.cli import output
+    from repcli.pipeline import Pipeline, select_sources
+
+    state: State = ctx.obj
+    fmt_ = output.resolve_format(
+        state, fmt, (Format.table, Format.json, Format.jsonl), use_config=False
+    )
+    selected = select_sources(state.config, source or [])
+    counts = Pipeline(state.config, state.store, state.now).reanalyse(selected)
+    if fmt_ is not Format.table:
+        from repcli.render import formats
+
+        text = formats.to_json(counts) if fmt_ is Format.json else formats.to_jsonl([counts])
+        output.write(state, text)
+        return
+    state.out.print(
+        f"{counts['items']} items analysed again: {counts['newly negative']} newly negative, "
+        f"{counts['no longer negative']} no longer negative, {counts['changed']} with other "
+        f"changes (score, causes or deadline), {counts['same']} as they were"
+    )
 
 
 def register(app: typer.Typer) -> None:
     app.command(rich_help_panel="Analysis")(analyze)
     app.command(rich_help_panel="Analysis")(train)
+    app.command(rich_help_panel="Analysis")(reanalyze)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from repcli.clock import to_iso
+from repcli.clock import from_iso, to_iso
 from repcli.models import Item, Verdict
 from repcli.store.base import StoreBase
 
@@ -236,6 +236,46 @@ class Writes(StoreBase):
                 (item.answer_text or "")[:200],
             ),
         )
+
+    # ----------------------------------------------------------------- analysing again
+
+    def stored_items(self, sources: Sequence[str]) -> Iterator[tuple[int, Item, tuple[Any, ...]]]:
+        """(id, the item as analysed, its stored analysis values) of every item of these
+        sources, for `reanalyse`; read in chunks, never all at once."""
+        marks = ",".join("?" * len(sources))
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, source, platform, kind, external_id, created_at, rating, title, text, "
+                f"pros, cons, answer_text, lang, {', '.join(_ANALYSIS_COLUMNS)} FROM items "
+                f"WHERE source IN ({marks}) AND id > ? ORDER BY id LIMIT {_CHUNK}",
+                [*sources, last],
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                created = from_iso(row[5])
+                assert created is not None
+                item = Item(
+                    source=row[1], platform=row[2], kind=row[3], external_id=row[4],
+                    created_at=created, rating=row[6], title=row[7], text=row[8] or "",
+                    pros=row[9], cons=row[10], answer_text=row[11], lang=row[12],
+                )  # fmt: skip
+                yield row[0], item, tuple(row[13:])
+            last = rows[-1][0]
+
+    def save_analysis(self, item_id: int, old: tuple[Any, ...], analysis: Analysis) -> str:
+        """Store an item's new analysis if it differs from `old` (its stored values): "same",
+        "newly negative" (`check` shows it again), "no longer negative" or "changed"."""
+        values = _analysis_values(old[0], analysis)
+        if tuple(values) == old:
+            return "same"
+        was, now = bool(old[3]), analysis.verdict.negative
+        outcome = "changed" if was == now else "newly negative" if now else "no longer negative"
+        extra = ", reported_at = NULL" if outcome == "newly negative" else ""
+        assignments = ", ".join(f"{c} = ?" for c in _ANALYSIS_COLUMNS)
+        self.conn.execute(f"UPDATE items SET {assignments}{extra} WHERE id = ?", [*values, item_id])
+        return outcome
 
     # ----------------------------------------------------------------- reporting and status
 
