@@ -190,8 +190,8 @@ def reanalyze(
 ) -> None:
     """Analyse the stored items again with today's model, topics and thresholds.
 
-    Run it after `train`, or after changing `topics:` or `thresholds:`: what is stored gets the
-    same verdicts, causes and reply deadlines a new item would get. Items that turn negative
+    Run it after `train`, or after changing `topics:`, `thresholds:` or SLA hours: what is
+    stored gets the same verdicts, causes and reply deadlines a new item would get. Items that turn negative
     are shown by the next `check`; statuses, notes and replies are kept.
     """
     from repcli.cli import output
