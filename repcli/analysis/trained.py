@@ -175,7 +175,7 @@ def fit(
     labels: Sequence[bool],
     epochs: int = 6,
     rate: float = 0.5,
-    l2: float = 1e-6,
+    l2: float = 3e-4,
     seed: int = 13,
     buckets: int = BUCKETS,
 ) -> TrainedModel:
