@@ -472,9 +472,9 @@ def _reviews(n: int) -> list[dict[str, Any]]:
 
 
 def test_a_json_array_is_read_element_by_element(monkeypatch: pytest.MonkeyPatch) -> None:
-    from repcli.sources import file_import
+    from repcli.sources import json_array
 
-    monkeypatch.setattr(file_import, "JSON_CHUNK", 4096)
+    monkeypatch.setattr(json_array, "CHUNK", 4096)
     rows = _reviews(3000)
     stream = CountingStream(json.dumps(rows, ensure_ascii=False, indent=1).encode())
     items = importer("json").items(stream, "f.json")
@@ -493,20 +493,20 @@ def test_a_json_array_is_read_element_by_element(monkeypatch: pytest.MonkeyPatch
 def test_streamed_json_reads_what_json_loads_reads(value: Any, indent: Any, chunk: int) -> None:
     """Any chunk size, any layout: the same values as `json.loads`, or a SourceError where it
     fails (never another error, never different values)."""
-    from repcli.sources import file_import
+    from repcli.sources import json_array
 
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     wrapper = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
-    old = file_import.JSON_CHUNK
-    file_import.JSON_CHUNK = chunk
+    old = json_array.CHUNK
+    json_array.CHUNK = chunk
     try:
-        got = list(file_import._json_records(wrapper, "f.json"))
+        got = list(json_array.records(wrapper, "f.json"))
     except SourceError:
         assert not isinstance(value, list)
         assert not (isinstance(value, dict) and isinstance(value.get("items"), list))
         return
     finally:
-        file_import.JSON_CHUNK = old
+        json_array.CHUNK = old
     expected = value if isinstance(value, list) else value["items"]
     assert json.dumps(got) == json.dumps(expected)  # (NaN is not equal to itself)
 
@@ -525,8 +525,8 @@ def test_streamed_json_reads_what_json_loads_reads(value: Any, indent: Any, chun
 def test_a_broken_json_array_names_the_line(
     text: str, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from repcli.sources import file_import
+    from repcli.sources import json_array
 
-    monkeypatch.setattr(file_import, "JSON_CHUNK", 5)  # errors found across buffer refills
+    monkeypatch.setattr(json_array, "CHUNK", 5)  # errors found across buffer refills
     with pytest.raises(SourceError, match=message):
         importer("json").parse(text.encode(), "f.json")

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 from repcli.errors import ConfigError, SourceError
 from repcli.models import Item
-from repcli.sources import extract
+from repcli.sources import extract, json_array
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ MAX_REPORTED = 3
 Data = bytes | BinaryIO
 """A file's bytes, or a seekable binary stream of them (read from the start, left open)."""
 _SAMPLE = 65536
-JSON_CHUNK = 1 << 16
-"""Characters of a JSON array read at a time (tests make it small, to cross every boundary)."""
 """Characters read to sniff a CSV file's delimiter."""
 
 Rows = Iterator[tuple[str, Mapping[str, Any], dict[str, str]]]
@@ -187,12 +185,11 @@ class RowReader:
         return found
 
     def _jsonl(self, text: io.TextIOWrapper, name: str) -> Rows:
-        """One record per line, streamed; a column no record has is an error at the end (the
-        import is all or nothing, so what was stored of the file is dropped then)."""
-        found = dict(self.columns)
-        unseen = dict(self.columns)
-        keys: set[str] = set()
-        any_record = False
+        """One record per line, streamed."""
+        return self._keyed(self._jsonl_records(text, name), name)
+
+    @staticmethod
+    def _jsonl_records(text: io.TextIOWrapper, name: str) -> Iterator[tuple[str, Any]]:
         for number, line in enumerate(text, 1):
             if not line.strip():
                 continue
@@ -208,6 +205,31 @@ class RowReader:
                 raise SourceError(f"{where}: JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise SourceError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            yield where, record
+
+    def _json(self, text: io.TextIOWrapper, name: str) -> Rows:
+        """A JSON array of objects, streamed element by element (memory stays flat), or an
+        `{"items": [...]}` object (read whole)."""
+        return self._keyed(self._json_records(text, name), name)
+
+    @staticmethod
+    def _json_records(text: io.TextIOWrapper, name: str) -> Iterator[tuple[str, Any]]:
+        for number, record in enumerate(json_array.records(text, name), 1):
+            if not isinstance(record, dict):
+                raise SourceError(
+                    f"{name}: item {number}: expected an object, got {type(record).__name__}"
+                )
+            yield f"{name}: item {number}", record
+
+    def _keyed(self, records: Iterator[tuple[str, Any]], name: str) -> Rows:
+        """JSON records, streamed: a key may be missing in some records; one missing in all of
+        them is an error at the end (the import is all or nothing, so what was stored of the
+        file is dropped then)."""
+        found = dict(self.columns)
+        unseen = dict(self.columns)
+        keys: set[str] = set()
+        any_record = False
+        for where, record in records:
             any_record = True
             if len(keys) < 200:
                 keys.update(str(k) for k in record)
@@ -217,136 +239,6 @@ class RowReader:
             yield where, record, found
         if any_record and unseen:
             raise _absent(name, unseen, keys)
-
-    def _json(self, text: io.TextIOWrapper, name: str) -> Rows:
-        """A JSON array of objects, streamed element by element (memory stays flat), or an
-        `{"items": [...]}` object (read whole). A column no record has is an error at the end,
-        as for JSON Lines."""
-        found = dict(self.columns)
-        unseen = dict(self.columns)
-        keys: set[str] = set()
-        number = 0
-        for number, record in enumerate(_json_records(text, name), 1):
-            if not isinstance(record, dict):
-                raise SourceError(
-                    f"{name}: item {number}: expected an object, got {type(record).__name__}"
-                )
-            if len(keys) < 200:
-                keys.update(str(k) for k in record)
-            for field, column in list(unseen.items()):
-                if dig(record, column) is not _MISSING:
-                    del unseen[field]
-            yield f"{name}: item {number}", record, found
-        if number and unseen:
-            raise _absent(name, unseen, keys)
-
-
-def _json_records(text: io.TextIOWrapper, name: str) -> Iterator[Any]:
-    """The elements of a top-level JSON array, one at a time; or the list under `items` of an
-    object (read whole)."""
-    reader = _JsonArray(text, name)
-    if reader.skip_space() == "[":
-        yield from reader.elements()
-    else:
-        yield from reader.items_object()
-
-
-_AFTER_ELEMENT = frozenset(",] \t\r\n")
-
-
-class _JsonArray:
-    """Decodes a JSON array element by element from a buffer that holds a chunk of the file
-    and the element being read (`json.JSONDecoder.raw_decode` does the decoding)."""
-
-    def __init__(self, text: io.TextIOWrapper, name: str) -> None:
-        self.text, self.name = text, name
-        self.decoder = json.JSONDecoder()
-        self.buffer = text.read(JSON_CHUNK)
-        self.pos = 0
-        self.lines_before = 0
-        """Line ends in the text already dropped from the buffer's front."""
-        self.at_end = not self.buffer
-
-    def fill(self) -> bool:
-        """Read more of the file into the buffer, dropping what was decoded; False at EOF."""
-        if self.at_end:
-            return False
-        more = self.text.read(max(JSON_CHUNK, len(self.buffer)))  # doubles for a huge element
-        self.at_end = not more
-        self.lines_before += self.buffer.count("\n", 0, self.pos)
-        self.buffer, self.pos = self.buffer[self.pos :] + more, 0
-        return not self.at_end
-
-    def skip_space(self) -> str:
-        """The next non-space character ("" at the end of the file)."""
-        while True:
-            buffer = self.buffer
-            while self.pos < len(buffer) and buffer[self.pos] in " \t\r\n\ufeff":
-                self.pos += 1
-            if self.pos < len(buffer) or not self.fill():
-                return self.buffer[self.pos] if self.pos < len(self.buffer) else ""
-
-    def error(self, msg: str, at: int | None = None) -> SourceError:
-        at = self.pos if at is None else at
-        line = self.lines_before + self.buffer.count("\n", 0, at) + 1
-        start = self.buffer.rfind("\n", 0, at)
-        column = f", column {at - start}" if start >= 0 or not self.lines_before else ""
-        return SourceError(
-            f"{self.name}:{line}: not valid JSON ({msg}{column})",
-            "export the reviews as a JSON array, or as JSON Lines (.jsonl)",
-        )
-
-    def elements(self) -> Iterator[Any]:
-        self.pos += 1  # the "["
-        if self.skip_space() == "]":
-            self.pos += 1
-        else:
-            while True:
-                yield self._element()
-                after = self.skip_space()
-                self.pos += 1
-                if after == "]":
-                    break
-                if after != ",":
-                    self.pos -= 1
-                    raise self.error("expected ',' or ']' after an item" if after else "cut short")
-                self.skip_space()
-        if self.skip_space():
-            raise self.error("extra data after the array")
-
-    def _element(self) -> Any:
-        while True:
-            try:
-                record, end = self.decoder.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as exc:
-                if self.fill():  # the element may go on past the buffer: read more, retry
-                    continue
-                raise self.error(exc.msg, exc.pos) from None
-            except RecursionError:
-                raise SourceError(f"{self.name}: JSON nested too deeply") from None
-            # A number may go on past the buffer ("0." then "5"): an element counts once what
-            # follows it is in the buffer and can follow an element.
-            if (end == len(self.buffer) or self.buffer[end] not in _AFTER_ELEMENT) and self.fill():
-                continue
-            self.pos = end
-            return record
-
-    def items_object(self) -> Iterator[Any]:
-        while self.fill():
-            pass
-        try:
-            data = json.loads(self.buffer[self.pos :])
-        except json.JSONDecodeError as exc:
-            raise self.error(exc.msg, self.pos + exc.pos) from None
-        except RecursionError:
-            raise SourceError(f"{self.name}: JSON nested too deeply") from None
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            yield from data["items"]
-            return
-        raise SourceError(
-            f'{self.name}: expected a list of objects or {{"items": [...]}}',
-            "export the reviews as a JSON array, or as JSON Lines (.jsonl)",
-        )
 
 
 class Importer(RowReader):
