@@ -100,9 +100,9 @@ class Pipeline:
         return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
 
     def reanalyse(self, sources: Sequence[SourceConfig]) -> dict[str, int]:
-        """Analyse the stored items of these sources again, with today's model, topics and
-        thresholds (after `train`, or a change to `topics:` or `thresholds:`), in one
-        transaction: counts of "same", "changed", "newly negative", "no longer negative"."""
+        """Analyse the stored items of these sources again, with today's model, topics,
+        thresholds and SLA hours, in one transaction: counts of "same", "changed", "newly
+        negative", "no longer negative"."""
         by_name = {src.name: src for src in sources}
         counts = dict.fromkeys(
             ("items", "same", "changed", "newly negative", "no longer negative"), 0

@@ -191,8 +191,8 @@ def reanalyze(
     """Analyse the stored items again with today's model, topics and thresholds.
 
     Run it after `train`, or after changing `topics:`, `thresholds:` or SLA hours: what is
-    stored gets the same verdicts, causes and reply deadlines a new item would get. Items that turn negative
-    are shown by the next `check`; statuses, notes and replies are kept.
+    stored gets the same verdicts, causes and reply deadlines a new item would get. Items
+    that turn negative are shown by the next `check`; statuses, notes and replies are kept.
     """
     from repcli.cli import output
     from repcli.pipeline import Pipeline, select_sources

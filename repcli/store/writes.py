@@ -267,10 +267,10 @@ class Writes(StoreBase):
     def save_analysis(self, item_id: int, old: tuple[Any, ...], analysis: Analysis) -> str:
         """Store an item's new analysis if it differs from `old` (its stored values): "same",
         "newly negative" (`check` shows it again), "no longer negative" or "changed"."""
-        values = _analysis_values(old[0], analysis)
+        values = _analysis_values(old[_ANALYSIS_COLUMNS.index("content_hash")], analysis)
         if tuple(values) == old:
             return "same"
-        was, now = bool(old[3]), analysis.verdict.negative
+        was, now = bool(old[_ANALYSIS_COLUMNS.index("negative")]), analysis.verdict.negative
         outcome = "changed" if was == now else "newly negative" if now else "no longer negative"
         extra = ", reported_at = NULL" if outcome == "newly negative" else ""
         assignments = ", ".join(f"{c} = ?" for c in _ANALYSIS_COLUMNS)
