@@ -106,6 +106,13 @@ class HttpError(SourceError):
         self.status = status
 
 
+class OutcomeUnknown(HttpError):
+    """A request that must not be repeated (it publishes something: an answer, a comment, a
+    message) may have reached the server, but no answer came back that says what it did (a 5xx,
+    a timeout or a dropped connection after it was sent). Never retried: the caller records the
+    outcome as unknown until someone, or the next fetch, sees what the platform shows."""
+
+
 class RetryLater(Exception):
     """Raised (by the layer or a connector's `check`) to retry after `wait` seconds or backoff."""
 
