@@ -30,6 +30,7 @@ class ReplyStatus(enum.StrEnum):
     draft = "draft"
     approved = "approved"
     posting = "posting"
+    unknown = "unknown"
     posted = "posted"
     failed = "failed"
 
@@ -226,11 +227,12 @@ def _post(state: State, reply_ids: list[int], dry_run: bool) -> list[PostOutcome
 
     outcomes = post_replies(state.config, state.store, reply_ids, state.now, state.actor, dry_run)
     marks = {"posted": "[green]✓ posted[/green]", "would-post": "[cyan]✓ would post[/cyan]",
-             "failed": "[red]✗ failed[/red]", "skipped": "[yellow]– skipped[/yellow]"}  # fmt: skip
+             "failed": "[red]✗ failed[/red]", "skipped": "[yellow]– skipped[/yellow]",
+             "unknown": "[yellow]? unknown[/yellow]"}  # fmt: skip
     for o in outcomes:
         detail = f": {o.message}" if o.message else ""
         state.info(f"{marks[o.result]} reply {o.reply_id} (#{o.item_id}, {o.source}){detail}")
-    if any(o.result == "failed" for o in outcomes):
+    if any(o.result in ("failed", "unknown") for o in outcomes):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
     if any(o.result == "skipped" for o in outcomes) and len(reply_ids) == 1:
         raise typer.Exit(int(ExitCode.ERROR))
@@ -255,8 +257,9 @@ def post(
         str | None,
         typer.Option(
             "--was-posted",
-            help="For a reply left in `posting` by a stopped run: yes (it is on the platform) or "
-            "no (post it again later).",
+            help="For a reply left in `posting` by a stopped run or in `unknown` (no answer said "
+            "whether the platform took it): yes (it is on the platform) or no (it becomes failed; "
+            "`--retry-failed` sends it again).",
             show_default=False,
         ),
     ] = None,
@@ -264,7 +267,9 @@ def post(
     """Post approved replies (for cron: `repcli post` posts everything approved).
 
     Exit 6 when a platform refused or could not be reached; the draft is kept with the
-    platform's error, and `--retry-failed` tries it again.
+    platform's error, and `--retry-failed` tries it again. A reply whose outcome is unknown (a
+    5xx or a timeout after it was sent) is never sent again by itself: the next fetch that sees
+    it settles it, or `--was-posted yes|no`.
     """
     from repcli.errors import UsageError
 
@@ -298,7 +303,7 @@ def replies(
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
-    """Replies and their state: draft, approved, posting, posted, or failed (and why)."""
+    """Replies and their state: draft, approved, posting, unknown, posted, or failed (and why)."""
     from repcli.cli import output
 
     state: State = ctx.obj

@@ -292,7 +292,7 @@ def analysis_table(rows: Sequence[dict[str, Any]]) -> Table:
 
 
 _REPLY_STYLE = {"approved": "green", "posted": "bold green", "failed": "bold red",
-                "posting": "yellow", "draft": ""}  # fmt: skip
+                "posting": "yellow", "unknown": "bold yellow", "draft": ""}  # fmt: skip
 
 
 def replies_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:

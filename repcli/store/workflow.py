@@ -1,9 +1,12 @@
 """The response workflow's reads and writes: item status, assignees, notes, history, replies.
 
 A reply moves draft -> approved -> posting -> posted, or -> failed (kept, with the platform's
-error, ready to retry). `claim_for_posting` flips approved/failed to posting in one statement, so
-two runs can never post the same reply; a reply left in `posting` by a killed run is never retried
-by itself, because the platform may already show it.
+error, ready to retry), or -> unknown (the request may have reached the platform but no answer
+said what it did: a 5xx, a timeout, a dropped connection). `claim_for_posting` flips
+approved/failed to posting in one statement, so two runs can never post the same reply. A reply
+left in `posting` by a killed run, or in `unknown`, is never retried by itself, because the
+platform may already show it: the next fetch that sees an answer settles it as posted, or a person
+does (`repcli post ID --was-posted yes|no`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from repcli.clock import to_iso
 from repcli.errors import NotFoundError, UsageError
 from repcli.store.base import StoreBase
 
-REPLY_STATUSES = ("draft", "approved", "posting", "posted", "failed")
+REPLY_STATUSES = ("draft", "approved", "posting", "unknown", "posted", "failed")
+UNSETTLED = ("posting", "unknown")
+"""Replies that may or may not be on the platform: never sent again by themselves."""
 OPEN_REPLY = ("draft", "approved", "failed")
 """Replies that may still change: at most one per item."""
 
@@ -117,7 +122,7 @@ class Workflow(StoreBase):
 
     def posted_reply(self, item_id: int) -> dict[str, Any] | None:
         rows = self._dicts(
-            "SELECT * FROM replies WHERE item_id = ? AND status IN ('posting', 'posted') "
+            "SELECT * FROM replies WHERE item_id = ? AND status IN ('posting', 'unknown', 'posted') "
             "ORDER BY id DESC LIMIT 1",
             (item_id,),
         )
@@ -233,11 +238,28 @@ class Workflow(StoreBase):
                 )
                 self.add_event(reply["item_id"], at, actor, "reply failed", error)
 
-    def resolve_stuck_reply(self, reply_id: int, posted: bool, at: datetime, actor: str) -> None:
-        """After a run died while posting: the user checked the platform and says what happened."""
+    def posting_unknown(self, reply_id: int, at: datetime, actor: str, message: str) -> None:
+        """The request may have reached the platform, but nothing said what it did: the reply
+        waits in `unknown` until a fetch sees the answer or a person settles it."""
         reply = self.reply(reply_id)
-        if reply["status"] != "posting":
-            raise UsageError(f"reply {reply_id} is {reply['status']}, not stuck in posting")
+        stamp = to_iso(at)
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE replies SET status = 'unknown', platform_error = ?, updated_at = ? "
+                "WHERE id = ?",
+                (message, stamp, reply_id),
+            )
+            self.add_event(reply["item_id"], at, actor, "reply outcome unknown", message)
+
+    def resolve_stuck_reply(self, reply_id: int, posted: bool, at: datetime, actor: str) -> None:
+        """After a run died while posting, or an outcome was unknown: the user checked the
+        platform and says what happened."""
+        reply = self.reply(reply_id)
+        if reply["status"] not in UNSETTLED:
+            raise UsageError(
+                f"reply {reply_id} is {reply['status']}, not waiting to be settled",
+                "--was-posted is for replies in `posting` or `unknown` (`repcli replies`)",
+            )
         if posted:
             self.finish_posting(reply_id, at, actor)
         else:

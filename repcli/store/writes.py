@@ -226,6 +226,7 @@ class Writes(StoreBase):
             self.conn.execute("UPDATE items SET last_seen_at = ? WHERE id = ?", (seen, old["id"]))
 
     def _answer_seen(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
+        self._settle_seen_answer(old["id"], item.answer_text, seen)
         self.conn.execute(
             "INSERT INTO events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
             (
@@ -236,6 +237,29 @@ class Writes(StoreBase):
                 (item.answer_text or "")[:200],
             ),
         )
+
+    def _settle_seen_answer(self, item_id: int, answer_text: str | None, at: str | None) -> None:
+        """The platform shows an answer to this item: a reply of ours left in `posting` or
+        `unknown` got there (or someone answered by hand; either way, never send it again).
+        Inside the fetch's transaction."""
+        rows = self.conn.execute(
+            "SELECT id, text FROM replies WHERE item_id = ? AND status IN ('posting', 'unknown')",
+            (item_id,),
+        ).fetchall()
+        for reply_id, text in rows:
+            same = " ".join((text or "").split()) == " ".join((answer_text or "").split())
+            self.conn.execute(
+                "UPDATE replies SET status = 'posted', posted_at = COALESCE(posted_at, ?), "
+                "platform_error = NULL, updated_at = ? WHERE id = ?",
+                (at, at, reply_id),
+            )
+            detail = f"reply {reply_id}: " + (
+                "its text is on the platform" if same else "the platform shows another answer"
+            )
+            self.conn.execute(
+                "INSERT INTO events (item_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+                (item_id, at, None, "reply settled by fetch", detail),
+            )
 
     # ----------------------------------------------------------------- analysing again
 

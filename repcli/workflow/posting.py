@@ -2,9 +2,12 @@
 
 Each reply is claimed (approved/failed -> posting, committed) before its request is sent, so two
 runs never post it twice. The platform's answer decides what follows: posted (the item leaves the
-queue), or failed with the platform's own error kept next to the draft for a retry. A run killed
-mid-request leaves the reply in `posting`; it is never retried by itself, because the platform may
-already show it (`repcli post ID --was-posted yes|no` settles it after a look).
+queue), failed with the platform's own error kept next to the draft for a retry (a refusal, or a
+request that never left this machine), or unknown: the request may have reached the platform but
+no answer said what it did (a 5xx, a timeout, a dropped connection). The HTTP layer never repeats
+such a request (`http.OutcomeUnknown`). A run killed mid-request leaves the reply in `posting`.
+Neither is retried by itself, because the platform may already show it: the next fetch that sees
+the answer settles it as posted, or `repcli post ID --was-posted yes|no` after a look.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from repcli import secrets
 from repcli.errors import NotFoundError, RepcliError, ReplyRejected, UsageError
+from repcli.http import OutcomeUnknown
 
 if TYPE_CHECKING:
     from repcli.config import Config
@@ -36,7 +40,7 @@ class PostOutcome:
     item_id: int
     source: str
     result: str
-    """posted, failed, skipped, or would-post (a dry run)."""
+    """posted, failed, unknown, skipped, or would-post (a dry run)."""
     message: str = ""
     external_id: str | None = None
 
@@ -72,6 +76,11 @@ def _blocker(store: Store, reply: dict[str, Any], item: dict[str, Any]) -> str |
     if reply["status"] == "posting":
         return (
             "a run stopped while posting it, so it may be on the platform already: "
+            f"look, then `repcli post {reply['id']} --was-posted yes|no`"
+        )
+    if reply["status"] == "unknown":
+        return (
+            "its last post may have reached the platform (no answer said): "
             f"look, then `repcli post {reply['id']} --was-posted yes|no`"
         )
     if reply["status"] == "posted":
@@ -136,6 +145,13 @@ async def _post_one(
         return outcome("skipped", "another run is posting it")
     try:
         posted = await source.post_reply(target, reply["text"])
+    except OutcomeUnknown as exc:
+        message = secrets.redact(
+            f"{exc.message}; it may be on the platform: look, then "
+            f"`repcli post {reply_id} --was-posted yes|no` (the next fetch that sees it settles it)"
+        )
+        store.posting_unknown(reply_id, now, actor, message)
+        return outcome("unknown", message)
     except ReplyRejected as exc:
         message = secrets.redact(str(exc))
     except RepcliError as exc:
