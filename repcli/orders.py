@@ -125,8 +125,8 @@ def _order(
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for field, column in found.items():
-        value = dig(record, column)
-        text = "" if value is None or isinstance(value, dict | list) else str(value).strip()
+        value = dig(record, column)  # a row shorter than the header has no cell: empty
+        text = str(value).strip() if isinstance(value, str | int | float) else ""
         if field in ("ordered_at", "delivered_at"):
             if not text:
                 if field == "ordered_at":

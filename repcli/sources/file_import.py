@@ -124,6 +124,8 @@ class RowReader:
     # ----------------------------------------------------------------- the three formats
 
     def _csv(self, text: io.TextIOWrapper, name: str) -> Rows:
+        """Strict RFC 4180 quoting: a quote opens a cell only at its start and must close it;
+        a row that a stray quote ran into the next ones is refused, never stored merged."""
         sample = text.read(_SAMPLE)
         text.seek(0)
         delimiter = self.settings.delimiter
@@ -131,32 +133,41 @@ class RowReader:
         if re.fullmatch(r"sep=(.)\r?\n?", first):  # Excel's "sep=;" line names the delimiter
             delimiter = delimiter or first[4]
             text.readline()
-        reader = csv.reader(text, delimiter=delimiter or _sniff(sample))
+        delimiter = delimiter or _sniff(sample)
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        header: list[str] = []
         line = 0
+
+        def record() -> list[str] | None:
+            nonlocal line
+            line = reader.line_num + 1
+            lines.first = None
+            return next(reader, None)
+
         try:
-            header = next(reader, None)
-            while header is not None and not any(h.strip() for h in header):
-                header = next(reader, None)  # blank lines before the header
-            if header is None:
+            cells = record()
+            while cells is not None and not any(h.strip() for h in cells):
+                cells = record()  # blank lines before the header
+            if cells is None:
                 return
-            header = [h.strip() for h in header]
+            header = [h.strip() for h in cells]
             found = self._match(header, name)
-            while True:
-                line = reader.line_num + 1
-                cells = next(reader, None)
-                if cells is None:
-                    return
+            while (cells := record()) is not None:
                 if not any(c.strip() for c in cells):
                     continue
-                record: dict[str, str] = {}
+                if reader.line_num > line and len(cells) != len(header):
+                    # A quoted cell ran over lines and the row came out the wrong shape: a
+                    # stray quote swallowed the rows after it.
+                    raise csv.Error("a quoted cell ran into the next rows")
+                row: dict[str, str] = {}
                 for column, cell in zip(header, cells, strict=False):
                     if column:
-                        record.setdefault(column, cell)  # a repeated column: the first wins
-                yield f"{name}:{line}", record, found
+                        row.setdefault(column, cell)  # a repeated column: the first wins
+                yield f"{name}:{line}", row, found
         except csv.Error as exc:
-            raise SourceError(
-                f"{name}:{reader.line_num or line}: not readable as CSV ({exc})",
-                "check the quoting on that line, or set `delimiter`",
+            raise _csv_error(
+                name, line, reader.line_num, lines.first, delimiter, header, exc
             ) from None
 
     def _match(self, header: list[str], name: str) -> dict[str, str]:
@@ -431,8 +442,75 @@ def _jsonable(record: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): v for k, v in record.items() if v not in (None, "")}
 
 
+class _Lines:
+    """A text's lines for csv.reader, keeping the first line of the row being read (to say
+    where a quote opened)."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.first: str | None = None
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.text)
+        if self.first is None:
+            self.first = line
+        return line
+
+
+def _open_quote(line: str, delimiter: str) -> tuple[int, int] | None:
+    """(cell index, 1-based column) of a quote that opens a cell of `line` and is not closed
+    on it; None if every quote that opens a cell is closed."""
+    line = line.rstrip("\r\n")
+    cell = i = 0
+    while True:
+        if line[i : i + 1] == '"':
+            opened, i = i, i + 1
+            while True:
+                end = line.find('"', i)
+                if end < 0:
+                    return cell, opened + 1
+                if line[end + 1 : end + 2] != '"':
+                    i = end + 1
+                    break
+                i = end + 2  # a doubled quote is a quote in the cell
+        i = line.find(delimiter, i)
+        if i < 0:
+            return None
+        cell, i = cell + 1, i + 1
+
+
+def _csv_error(
+    name: str,
+    line: int,
+    last: int,
+    first: str | None,
+    delimiter: str,
+    header: list[str],
+    exc: csv.Error,
+) -> SourceError:
+    """The csv module's complaint as file:line:column and what to do."""
+    opened = _open_quote(first, delimiter) if first is not None else None
+    if opened is None:
+        return SourceError(
+            f"{name}:{last or line}: not readable as CSV ({exc})",
+            "check the quoting on that line, or set `delimiter`",
+        )
+    cell, column = opened
+    label = repr(header[cell]) if cell < len(header) and header[cell] else f"#{cell + 1}"
+    ran = f" (lines {line}-{last} read as one row)" if last > line else ""
+    return SourceError(
+        f"{name}:{line}:{column}: quote opened in column {label} on line {line} is never "
+        f"closed{ran}",
+        'a cell holding a quote or a line break must be quoted whole, inner quotes doubled (""): '
+        "fix that cell (or remove the stray quote) and run again",
+    )
+
+
 def _sniff(text: str) -> str:
-    sample = "\n".join(text[:_SAMPLE].splitlines()[:50])
+    sample = "\n".join(line.removesuffix("\r") for line in text[:_SAMPLE].split("\n")[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
