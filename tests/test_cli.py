@@ -142,6 +142,19 @@ def test_search_finds_words_and_survives_fts_syntax(cli: Cli) -> None:
         assert result.exit_code == 0, (hostile, result.output)
 
 
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [("стирка", "стирки"), ("возврат", "возврата"), ("возврата", "возврат"),
+     ("доставку", "доставка"), ("тёплая", "тёплые"), ("delivered", "delivery"), ("Курьера", "курьер")],
+)  # fmt: skip
+def test_search_matches_word_forms(cli: Cli, query: str, form: str) -> None:
+    """A support lead types the word as it comes to mind; the customer wrote another form."""
+    cli("fetch", "-f", "json")
+    found = {json.loads(x)["id"] for x in cli("search", query).stdout.splitlines()}
+    other = {json.loads(x)["id"] for x in cli("search", form).stdout.splitlines()}
+    assert other and other <= found
+
+
 def test_fail_on_new_negative_exit_code(cli: Cli) -> None:
     result = cli("check", "--fail-on", "new-negative", "-f", "json")
     assert result.exit_code == ExitCode.FOUND

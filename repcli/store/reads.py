@@ -224,18 +224,22 @@ class Reads(StoreBase):
           FROM items GROUP BY source
         ), last_run AS (
           SELECT source, started_at, finished_at, status, fetched, new, changed, error,
-                 ROW_NUMBER() OVER (PARTITION BY source ORDER BY id DESC) AS n
+                 rejected, ROW_NUMBER() OVER (PARTITION BY source ORDER BY id DESC) AS n
           FROM runs
+        ), rejected AS (
+          SELECT source, COUNT(*) AS rejects FROM rejects GROUP BY source
         )
         SELECT s.source, s.updated_at AS cursor_updated_at, s.last_success_at,
                s.consecutive_failures, s.last_error,
                r.started_at AS last_run_at, r.status AS last_run_status,
                r.fetched AS last_fetched, r.new AS last_new, r.changed AS last_changed,
                COALESCE(c.items, 0) AS items, COALESCE(c.negative, 0) AS negative_items,
-               COALESCE(c.open, 0) AS open_items, c.newest AS newest_item_at
+               COALESCE(c.open, 0) AS open_items, c.newest AS newest_item_at,
+               r.rejected AS last_rejected, COALESCE(j.rejects, 0) AS rejects
         FROM source_state s
         LEFT JOIN last_run r ON r.source = s.source AND r.n = 1
         LEFT JOIN counts c ON c.source = s.source
+        LEFT JOIN rejected j ON j.source = s.source
         ORDER BY s.source
         """
         return self._rows(sql)
@@ -251,6 +255,17 @@ class Reads(StoreBase):
 
 
 def _fts_query(query: str) -> str:
-    """Quote each word so user text never breaks FTS syntax; words are ANDed, prefix-matched."""
-    words = [w for w in query.replace('"', " ").split() if w]
-    return " ".join(f'"{w}"*' for w in words) or '""'
+    """Quote each word so user text never breaks FTS syntax; words are ANDed, and each matches
+    its other word forms: its stem, prefix-matched ("стирка" -> стирк*: стирки, стиркой)."""
+    from repcli.analysis.stems import stem
+
+    terms = []
+    for word in query.replace('"', " ").lower().split():
+        root = stem(word)
+        if root == word.replace("ё", "е")[: len(root)]:
+            # Snowball writes ё as е; the index keeps what the customer typed: ask for both.
+            forms = dict.fromkeys((word[: len(root)], root))
+        else:  # English stems are not always prefixes: happy -> happi
+            forms = dict.fromkeys((word, root))
+        terms.append("(" + " OR ".join(f'"{f}"*' for f in forms) + ")")
+    return " AND ".join(terms) or '""'
