@@ -3,30 +3,89 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any
 
 from repcli.analysis.verdict import Analyzer
-from repcli.errors import RepcliError, UsageError
+from repcli.errors import InputError, RepcliError, UsageError
 from repcli.models import Item
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_texts(
-    handle: TextIO, name: str, text_field: str = "text", rating_field: str | None = None
+    data: bytes | str, name: str, text_field: str = "text", rating_field: str | None = None
 ) -> list[tuple[int, str, int | None]]:
     """(line number, text, rating) rows from plain text, JSONL or CSV (told apart by the name's
     suffix, else by the first line). Errors name the input, line and field."""
-    lines = handle.read().splitlines()
+    text = decode(data, name)
+    lines = split_lines(text)
     first = next((line for line in lines if line.strip()), "")
     if name.endswith(".jsonl") or (not name.endswith(".csv") and first.lstrip().startswith("{")):
         return list(_jsonl(lines, name, text_field, rating_field))
     if name.endswith(".csv"):
-        return list(_csv(lines, name, text_field, rating_field))
+        return list(_csv(text, name, text_field, rating_field))
     return [(n, line, None) for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def decode(data: bytes | str, name: str) -> str:
+    """UTF-8 (a BOM is dropped); an InputError naming the line and byte offset otherwise."""
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            "save the file as UTF-8",
+        ) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as JSON Lines and CSV define them: ended by \\n or \\r\\n only (`str.splitlines`
+    also splits on U+2028, U+0085, \\x0b... which a JSON string or a cell may hold)."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _checked(text: str, where: str, field: str) -> str:
+    """A JSON string may escape half of a UTF-16 pair (\\ud800): that is not text."""
+    if (bad := _SURROGATE.search(text)) is not None:
+        raise InputError(
+            f"{where}: {field!r} holds a lone surrogate (\\u{ord(bad.group()):04x}), not text",
+            "escape characters outside the BMP as a pair (\\ud83d\\ude00) or write them as UTF-8",
+        )
+    return text
+
+
+def _csv_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) of CSV text with a header (strict RFC 4180 quoting); InputError for a row
+    the csv module cannot read."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    line = 1
+    try:
+        yield 0, dict.fromkeys(reader.fieldnames or [], "")
+        while True:
+            line = reader.line_num + 1  # where the next row starts (for an error)
+            row = next(reader, None)
+            if row is None:
+                return
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise InputError(
+            f"{name}:{line}: not readable as CSV ({exc})",
+            'a cell holding a quote or a line break must be quoted whole, inner quotes doubled ("")',
+        ) from None
 
 
 def _rating(value: Any, where: str) -> int | None:
@@ -52,6 +111,8 @@ def _json_objects(
             yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             raise error(f"{name}:{n}: not a JSON object ({exc.msg})") from None
+        except RecursionError:
+            raise InputError(f"{name}:{n}: JSON nested too deeply") from None
 
 
 def _jsonl(
@@ -63,20 +124,20 @@ def _jsonl(
                 f"{name}:{n}: no text in {field!r}", "say which key holds the text with --field"
             )
         rating = _rating(row.get(rating_field), f"{name}:{n}") if rating_field else None
-        yield n, row[field], rating
+        yield n, _checked(row[field], f"{name}:{n}", field), rating
 
 
 def _csv(
-    lines: list[str], name: str, field: str, rating_field: str | None
+    text: str, name: str, field: str, rating_field: str | None
 ) -> Iterator[tuple[int, str, int | None]]:
-    reader = csv.DictReader(lines)
-    if field not in (reader.fieldnames or []):
+    rows = _csv_rows(text, name)
+    _, header = next(rows)
+    if field not in header:
         raise UsageError(
-            f"{name}:1: no column {field!r} (columns: {', '.join(reader.fieldnames or [])})",
+            f"{name}:1: no column {field!r} (columns: {', '.join(header)})",
             "say which column holds the text with --field",
         )
-    for row in reader:
-        n = reader.line_num
+    for n, row in rows:
         rating = _rating(row.get(rating_field), f"{name}:{n}") if rating_field else None
         yield n, row[field] or "", rating
 
@@ -119,25 +180,25 @@ def label_of(rating: int) -> bool:
 
 
 def read_labelled(
-    handle: TextIO, name: str, text_field: str, label_field: str, rating_field: str
+    data: bytes | str, name: str, text_field: str, label_field: str, rating_field: str
 ) -> list[tuple[str, bool]]:
     """(text, negative?) from JSONL or CSV rows with a label (negative/neutral/positive, 1/0)
     or a 1-5 rating. InputError naming the file, line and field otherwise."""
-    from repcli.errors import InputError
-
-    lines = handle.read().splitlines()
+    body = decode(data, name)
+    lines = split_lines(body)
     first = next((line for line in lines if line.strip()), "")
+    records: list[tuple[int, Any]]
     if name.endswith(".csv") or (
         not name.endswith(".jsonl") and not first.lstrip().startswith("{")
     ):
-        reader = csv.DictReader(lines)
-        columns = reader.fieldnames or []
-        if text_field not in columns:
+        rows = _csv_rows(body, name)
+        _, header = next(rows)
+        if text_field not in header:
             raise InputError(
-                f"{name}:1: no column {text_field!r} (columns: {', '.join(columns)})",
+                f"{name}:1: no column {text_field!r} (columns: {', '.join(header)})",
                 "name the text column with --text-field",
             )
-        records = [(reader.line_num, row) for row in reader]
+        records = list(rows)
     else:
         records = []
         for n, row in _json_objects(lines, name, InputError):
@@ -149,6 +210,7 @@ def read_labelled(
         text = row.get(text_field)
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{name}:{n}: no text in {text_field!r}", "name it with --text-field")
+        _checked(text, f"{name}:{n}", text_field)
         label = row.get(label_field)
         if label not in (None, ""):
             key = str(label).strip().lower()
@@ -161,7 +223,7 @@ def read_labelled(
             continue
         rating = row.get(rating_field)
         try:
-            stars = round(float(rating))  # type: ignore[arg-type]
+            stars = round(float(rating))
         except (TypeError, ValueError):
             raise InputError(
                 f"{name}:{n}: neither {label_field!r} nor {rating_field!r} (1-5) is given",

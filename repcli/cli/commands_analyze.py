@@ -55,14 +55,15 @@ def analyze(
         state, fmt, (Format.table, Format.jsonl, Format.csv, Format.json), use_config=False
     )
     if path is None or str(path) == "-":
-        name, handle = "<stdin>", sys.stdin
-        rows = read_texts(handle, name, text_field, rating_field)
+        stdin = getattr(sys.stdin, "buffer", None)  # bytes: decoded and split as the format says
+        data = stdin.read() if stdin is not None else sys.stdin.read()
+        rows = read_texts(data, "<stdin>", text_field, rating_field)
     else:
         try:
-            with path.open(encoding="utf-8-sig") as handle:
-                rows = read_texts(handle, str(path), text_field, rating_field)
+            data = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        rows = read_texts(data, str(path), text_field, rating_field)
     analyzer = None
     if model != "builtin":
         from repcli.analysis import Analyzer
@@ -129,10 +130,10 @@ def train(
     )
     if from_file is not None:
         try:
-            with from_file.open(encoding="utf-8-sig") as handle:
-                rows = read_labelled(handle, str(from_file), text_field, label_field, rating_field)
+            data = from_file.read_bytes()
         except OSError as exc:
             raise InputError(f"{from_file}: cannot read: {exc.strerror}") from None
+        rows = read_labelled(data, str(from_file), text_field, label_field, rating_field)
         origin = str(from_file)
     else:
         rows = [(text, label_of(rating)) for text, rating in state.store.rated_texts()]

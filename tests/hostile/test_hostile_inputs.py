@@ -9,7 +9,11 @@ aliases (the "billion laughs" expansion).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from repcli.errors import ExitCode
 from tests.conftest import Cli
@@ -101,3 +105,87 @@ def test_orders_import_says_a_short_row_has_no_date(cli: Cli, tmp_path: Path) ->
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "object at 0x" not in result.output
     assert f"{path}:3: column 'ordered_at': the order date is empty" in result.stderr
+
+
+# --------------------------------------------------------------------------- 2-3. analyze, train
+
+# Characters str.splitlines() splits on that JSON Lines and CSV treat as ordinary text.
+NOT_LINE_ENDS = "\u2028\u2029\u0085\x0b\x0c\x1c\x1d\x1e"
+
+
+def _analyze(*args: str) -> Any:
+    return Cli(None)("analyze", "--format", "jsonl", *args)
+
+
+def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path) -> None:
+    path = tmp_path / "imdb.jsonl"
+    texts = [f"review {i}:\u2028first\u2029second\u0085third" for i in range(3)]
+    body = "\r\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\r\n"
+    path.write_bytes(body.encode("utf-8"))
+    result = _analyze(str(path))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.split("\n") if line]
+    assert [(r["line"], r["text"]) for r in rows] == [(1, texts[0]), (2, texts[1]), (3, texts[2])]
+
+
+def test_csv_and_plain_text_keep_every_character_that_is_not_a_line_end(tmp_path: Path) -> None:
+    table = tmp_path / "in.csv"
+    table.write_bytes(f'id,text\n1,"a{NOT_LINE_ENDS}b"\n2,c\u0085d\r\n'.encode())
+    result = _analyze(str(table))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.split("\n") if line]
+    assert [(r["line"], r["text"]) for r in rows] == [(2, f"a{NOT_LINE_ENDS}b"), (3, "c\u0085d")]
+    plain = tmp_path / "in.txt"
+    plain.write_bytes(f"one{NOT_LINE_ENDS}x\ntwo\r\n".encode())
+    rows = [json.loads(line) for line in _analyze(str(plain)).stdout.split("\n") if line]
+    assert [(r["line"], r["text"]) for r in rows] == [(1, f"one{NOT_LINE_ENDS}x"), (2, "two")]
+
+
+def test_train_reads_jsonl_with_unicode_line_separators(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    rows = [
+        {"text": f"awful, broken\u2028item {i}", "label": "negative"} if i % 3 == 0
+        else {"text": f"great\u2029thing {i}", "label": "positive"}
+        for i in range(60)
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = cli("train", "--from-file", str(path), "-o", str(tmp_path / "m.json"), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["trained_on"] == 60
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bad.txt", b"fine\nbad \xff\xfe here\n", ":2: not valid UTF-8 (byte 0xff at offset 9)"),
+        (
+            "sur.jsonl",
+            b'{"text": "ok", "rating": 5}\n{"text": "a \\ud800 b", "rating": 1}\n',
+            ":2: 'text' holds a lone",
+        ),
+        ("deep.jsonl", b'{"text": "ok"}\n' + b"[" * 100_000 + b"]" * 100_000, ":2: JSON nested"),
+        ("big.csv", b"text\nok\n" + b"a" * 140_000 + b"\n", ":3: not readable as CSV (field"),
+        ("open.csv", b'text\nok\n"never closed\nmore\n', ":3: not readable as CSV"),
+    ],
+    ids=["invalid-utf8", "lone-surrogate", "deep-json", "huge-cell", "open-quote"],
+)
+def test_unreadable_input_is_an_input_error_naming_the_line(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = _analyze(str(path))
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert f"error: {path}{message}" in result.stderr
+    if name != "open.csv":
+        train = Cli(None)("train", "--from-file", str(path))
+        assert train.exit_code == ExitCode.BAD_INPUT, train.output
+        assert f"error: {path}{message}" in train.stderr
+
+
+def test_stdin_is_read_as_bytes_too() -> None:
+    from repcli.cli.app import app
+
+    result = Cli(None).runner.invoke(app, ["analyze", "-f", "jsonl"], input=b"ok\n\xff\n")
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "<stdin>:2: not valid UTF-8 (byte 0xff at offset 3)" in result.stderr
