@@ -1,7 +1,10 @@
 """Reply templates: loading and checking them, picking the best one for an item, filling it in.
 
 A template is text with `{variable}` fields and optional `[[ ... ]]` parts, which are left out
-when a variable inside them is empty. Conditions (lang, kinds, platforms, ratings, topics,
+when a variable inside them is empty; `{{` and `}}` are literal braces. Variables are filled in
+one pass over the template's own text: a value (a product name like `Набор {3 шт}`) is inserted
+as it is and never read as a template. Format specs (`{shop:>10}`, `{shop!r}`) are refused when
+the template is loaded. Conditions (lang, kinds, platforms, ratings, topics,
 sentiment) select where it applies; the most specific template that fits an item wins.
 """
 
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import string
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -21,7 +23,10 @@ VARIABLES = ("customer", "product", "order", "date", "shop", "signature", "ratin
 _CONDITIONS = ("lang", "kinds", "platforms", "ratings", "topics", "sentiment")
 _KEYS = {"name", "text", *_CONDITIONS}
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
-_FORMATTER = string.Formatter()
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+"""In a template: a literal brace, a `{field}`, or a brace that pairs with nothing."""
+_SLOT = re.compile("\ue000([0-9]+)\ue001")
+"""Where a value goes, while the template's own spacing is tidied (private-use characters)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,38 +66,57 @@ class Template:
 
 
 def _fields(text: str) -> list[str]:
-    return [field for _, field, _, _ in _FORMATTER.parse(text) if field is not None]
+    return [m.group(1) for m in _TOKEN.finditer(text) if m.group(1) is not None]
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
-    """Fill in `text`; drop `[[...]]` parts with an empty variable; tidy the spaces."""
+    """Fill in `text` (a checked template); drop `[[...]]` parts with an empty variable; tidy
+    the template's spaces. Values go in verbatim: they are never parsed, formatted or tidied."""
+    text = text.replace("\ue000", "").replace("\ue001", "")
 
     def optional(match: re.Match[str]) -> str:
         inner = match.group(1)
-        if any(not values.get(f) for f in _fields(inner)):
-            return ""
-        return inner.format_map(values)
+        return "" if any(not values.get(f) for f in _fields(inner)) else inner
 
-    filled = _OPTIONAL.sub(optional, text).format_map(values)
-    filled = re.sub(r"[ \t]+", " ", filled)
-    filled = re.sub(r" +([,.!?;:])", r"\1", filled)
-    return filled.strip()
+    slots: list[str] = []
+
+    def field(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # {{, }} or a stray brace (check_text refuses those)
+            return match.group(0)[0]
+        value = values.get(name, "")
+        if not value:
+            return ""
+        slots.append(value)
+        return f"\ue000{len(slots) - 1}\ue001"
+
+    shape = _TOKEN.sub(field, _OPTIONAL.sub(optional, text))
+    shape = re.sub(r"[ \t]+", " ", shape)
+    shape = re.sub(r" +([,.!?;:])", r"\1", shape).strip()
+    return _SLOT.sub(lambda m: slots[int(m.group(1))], shape)
 
 
 def check_text(text: str, where: str) -> None:
-    """Raise a ConfigError naming `where` when the text uses an unknown variable or bad braces."""
-    try:
-        names = _fields(_OPTIONAL.sub(lambda m: m.group(1), text))
-    except ValueError as exc:
-        raise ConfigError(
-            f"{where}: {exc}", "write a literal brace as {{ or }}; variables look like {customer}"
-        ) from None
-    for name in names:
-        if name not in VARIABLES:
+    """Raise a ConfigError naming `where` when the text uses an unknown variable, a format spec
+    or a brace that pairs with nothing."""
+    variables = f"variables: {', '.join('{' + v + '}' for v in VARIABLES)}"
+    for match in _TOKEN.finditer(_OPTIONAL.sub(lambda m: m.group(1), text)):
+        name = match.group(1)
+        if match.group(0) in ("{{", "}}"):
+            continue
+        if name is None:
             raise ConfigError(
-                f"{where}: unknown variable {{{name}}}",
-                f"variables: {', '.join('{' + v + '}' for v in VARIABLES)}",
+                f"{where}: single {match.group(0)!r} (a brace that pairs with nothing)",
+                "write a literal brace as {{ or }}; variables look like {customer}",
             )
+        base = re.split(r"[:!]", name, maxsplit=1)[0]
+        if base != name and base in VARIABLES:
+            raise ConfigError(
+                f"{where}: {{{name}}}: format specs are not supported",
+                f"write {{{base}}}; the value is inserted as it is",
+            )
+        if name not in VARIABLES:
+            raise ConfigError(f"{where}: unknown variable {{{name}}}", variables)
 
 
 def _tuple(value: Any, where: str, kind: type) -> tuple[Any, ...]:
