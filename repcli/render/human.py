@@ -9,19 +9,37 @@ from typing import Any
 from repcli.clock import from_iso
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SEQUENCE = re.compile(
+    # CSI (ESC [ or C1 0x9b): parameters, intermediates, one final byte.
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    # OSC, DCS, SOS, PM, APC strings (ESC ] P X ^ _ or their C1 forms) up to BEL or ST: the
+    # payload goes too (a hyperlink's URL, a window title). Unterminated: only the introducer.
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x90\x98\x9c-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    # Any other escape: ESC, intermediates, one final byte (ESC c, ESC ( B, ESC 7...).
+    r"|\x1b[ -/]*[0-~]"
+)
 
 
 def safe(text: str | None) -> str:
-    """Text from the internet, made safe for a terminal: control and escape characters and
-    bidi overrides removed (a review must never move the cursor or recolour the screen)."""
+    """Text from the internet, made safe for a terminal: escape sequences (with their payload),
+    control characters and bidi overrides removed (a review must never move the cursor, set the
+    window title, hide a link or recolour the screen); tabs become spaces."""
     if not text:
         return ""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " "))
+    return strip_controls(text).replace("\t", " ")
 
 
 def strip_controls(text: str) -> str:
-    """Drop terminal control characters but keep line breaks and tabs (for machine formats)."""
-    return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+    """Drop terminal escape sequences and control characters but keep line breaks and tabs: the
+    one cleaner for anything from outside printed or logged (messages, errors, machine formats
+    on a terminal, alerts). Line breaks and tabs stay where they are layout."""
+    if not text:
+        return text
+    return _CONTROL.sub(_keep_layout, _SEQUENCE.sub("", text))
+
+
+def _keep_layout(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(0) in "\n\t" else ""
 
 
 def stars(rating: int | None) -> str:
