@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -379,3 +380,45 @@ def test_social_comment_travels_from_check_to_queue_like_a_review(cli: Cli) -> N
 
     due, created = from_iso(first["due_at"]), from_iso(first["created_at"])
     assert due is not None and created is not None and (due - created).total_seconds() == 6 * 3600
+
+
+def _ids(cli: Cli, *args: str) -> list[dict[str, Any]]:
+    result = cli(*args, "--format", "jsonl", "--limit", "0")
+    assert result.exit_code == 0, result.output
+    return [json.loads(x) for x in result.stdout.splitlines()]
+
+
+def test_list_filters_combine(cli: Cli) -> None:
+    """The filters a support lead reaches for, each checked against the unfiltered list."""
+    cli("fetch", "-f", "json")
+    every = _ids(cli, "list")
+    delivery = _ids(cli, "list", "--topic", "delivery")
+    assert delivery and all("delivery" in r["topics"] for r in delivery)
+    assert {r["id"] for r in delivery} == {r["id"] for r in every if "delivery" in r["topics"]}
+    low = _ids(cli, "list", "--rating", "<=2", "--topic", "#delivery")
+    assert low and {r["id"] for r in low} == {
+        r["id"] for r in delivery if r["rating"] is not None and r["rating"] <= 2
+    }
+    assert {r["rating"] for r in _ids(cli, "list", "--rating", "4,5")} == {4, 5}
+    assert {r["rating"] for r in _ids(cli, "list", "--rating", "2-3")} == {2, 3}
+    name = next(r["product_name"] for r in every if r["product_name"])
+    word = name.split()[-1].upper()
+    by_name = _ids(cli, "list", "--product", word)
+    assert by_name and all(word.casefold() in r["product_name"].casefold() for r in by_name)
+    assert {r["kind"] for r in _ids(cli, "list", "--kind", "question")} == {"question"}
+    assert cli("assign", "oleg", str(every[0]["id"])).exit_code == 0
+    assert [r["id"] for r in _ids(cli, "list", "--assignee", "oleg")] == [every[0]["id"]]
+    assert [r["status"] for r in _ids(cli, "list", "--status", "open")] == ["open"]
+    assert _ids(cli, "list", "--product", "100%_no such") == []
+    for bad in (("--rating", "6"), ("--rating", "x"), ("--topic", "nosuch"), ("--status", "x")):
+        result = cli("list", *bad)
+        assert result.exit_code == ExitCode.USAGE, (bad, result.output)
+        assert bad[0] in result.stderr
+
+
+def test_signals_take_a_limit(cli: Cli) -> None:
+    cli("fetch", "-f", "json")
+    every = _ids(cli, "signals")
+    assert len(every) >= 2
+    one = cli("signals", "--format", "jsonl", "--limit", "1")
+    assert len(one.stdout.splitlines()) == 1

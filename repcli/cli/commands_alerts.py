@@ -48,6 +48,7 @@ def signals(
             show_default=False,
         ),
     ] = None,
+    limit: LimitOpt = None,
     fmt: FormatOpt = None,
 ) -> None:
     """Suspicious bursts, 1★-only authors, spikes and complaint clusters in recent items.
@@ -60,6 +61,8 @@ def signals(
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     rows = [signal_row(s) for s in current_signals(state) if not kind or s.kind in kind]
+    if cap := output.limit_of(state, limit, fmt_):
+        rows = rows[:cap]
     if fmt_ is Format.table and not rows:
         state.info("[dim]No signals: nothing unusual in the recent items.[/dim]")
         return

@@ -23,6 +23,105 @@ KindOpt = Annotated[
         "--kind", help="Only review, question or comment (repeatable).", show_default=False
     ),
 ]
+TopicOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--topic", "-t", help="Only items tagged with this topic, e.g. delivery (repeatable).",
+        show_default=False,
+    ),
+]  # fmt: skip
+RatingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rating", help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.", show_default=False
+    ),
+]
+ProductOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--product", help="Only this product: its id, or words of its name.", show_default=False
+    ),
+]
+StatusOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status",
+        help="Only items in this state: new, open, answered, ignored, resolved (repeatable).",
+        show_default=False,
+    ),
+]
+AssigneeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--assignee", "-a", help="Only items assigned to this person (repeatable).",
+        show_default=False,
+    ),
+]  # fmt: skip
+
+
+def parse_ratings(spec: str) -> tuple[int, ...]:
+    """`--rating` values: 3, 1-2, 4,5, <=2, >=4 (on the 1-5 scale)."""
+    from repcli.errors import UsageError
+
+    ratings: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        low, high = _rating_range(part)
+        if low is None or high is None or not 1 <= low <= high <= 5:
+            raise UsageError(
+                f"--rating {spec!r} is not a rating range", "use e.g. 1, 1-2, 4,5, <=2 or >=4"
+            )
+        ratings.update(range(low, high + 1))
+    return tuple(sorted(ratings))
+
+
+def _rating_range(part: str) -> tuple[int | None, int | None]:
+    def num(text: str) -> int | None:
+        return int(text) if text.isdigit() else None
+
+    if part.startswith("<="):
+        return 1, num(part[2:])
+    if part.startswith(">="):
+        return num(part[2:]), 5
+    low, dash, high = part.partition("-")
+    return (num(low), num(high)) if dash else (num(part), num(part))
+
+
+def _narrow(
+    state: State,
+    flt: ItemFilter,
+    topics: list[str] | None = None,
+    rating: str | None = None,
+    product: str | None = None,
+    statuses: list[str] | None = None,
+    assignees: list[str] | None = None,
+) -> ItemFilter:
+    """The listing filters beyond source, time, kind and limit."""
+    import dataclasses
+
+    from repcli.errors import UsageError
+    from repcli.models import STATUSES
+
+    wanted = tuple(t.lstrip("#") for t in topics or ())
+    if wanted:
+        known = state.config.topic_tagger().labels
+        unknown = [t for t in wanted if t not in known]
+        if unknown:
+            raise UsageError(
+                f"--topic {unknown[0]!r} is unknown", f"topics: {', '.join(sorted(known))}"
+            )
+    for status in statuses or ():
+        if status not in STATUSES:
+            raise UsageError(
+                f"--status {status!r} is unknown", f"use one of: {', '.join(STATUSES)}"
+            )
+    return dataclasses.replace(
+        flt,
+        topics=wanted,
+        ratings=parse_ratings(rating) if rating else (),
+        product=product or None,
+        statuses=tuple(statuses or ()),
+        assignees=tuple(assignees or ()) or flt.assignees,
+    )
 
 
 def _filter(
@@ -63,13 +162,22 @@ def list_items(
     fmt: FormatOpt = None,
     negative: NegativeOpt = False,
     kind: KindOpt = None,
+    topic: TopicOpt = None,
+    rating: RatingOpt = None,
+    product: ProductOpt = None,
+    status: StatusOpt = None,
+    assignee: AssigneeOpt = None,
 ) -> None:
-    """List stored items, newest first."""
+    """List stored items, newest first.
+
+    Filters combine: `repcli list --topic delivery --rating 1-2 --since 7d`.
+    """
     from repcli.cli import output
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     flt = _filter(state, source, since, limit, fmt_, negative, kind)
+    flt = _narrow(state, flt, topic, rating, product, status, assignee)
     records = state.store.list_items(flt)
     output.emit_items(state, fmt_, records, title=f"Items ({len(records)})")
 
@@ -80,17 +188,12 @@ def queue(
     since: SinceOpt = None,
     limit: LimitOpt = None,
     fmt: FormatOpt = None,
-    assignee: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--assignee",
-            "-a",
-            help="Only items assigned to this person (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
+    assignee: AssigneeOpt = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only items assigned to you.")] = False,
     kind: KindOpt = None,
+    topic: TopicOpt = None,
+    rating: RatingOpt = None,
+    product: ProductOpt = None,
 ) -> None:
     """What needs an answer, most urgent first: overdue, then negative, then by deadline.
 
@@ -104,6 +207,7 @@ def queue(
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     flt = _filter(state, source, since, limit, fmt_, kinds=kind)
+    flt = _narrow(state, flt, topic, rating, product)
     who = [*(assignee or ()), *([state.actor] if mine else [])]
     if who:
         flt = dataclasses.replace(flt, assignees=tuple(who))

@@ -15,6 +15,10 @@ from repcli.errors import StoreError
 BUSY_TIMEOUT_MS = 5000
 
 
+def _fold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
+
+
 class StoreBase:
     """Owns the connection; `Reads` and `Writes` build on it."""
 
@@ -22,6 +26,8 @@ class StoreBase:
         self.path = path
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        # SQLite's LIKE and lower() fold ASCII only; product names are Cyrillic too.
+        conn.create_function("repcli_fold", 1, _fold, deterministic=True)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -31,6 +31,11 @@ class ItemFilter:
     kinds: Sequence[str] = ()
     statuses: Sequence[str] = ()
     assignees: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    """Items tagged with any of these topics."""
+    ratings: Sequence[int] = ()
+    product: str | None = None
+    """A product id, or words of a product name (case-insensitive)."""
     limit: int = 0
     """0 = no limit."""
 
@@ -55,6 +60,22 @@ class ItemFilter:
         if self.assignees:
             clauses.append(f"{alias}.assignee IN ({','.join('?' * len(self.assignees))})")
             params.extend(self.assignees)
+        if self.topics:
+            marks = ",".join("?" * len(self.topics))
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM json_each({alias}.topics) WHERE value IN ({marks}))"
+            )
+            params.extend(self.topics)
+        if self.ratings:
+            clauses.append(f"{alias}.rating IN ({','.join('?' * len(self.ratings))})")
+            params.extend(self.ratings)
+        if self.product:
+            clauses.append(
+                f"({alias}.product_id = ? OR repcli_fold({alias}.product_name) LIKE ? ESCAPE '\\')"
+            )
+            folded = self.product.casefold()
+            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.extend([self.product, f"%{escaped}%"])
         return clauses, params
 
 
