@@ -124,11 +124,12 @@ def build(
     worst = []
     for pid, cur in now_products.items():
         prev = before_products.get(pid)
-        if prev and cur["rated"] >= 2 and prev["rated"] >= 2:
+        change = _r(cur["rating_avg"] - prev["rating_avg"]) if prev else None
+        if prev and cur["rated"] >= 2 and prev["rated"] >= 2 and change is not None and change < 0:
             worst.append({
                 "product_id": pid, "product_name": cur["product_name"],
                 "rating": _r(cur["rating_avg"]), "previous": _r(prev["rating_avg"]),
-                "change": _r(cur["rating_avg"] - prev["rating_avg"]),
+                "change": change,
             })  # fmt: skip
     worst.sort(key=lambda w: w["change"])
 

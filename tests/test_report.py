@@ -132,6 +132,20 @@ def test_every_figure_by_hand(shop: Cli) -> None:
     assert trend == [("2026-11-19", 2, 3.0), ("2026-11-21", 2, 3.0)]
 
 
+def test_only_products_that_got_worse_are_listed_as_worse(shop: Cli, tmp_path: Path) -> None:
+    """p1 fell 4.5 -> 3.0; p2 rose 2.0 -> 4.5; p3 stayed at 4.0: only p1 got worse."""
+    rows = [
+        _item(20, 24 * 40, 2, product="p2"), _item(21, 24 * 41, 2, product="p2"),
+        _item(22, 10, 4, product="p2"), _item(23, 11, 5, product="p2"),
+        _item(24, 24 * 40, 4, product="p3"), _item(25, 24 * 41, 4, product="p3"),
+        _item(26, 10, 4, product="p3"), _item(27, 11, 4, product="p3"),
+    ]  # fmt: skip
+    with open_store(tmp_path / "r.db") as store, store.transaction():
+        store.upsert_items(rows, _analysis, NOW)
+    worse = _report(shop)["worst_products"]
+    assert [(w["product_id"], w["change"]) for w in worse] == [("p1", -1.5)]
+
+
 def test_formats_escape_hostile_text_and_keep_keys_across_locales(
     shop: Cli, tmp_path: Path
 ) -> None:
