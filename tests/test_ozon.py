@@ -337,7 +337,7 @@ def test_repeated_cursor_is_an_error_not_a_loop(httpserver: HTTPServer, tmp_path
         fixture("question_answer_list.json")
     )
     report, _ = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, fake_http()[0])
-    assert "sent the same questions page twice" in report.failed[0].error  # type: ignore[attr-defined]
+    assert "sent the same cursor twice" in report.failed[0].error  # type: ignore[attr-defined]
     # reviews, questions page 1 and its answers, then page 1 again (its answers) and a stop
     assert len(httpserver.log) == 5
 

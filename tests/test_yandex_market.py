@@ -291,7 +291,7 @@ def test_repeated_page_token_is_an_error_not_a_loop(httpserver: HTTPServer, tmp_
     httpserver.expect_request(FEEDBACK).respond_with_json(page)
     httpserver.expect_request(COMMENTS).respond_with_json(fixture("goods_feedback_comments.json"))
     report, _ = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, fake_http()[0])
-    assert "sent the same feedbacks page twice" in report.failed[0].error  # type: ignore[attr-defined]
+    assert "sent the same cursor twice" in report.failed[0].error  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

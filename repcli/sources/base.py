@@ -31,6 +31,9 @@ class HttpSettings:
     """Requests per second to this source's host; default: the platform's documented limit."""
     full_backfill_days: int = 365
     """How far back `--full` goes, for platforms that need a start date."""
+    max_pages: int | None = None
+    """Pages one list may take in one run before the source stops with an error (1-100000);
+    default 1000 (`repcli.sources.paging`)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -37,6 +37,7 @@ from repcli.http import HostLimit, HttpError, Response, host_of, raise_for_statu
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 PATH = "/commerce/feedback/v1/feedback"
 ITEM_URL = "https://www.ebay.com/itm/{listing_id}"
@@ -104,6 +105,7 @@ class EbaySource(HttpSource):
             "sort": "TIME",
             "limit": settings.page_size,
         }
+        guard = PageGuard(self.name, "feedback", max_pages(self.settings, self.name), offset)
         while True:
             body = await self._get({**params, "offset": offset})
             rows = body.get("feedbackEntries")
@@ -120,6 +122,7 @@ class EbaySource(HttpSource):
             if not rows or not _has_next(body.get("pagination"), offset, len(rows), settings):
                 break
             offset += settings.page_size
+            guard.next_page(offset, row_ids(rows, "feedbackId"))
         yield Batch([], {**cursor, "since": to_iso(newest)} if newest else dict(cursor))
 
     def _filter_param(self, start: datetime) -> str:

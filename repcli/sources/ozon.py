@@ -33,6 +33,7 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 PRODUCT_URL = "https://www.ozon.ru/product/{sku}/"
 """The product page: the same pattern as `product_url` in the question methods."""
@@ -129,6 +130,7 @@ class OzonSource(HttpSource):
         """`last_id` paging: stop when `has_next` is false or `last_id` comes back empty. A
         response without `has_next` (older ones, or false left out) goes on while pages come."""
         last_id = ""
+        guard = PageGuard(self.name, f"{key} ({path})", max_pages(self.settings, self.name), "")
         while True:
             data = await self._post(path, {**body, "last_id": last_id})
             rows = _rows(data, key, self.name)
@@ -138,8 +140,7 @@ class OzonSource(HttpSource):
             has_next = data["has_next"] if "has_next" in data else bool(rows)
             if not has_next or not next_id:
                 return
-            if next_id == last_id:
-                raise SourceError(f"{self.name}: Ozon sent the same {key} page twice ({path})")
+            guard.next_page(next_id, row_ids(rows))
             last_id = next_id
 
     async def _review(self, row: Any) -> Item:
@@ -161,6 +162,8 @@ class OzonSource(HttpSource):
         thread). Ozon returns only comments that passed moderation."""
         comments: list[dict[str, Any]] = []
         offset = 0
+        what = f"comments of review {review_id}"
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name), offset)
         while True:
             body = {
                 "review_id": review_id,
@@ -173,6 +176,7 @@ class OzonSource(HttpSource):
             if len(page) < _COMMENTS_LIMIT:
                 break
             offset += len(page)
+            guard.next_page(offset, row_ids(page))
         own = [c for c in comments if c.get("is_owner") and not c.get("is_rejected")]
         top = [c for c in own if not c.get("parent_comment_id")]
         return (top or own)[0] if own else None
@@ -193,6 +197,8 @@ class OzonSource(HttpSource):
             raise SourceError(f"{self.name}: question {question_id} has no valid sku") from None
         answers: list[dict[str, Any]] = []
         last_id = ""
+        what = f"answers to question {question_id}"
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name), last_id)
         while True:
             body = {"question_id": question_id, "sku": sku_number, "last_id": last_id}
             data = await self._post("/v1/question/answer/list", body)
@@ -200,6 +206,7 @@ class OzonSource(HttpSource):
             next_id = parse.text(data.get("last_id")) or ""
             if not next_id or next_id == last_id:
                 break
+            guard.next_page(next_id, row_ids(_rows(data, "answers", self.name)))
             last_id = next_id
         seller = parse.text(self.settings.seller_name)
         for answer in answers:

@@ -40,6 +40,7 @@ from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, FetchContext, HttpSource, SocialSettings
 from repcli.sources.keywords import KeywordFilter
+from repcli.sources.paging import PageGuard, max_pages
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class RedditSource(HttpSource):
         self, stream: _Stream, floor: float
     ) -> AsyncIterator[tuple[list[Item], float]]:
         after: str | None = None
-        seen: set[str] = set()
+        guard = PageGuard(self.name, stream.path, max_pages(self.settings, self.name))
         count = 0
         while True:
             params = {**stream.params, "limit": str(self.settings.page_size), "raw_json": "1"}
@@ -206,9 +207,10 @@ class RedditSource(HttpSource):
                     items.append(item)
             yield items, max(times, default=0.0)
             after = data.get("after") or None
-            if not after or after in seen or not children or (times and min(times) < floor):
+            if not after or not children or (times and min(times) < floor):
                 return
-            seen.add(after)
+            ids = [c.get("data", {}).get("name") if isinstance(c, dict) else c for c in children]
+            guard.next_page(after, ids)
 
     def _wanted(self, item: Item, stream: _Stream) -> bool:
         """Not the brand's own words (a reply is remembered as its parent's answer); only

@@ -50,6 +50,7 @@ from repcli.sources.base import (
     SocialSettings,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,9 @@ class TelegramSource(HttpSource):
                 "%s: the Bot API keeps only unread updates (24 h); --full reads those", self.name
             )
         state = _State.load(cursor)
+        guard = PageGuard(
+            self.name, "getUpdates", max_pages(self.settings, self.name), state.offset
+        )
         while True:
             body: dict[str, Any] = {"limit": self.settings.page_size, "timeout": 0}
             body["allowed_updates"] = UPDATES
@@ -150,6 +154,7 @@ class TelegramSource(HttpSource):
             yield Batch(items, state.dump())
             if len(updates) < self.settings.page_size:
                 break
+            guard.next_page(state.offset, row_ids(updates, "update_id"))
         yield Batch([], state.dump())
 
     async def test(self) -> str:

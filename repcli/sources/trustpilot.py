@@ -32,6 +32,7 @@ from repcli.http import HostLimit, HttpError, host_of, raise_for_status
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 REVIEW_URL = "https://www.trustpilot.com/reviews/{review_id}"
 WEB_BASE = "https://www.trustpilot.com"
@@ -126,6 +127,7 @@ class TrustpilotSource(HttpSource):
     async def _api_pages(self, unit_id: str, stop_at: datetime) -> AsyncIterator[list[Item]]:
         per_page = self.settings.page_size
         page = 1
+        guard = PageGuard(self.name, "reviews", max_pages(None, self.name), page)
         while True:
             body = await self._api_get(
                 f"/v1/business-units/{unit_id}/reviews",
@@ -142,6 +144,7 @@ class TrustpilotSource(HttpSource):
             if len(kept) < len(items) or len(rows) < per_page:
                 return
             page += 1
+            guard.next_page(page, row_ids(rows))
 
     async def _api_get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         response = await self.ctx.http.request(
@@ -187,6 +190,7 @@ class TrustpilotSource(HttpSource):
 
     async def _web_pages(self, domain: str, stop_at: datetime) -> AsyncIterator[list[Item]]:
         base = (self.settings.web_base_url or WEB_BASE).rstrip("/")
+        guard = PageGuard(self.name, f"{base}/review/{domain}", start=1)
         for page in range(1, max(1, self.settings.max_pages) + 1):
             response = await self.ctx.http.request(
                 "GET",
@@ -213,6 +217,7 @@ class TrustpilotSource(HttpSource):
                 yield kept
             if not rows or len(kept) < len(items) or page >= _total_pages(props):
                 return
+            guard.next_page(page + 1, row_ids(rows))
 
     @property
     def web_limit(self) -> HostLimit:

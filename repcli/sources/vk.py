@@ -41,6 +41,7 @@ from repcli.http import HostLimit, HttpError, Response, RetryLater, raise_for_st
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSource, PostedReply, ReplyTarget, SocialSettings
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ class VkSource(HttpSource):
         """All comments of one level: the post's top level, or one comment's thread."""
         found: list[dict[str, Any]] = []
         offset = 0
+        what = f"comments of post {post_id}" + (f", thread {comment_id}" if comment_id else "")
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name), offset)
         while True:
             params: dict[str, Any] = {
                 "owner_id": self._owner,
@@ -202,6 +205,7 @@ class VkSource(HttpSource):
             level = data.get("current_level_count", data.get("count", offset))
             if len(page) < self.settings.page_size or offset >= _int(level, "count"):
                 return found
+            guard.next_page(offset, row_ids(page))
 
     def _items(
         self,
@@ -274,6 +278,8 @@ class VkSource(HttpSource):
         }
         items: list[Item] = []
         newest = since or 0
+        what = f"newsfeed.search {phrase!r}"
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name))
         while True:
             try:
                 data = await self._call("newsfeed.search", params)
@@ -296,6 +302,8 @@ class VkSource(HttpSource):
             next_from = data.get("next_from")
             if not next_from or not data.get("items"):
                 return newest, items
+            posts = _items(data, "newsfeed.search")
+            guard.next_page(next_from, [(p.get("owner_id"), p.get("id")) for p in posts])
             params = {**params, "start_from": next_from}
 
     def _mention_item(self, post: dict[str, Any], names: dict[int, str]) -> Item | None:

@@ -30,6 +30,7 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 PRODUCT_URL = "https://www.wildberries.ru/catalog/{nm_id}/detail.aspx"
 _LISTS: tuple[tuple[str, Kind], ...] = (("feedbacks", "review"), ("questions", "question"))
@@ -107,6 +108,8 @@ class WildberriesSource(HttpSource):
         self, key: str, kind: Kind, take: int, params: dict[str, Any]
     ) -> AsyncIterator[list[Item]]:
         skip = 0
+        what = f"{key} (isAnswered={params['isAnswered']})"
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name), start=skip)
         while True:
             data = await self._get(f"/api/v1/{key}", {**params, "take": take, "skip": skip})
             rows = (data.get("data") or {}).get(key) or []
@@ -117,6 +120,7 @@ class WildberriesSource(HttpSource):
             if len(rows) < take:
                 return
             skip += take
+            guard.next_page(skip, row_ids(rows))
 
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send("GET", path, params=params)

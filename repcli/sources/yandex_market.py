@@ -32,6 +32,7 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 WINDOW = timedelta(days=180)
 """The filter's dates may be at most 6 months apart; 180 days is within any 6 months."""
@@ -115,6 +116,7 @@ class YandexMarketSource(HttpSource):
         """`page_token` paging, the same `limit` on every page; stop when
         `result.paging.nextPageToken` is absent."""
         token: str | None = None
+        guard = PageGuard(self.name, f"{path} {key}", max_pages(self.settings, self.name))
         while True:
             params: dict[str, Any] = {"limit": limit}
             if token:
@@ -131,8 +133,7 @@ class YandexMarketSource(HttpSource):
             )
             if not next_token:
                 return
-            if next_token == token:
-                raise SourceError(f"{self.name}: Yandex Market sent the same {key} page twice")
+            guard.next_page(next_token, row_ids(rows, "feedbackId", "id"))
             token = next_token
 
     async def _item(self, row: Any) -> Item:

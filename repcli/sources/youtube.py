@@ -33,6 +33,7 @@ from repcli.http import HostLimit, HttpError, Response, RetryLater, raise_for_st
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSource, SocialSettings
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ class YouTubeSource(HttpSource):
         self, params: dict[str, str], stop_before: float
     ) -> AsyncIterator[tuple[list[Item], float]]:
         token: str | None = None
-        seen: set[str] = set()
+        what = "commentThreads " + ",".join(f"{k}={v}" for k, v in params.items())
+        guard = PageGuard(self.name, what, max_pages(self.settings, self.name))
         while True:
             query: dict[str, Any] = {
                 **params,
@@ -146,9 +148,9 @@ class YouTubeSource(HttpSource):
             token = body.get("nextPageToken") or None
             # Newest first: once a page reaches back past the cursor, the rest is older still.
             # The token is followed even after a short page (YouTube sends one there too).
-            if not token or token in seen or (published and min(published) < stop_before):
+            if not token or (published and min(published) < stop_before):
                 return
-            seen.add(token)
+            guard.next_page(token, row_ids(rows))
 
     async def _get(self, query: dict[str, Any]) -> dict[str, Any]:
         response = await self.ctx.http.request(
