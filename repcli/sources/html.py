@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit
 from repcli.models import Item
-from repcli.sources import extract
+from repcli.sources import extract, paging
 from repcli.sources.base import Batch, HttpSettings, HttpSource
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,11 @@ class HtmlSettings(HttpSettings):
     """The link to the next page (`href` unless `attr` says otherwise)."""
     max_pages: int = 10
     """Never read more pages than this per URL in one run."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts (or host:port) that `next` links may lead to besides the URL's own scheme, host and
+    port; a link anywhere else stops paging with an error naming it."""
+    max_items_per_page: int = paging.MAX_ITEMS_PER_PAGE
+    """Take at most this many reviews from one page (a warning says when a page had more)."""
     stop_at_seen: bool = True
     """Stop paging at a page holding a review seen before (pages list newest first)."""
     allow_empty: bool = False
@@ -113,10 +118,12 @@ class HtmlSource(HttpSource):
             recent: list[str] = []
             first_validators: dict[str, str] | None = None
             url: str | None = start
-            visited: set[str] = set()
+            guard = paging.PageGuard("", start, start=start)
+            pages_read = 0
+            budget = self.max_pages_override or self.settings.max_pages
             try:
-                while url and len(visited) < (self.max_pages_override or self.settings.max_pages):
-                    visited.add(url)
+                while url and pages_read < budget:
+                    pages_read += 1
                     first = url == start
                     response = await extract.get_page(
                         self, url, state if first and not full else None, ACCEPT
@@ -131,7 +138,11 @@ class HtmlSource(HttpSource):
                     yield Batch(page.items, cursor)
                     if seen and any(i.external_id in seen for i in page.items):
                         break
-                    url = page.next_url if page.next_url not in visited else None
+                    if pages_read >= budget:
+                        break
+                    url = self._follow(page.next_url, url, start)
+                    if url:
+                        guard.next_page(url, [i.external_id for i in page.items])
             except SourceError as exc:
                 failures.add(exc)
                 continue
@@ -141,9 +152,20 @@ class HtmlSource(HttpSource):
         yield Batch([], {**cursor, "pages": pages})
         failures.raise_any()
 
+    def _follow(self, link: str | None, page: str, start: str) -> str | None:
+        """The next page to read: `link` when it stays on the start URL's site (or a host in
+        `allow_hosts`); a SourceError naming it when it leaves."""
+        if link is None or link == page:  # a last page's "next" often links to itself
+            return None
+        if not paging.same_site(link, start, self.settings.allow_hosts):
+            raise paging.foreign_link(link, page)
+        return link
+
     def _start_urls(self) -> list[str]:
         if not 1 <= self.settings.max_pages <= 1000:
             raise ConfigError(f"sources: {self.name}: max_pages must be 1-1000")
+        if not 1 <= self.settings.max_items_per_page <= 100_000:
+            raise ConfigError(f"sources: {self.name}: max_items_per_page must be 1-100000")
         return extract.source_urls(self, "pages")
 
     async def test(self) -> str:
@@ -204,8 +226,10 @@ class PageReader:
 
     def read(self, markup: str, url: str, start: str, first: bool) -> Page:
         doc = extract.soup(markup)
+        cap = self.settings.max_items_per_page
         try:
-            elements = self.compiled["item"].select(doc)
+            # One more than the cap: enough to know the page was cut, without listing them all.
+            elements = paging.capped(self.compiled["item"].select(doc, limit=cap + 1), url, cap)
         except RecursionError:  # pragma: no cover - soupsieve on a pathological tree
             raise SourceError(f"{url}: the page is nested too deeply to read") from None
         if not elements and first and not self.settings.allow_empty:

@@ -111,9 +111,7 @@ def capped(items: list[T], where: str, cap: int = MAX_ITEMS_PER_PAGE) -> list[T]
     """At most `cap` of `items`, with a warning naming the page when some were dropped."""
     if len(items) <= cap:
         return items
-    log.warning(
-        "%s: %d items on one page; kept the first %d (the per-page cap)", where, len(items), cap
-    )
+    log.warning("%s: more than %d items on one page; kept the first %d", where, cap, cap)
     return items[:cap]
 
 

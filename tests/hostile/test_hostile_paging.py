@@ -275,3 +275,133 @@ def test_same_page_again_stops(
     assert "stopped after 2 pages; stored what came before" in result.error
     assert "already read" in result.error or "same cursor" in result.error
     assert bool(store.list_items(ItemFilter())) == case.stores  # type: ignore[attr-defined]
+
+
+def test_max_pages_caps_a_list_of_always_new_items(
+    httpserver: HTTPServer, tmp_path: Path, env: Callable[[Case], None]
+) -> None:
+    """Fresh ids on every page, forever: `max_pages` ends it, with the pages read stored."""
+    case = CASES[0]
+    env(case)
+
+    def fresh(body: dict[str, Any], n: int) -> None:
+        for row in body["data"]["feedbacks"]:
+            row["id"] = f"{row['id']}-{n}"
+
+    calls = serve(httpserver, case, fresh)
+    report, store = run(httpserver, tmp_path, case, "max_pages: 5")
+    [result] = report.results  # type: ignore[attr-defined]
+    assert len(calls) == 5
+    assert result.error == (
+        "wildberries: feedbacks (isAnswered=false): max_pages (5) reached and the platform has "
+        "more; stopped after 5 pages; stored what came before"
+    )
+    assert len(store.list_items(ItemFilter())) == 15  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- html
+
+SHOP = """
+    item: article.review
+    author: .author
+    text: .body
+    id: {attr: data-id}
+    next: a.next
+"""
+
+
+def html_page(ids: range, next_href: str | None) -> str:
+    rows = "".join(
+        f'<article class="review" data-id="r{i}"><b class="author">A{i}</b>'
+        f'<p class="body">Review {i}: the kettle leaks.</p></article>'
+        for i in ids
+    )
+    link = f'<a class="next" href="{next_href}">next</a>' if next_href else ""
+    return f"<html><body>{rows}{link}</body></html>"
+
+
+def html_config(server: HTTPServer, tmp_path: Path, *extra: str) -> str:
+    lines = [f"store: {tmp_path / 'x.db'}", "sources:", "  - name: shop", "    type: html"]
+    lines += [f"    urls: [{server.url_for('/reviews')}]", *SHOP.strip("\n").splitlines()]
+    lines += [f"    {line}" for line in extra]
+    return "\n".join(lines) + "\n"
+
+
+def run_html(server: HTTPServer, tmp_path: Path, *extra: str) -> tuple[Any, Any]:
+    text = html_config(server, tmp_path, *extra)
+    return run_sources(text, tmp_path / "x.db", "2026-05-20T09:00:00Z", fake_http()[0])
+
+
+@pytest.fixture
+def other_server() -> Any:
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+def test_html_next_link_to_another_port_is_not_followed(
+    httpserver: HTTPServer, tmp_path: Path, other_server: HTTPServer
+) -> None:
+    internal = other_server.url_for("/internal/admin")
+    other_server.expect_request("/internal/admin").respond_with_data(
+        html_page(range(100, 103), None), content_type="text/html"
+    )
+    httpserver.expect_request("/reviews").respond_with_data(
+        html_page(range(3), internal), content_type="text/html"
+    )
+    report, store = run_html(httpserver, tmp_path)
+    [result] = report.results  # type: ignore[attr-defined]
+    assert not other_server.log
+    assert result.error is not None and result.error.startswith("shop: ")
+    assert f"the next-page link '{internal}' leaves the site; not followed" in result.error
+    ids = {i["external_id"] for i in store.list_items(ItemFilter())}  # type: ignore[attr-defined]
+    assert ids == {"r0", "r1", "r2"}
+
+
+def test_html_allow_hosts_lets_a_listed_host_page(
+    httpserver: HTTPServer, tmp_path: Path, other_server: HTTPServer
+) -> None:
+    other_server.expect_request("/page2").respond_with_data(
+        html_page(range(3, 5), None), content_type="text/html"
+    )
+    httpserver.expect_request("/reviews").respond_with_data(
+        html_page(range(3), other_server.url_for("/page2")), content_type="text/html"
+    )
+    report, store = run_html(
+        httpserver, tmp_path, f"allow_hosts: ['127.0.0.1:{other_server.port}']"
+    )
+    assert not report.failed, report.results  # type: ignore[attr-defined]
+    assert len(store.list_items(ItemFilter())) == 5  # type: ignore[attr-defined]
+
+
+def test_html_pages_linking_in_a_circle_are_an_error(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """page 1 -> 2 -> 1: the repeated link is named, both pages are stored."""
+    httpserver.expect_request("/reviews").respond_with_data(
+        html_page(range(3), "/p2"), content_type="text/html"
+    )
+    httpserver.expect_request("/p2").respond_with_data(
+        html_page(range(3, 6), "/reviews"), content_type="text/html"
+    )
+    report, store = run_html(httpserver, tmp_path, "max_pages: 50")
+    [result] = report.results  # type: ignore[attr-defined]
+    assert len(httpserver.log) == 2
+    assert result.error is not None and "the platform sent the same cursor twice" in result.error
+    assert "stopped after 2 pages" in result.error
+    assert len(store.list_items(ItemFilter())) == 6  # type: ignore[attr-defined]
+
+
+def test_html_a_huge_page_is_cut_at_the_item_cap(
+    httpserver: HTTPServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    httpserver.expect_request("/reviews").respond_with_data(
+        html_page(range(1500), None), content_type="text/html"
+    )
+    report, store = run_html(httpserver, tmp_path)
+    assert not report.failed, report.results  # type: ignore[attr-defined]
+    assert len(store.list_items(ItemFilter())) == 1000  # type: ignore[attr-defined]
+    assert "more than 1000 items on one page; kept the first 1000" in caplog.text
