@@ -74,12 +74,12 @@ def _item_line(item: dict[str, Any], now: datetime) -> str:
     from repcli.render import human
 
     stars = human.stars(item.get("rating")) if item.get("rating") else item["kind"]
-    who = f" · {item['author']}" if item.get("author") else ""
+    who = f" · {human.shorten(item['author'], 60)}" if item.get("author") else ""
     due = ""
     if item.get("due_at") and not item.get("answer_text"):
         label, _ = human.due(item["due_at"], now)
         due = f" (answer {label})"
-    text = human.strip_controls(human.item_text(item, 140))
+    text = human.item_text(item, 140)
     return f"#{item['id']} {stars} {item['source']}{who}: «{text}»{due}"
 
 
@@ -132,8 +132,14 @@ def collect(config: Config, store: Store, now: datetime) -> dict[str, list[Event
 
 
 def apprise_notify(url: str, title: str, body: str) -> str | None:
-    """Send through apprise; None when sent, else apprise's own complaint (redacted)."""
+    """Send through apprise; None when sent, else apprise's own complaint (redacted).
+
+    Title and body are declared plain text: apprise escapes them for each service's own format
+    (Slack's `&`, `<`, `>`, so `<!channel>` or `<url|label>` from a review is shown, not acted
+    on; Telegram's HTML, so a stray `<` cannot make Telegram refuse the message)."""
     import apprise
+
+    from repcli.render import human
 
     messages: list[str] = []
 
@@ -149,7 +155,11 @@ def apprise_notify(url: str, title: str, body: str) -> str | None:
         sender = apprise.Apprise()
         if not sender.add(url):
             return "apprise does not understand this URL (see its list of services)"
-        ok = sender.notify(body=body, title=title)
+        ok = sender.notify(
+            body=human.strip_controls(body),
+            title=human.strip_controls(title),
+            body_format=apprise.NotifyFormat.TEXT,
+        )
     finally:
         apprise_log.removeHandler(handler)
     if ok:

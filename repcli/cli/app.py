@@ -190,11 +190,14 @@ def _print_error(ctx: Any, message: str, hint: str | None = None) -> None:
     from repcli.secrets import redact
 
     state = ctx.find_object(State) or State()
-    from rich.markup import escape
+    from rich.text import Text
 
-    state.err.print(f"[bold red]error:[/bold red] {escape(redact(message))}")
+    from repcli.render.human import strip_controls
+
+    # Messages quote platforms and files: no escape sequence, markup or emoji code is live.
+    state.err.print(Text.assemble(("error:", "bold red"), " ", redact(strip_controls(message))))
     if hint:
-        state.err.print(f"  [dim]hint:[/dim] {escape(redact(hint))}")
+        state.err.print(Text.assemble("  ", ("hint:", "dim"), " ", redact(strip_controls(hint))))
 
 
 app = typer.Typer(

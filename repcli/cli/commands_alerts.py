@@ -114,6 +114,7 @@ def alerts_test(
 ) -> None:
     """Send a test message to the configured destinations; exit 1 if one fails."""
     from repcli.alerts import apprise_notify
+    from repcli.cli.output import line, plain
     from repcli.errors import ExitCode, NotFoundError
 
     state: State = ctx.obj
@@ -131,7 +132,7 @@ def alerts_test(
         error = apprise_notify(dests[name], "repcli: test", "Alerts from repcli reach you here.")
         if error:
             failed = True
-            state.err.print(f"[red]✗ {name}[/red]: {error}")
+            state.err.print(line(plain(f"✗ {name}", "red"), ": ", plain(error)))
         else:
             state.info(f"[green]✓ {name}[/green]: sent")
     if failed:

@@ -59,11 +59,11 @@ def _run(state: State, sources: list[str] | None, full: bool, command: str) -> R
 
 
 def _print_run(state: State, report: RunReport) -> None:
-    from rich.markup import escape
+    from repcli.cli.output import line, plain
 
     for r in report.results:
         if r.error:
-            state.err.print(f"[bold red]✗ {r.source}[/bold red]: {escape(r.error)}")
+            state.err.print(line(plain(f"✗ {r.source}", "bold red"), ": ", plain(r.error)))
         elif state.verbose or not state.quiet:
             state.info(
                 f"[green]✓[/green] {r.source}: {r.fetched} fetched, {r.new} new"

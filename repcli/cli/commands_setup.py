@@ -114,8 +114,7 @@ def sources_test(
 
     Reads one page from each source; stores nothing.
     """
-    from rich.markup import escape
-
+    from repcli.cli.output import line, plain
     from repcli.errors import ExitCode
     from repcli.pipeline import select_sources, test_sources
 
@@ -123,8 +122,8 @@ def sources_test(
     selected = select_sources(state.config, names or [])
     failed = 0
     for name, ok, message in test_sources(selected, state.now):
-        mark = "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
-        state.out.print(f"{mark} {escape(name)}: {escape(message)}")
+        mark = ("✓", "green") if ok else ("✗", "bold red")
+        state.out.print(line(mark, " ", plain(name), ": ", plain(message)))
         failed += not ok
     if failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))

@@ -71,7 +71,9 @@ def assign(
     assignee = None if who == "-" else who
     with state.store.transaction():
         state.store.assign(ids, assignee, state.now, state.actor)
-    state.info(f"{len(ids)} item(s) " + (f"assigned to {who}" if assignee else "unassigned"))
+    from repcli.cli.output import plain
+
+    state.info(plain(f"{len(ids)} item(s) " + (f"assigned to {who}" if assignee else "unassigned")))
 
 
 def note(
@@ -175,8 +177,10 @@ def reply(
     if edit:
         new_text = _edit(new_text if new_text is not None else (current or {}).get("text", ""))
     if preview:
+        from repcli.cli.output import plain
+
         state.out.print(
-            human.safe(new_text if new_text is not None else (current or {}).get("text", ""))
+            plain(human.safe(new_text if new_text is not None else (current or {}).get("text", "")))
         )
         return
     if new_text is not None:
@@ -206,32 +210,32 @@ def reply(
 
 def _reply_panel(rep: dict[str, Any]) -> Any:
     from rich.panel import Panel
+    from rich.text import Text
 
+    from repcli.cli.output import plain
     from repcli.render import human
 
     style = {"approved": "green", "posted": "bold green", "failed": "red"}.get(rep["status"], "")
-    title = (
-        f"reply {rep['id']} · [{style}]{rep['status']}[/{style}]"
-        if style
-        else f"reply {rep['id']} · {rep['status']}"
-    )
-    body = human.safe(rep["text"])
+    title = Text.assemble(f"reply {rep['id']} · ", (rep["status"], style))
+    body = plain(human.safe(rep["text"]))
     if rep.get("platform_error"):
-        body += f"\n\n[platform said] {human.safe(rep['platform_error'])}"
+        body.append("\n\n[platform said] ")
+        body.append_text(plain(human.safe(rep["platform_error"])))
     return Panel(body, title=title, title_align="left", expand=False)
 
 
 def _post(state: State, reply_ids: list[int], dry_run: bool) -> list[PostOutcome]:
+    from repcli.cli.output import line, plain
     from repcli.errors import ExitCode
     from repcli.workflow.posting import post_replies
 
     outcomes = post_replies(state.config, state.store, reply_ids, state.now, state.actor, dry_run)
-    marks = {"posted": "[green]✓ posted[/green]", "would-post": "[cyan]✓ would post[/cyan]",
-             "failed": "[red]✗ failed[/red]", "skipped": "[yellow]– skipped[/yellow]",
-             "unknown": "[yellow]? unknown[/yellow]"}  # fmt: skip
+    marks = {"posted": ("✓ posted", "green"), "would-post": ("✓ would post", "cyan"),
+             "failed": ("✗ failed", "red"), "skipped": ("– skipped", "yellow"),
+             "unknown": ("? unknown", "yellow")}  # fmt: skip
     for o in outcomes:
-        detail = f": {o.message}" if o.message else ""
-        state.info(f"{marks[o.result]} reply {o.reply_id} (#{o.item_id}, {o.source}){detail}")
+        what = plain(f" reply {o.reply_id} (#{o.item_id}, {o.source})")
+        state.info(line(marks[o.result], what, ": " if o.message else "", plain(o.message or "")))
     if any(o.result in ("failed", "unknown") for o in outcomes):
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
     if any(o.result == "skipped" for o in outcomes) and len(reply_ids) == 1:
@@ -342,10 +346,11 @@ def templates(
         if item is None:
             raise NotFoundError(f"no item with ID {item_id}")
         text, name = _draft_text(state, item, None)
-        state.info(f"template [bold]{name}[/bold] fits #{item_id}:")
+        from repcli.cli.output import line, plain
         from repcli.render import human
 
-        state.out.print(human.safe(text))
+        state.info(line("template ", plain(name, "bold"), f" fits #{item_id}:"))
+        state.out.print(plain(human.safe(text)))
         return
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     rows = [

@@ -119,7 +119,7 @@ def setup_logging(state: State) -> None:
     elif state.verbose >= 2:
         level = logging.DEBUG
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_CleanFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger("repcli")
     root.handlers[:] = [handler]
@@ -127,6 +127,17 @@ def setup_logging(state: State) -> None:
     root.propagate = False
     # httpx logs whole URLs at INFO, and some platforms put keys in them (VK, YouTube).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class _CleanFormatter(logging.Formatter):
+    """Log lines quote platforms: escape sequences and control characters go (line breaks and
+    tabs stay), then secrets are masked again (a control character inside one hid it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from repcli.render.human import strip_controls
+        from repcli.secrets import redact
+
+        return redact(strip_controls(super().format(record)))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

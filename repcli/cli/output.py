@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.cli.context import State
 from repcli.cli.options import Format
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # Stable column order for item exports (csv, jsonl, md). New columns are only ever appended.
 ITEM_COLUMNS = (
@@ -156,7 +159,29 @@ def print_alerts(state: State, sent: Any) -> None:
     if sent.deferred:
         state.info(f"[yellow]alerts: {sent.deferred} event(s) held back by the throttle[/yellow]")
     for failure in sent.failed:
-        state.err.print(f"[bold red]alert failed[/bold red] {failure} (retried next run)")
+        state.err.print(
+            line(("alert failed", "bold red"), " ", plain(failure), " (retried next run)")
+        )
+
+
+def plain(value: object, style: str = "") -> Text:
+    """Text from outside (a platform's error, a review, a name) for a console line: escape
+    sequences and control characters out (line breaks and tabs kept), secrets masked, and never
+    read as rich markup or emoji codes."""
+    from rich.text import Text
+
+    from repcli.render.human import strip_controls
+    from repcli.secrets import redact
+
+    return Text(redact(strip_controls(str(value))), style=style)
+
+
+def line(*parts: str | Text | tuple[str, str]) -> Text:
+    """One console line from our own words ((text, style) pairs or plain strings, never
+    parsed as markup) and `plain` data."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)
 
 
 def safe_text(value: object) -> str:
