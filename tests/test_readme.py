@@ -1,5 +1,7 @@
-"""The README's examples are real: every `$ repcli ...` line in a ```console block is run, in
-order, on the bundled demo with a pinned clock, and its output must match the README.
+"""The README's examples are real: every `$ ...` line in a ```console block is run, in order,
+in one bash on a pseudo-terminal, as a user pastes them (tests/readme_tour.py), on the bundled
+demo, and its output must match the README. The README pins the clock itself (`export
+REPCLI_NOW=...`), so the page holds on any date.
 
 To refresh the README after a deliberate change of output:
     REPCLI_UPDATE_README=1 pytest tests/test_readme.py
@@ -9,58 +11,18 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
-import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from tests import readme_tour
 from tests.conftest import ROOT
 
 README = ROOT / "README.md"
-BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
-ENV = {
-    "REPCLI_NOW": "2026-11-23T09:00:00Z",
-    "NO_COLOR": "1",
-    "COLUMNS": "100",
-    "TTY_COMPATIBLE": "1",  # render as a terminal would...
-    "TTY_INTERACTIVE": "0",  # ...without spinners
-    "TERM": "dumb",  # ...and without styles, as in a plain-text page
-    "TZ": "UTC",
-}
 
 
-def _commands(block: str) -> list[tuple[str, list[str]]]:
-    """[(command, expected output lines)] of one console block."""
-    steps: list[tuple[str, list[str]]] = []
-    for line in block.splitlines():
-        if line.startswith("$ "):
-            steps.append((line[2:], []))
-        elif steps:
-            steps[-1][1].append(line)
-    return steps
-
-
-def _run(command: str, runner: CliRunner, env: dict[str, str]) -> str:
-    """Run one README command. A `VAR=value` prefix sets VAR for it and the commands after it
-    (the tour's clock moves forward and stays there)."""
-    from repcli.cli.app import app
-
-    argv = shlex.split(command)
-    while argv and re.fullmatch(r"[A-Z_]+=.*", argv[0]):
-        name, _, value = argv.pop(0).partition("=")
-        env[name] = value
-    assert argv[0] == "repcli", f"README examples run repcli only: {command}"
-    result = runner.invoke(app, argv[1:], env=env, catch_exceptions=False)
-    text = "\n".join(line.rstrip() for line in result.output.splitlines()).rstrip("\n")
-    if result.exit_code:
-        text += f"\n[exit {result.exit_code}]"
-    return text
-
-
-def test_readme_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_examples(tmp_path: Path) -> None:
     shutil.copy(ROOT / "config.example.yaml", tmp_path / "config.example.yaml")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     (tmp_path / "reviews.txt").write_text(
@@ -70,32 +32,32 @@ def test_readme_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         "Refund me or I'll post 1-star reviews everywhere\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+    home = tmp_path / "home"  # made empty by conftest's isolated_home
     text = README.read_text(encoding="utf-8")
-    runner = CliRunner()
-    env = dict(ENV)
-    blocks = BLOCK.findall(text)
+    blocks = readme_tour.BLOCK.findall(text)
     assert len(blocks) >= 8, "the README's tour should show every command"
-    updated = text
-    failures = []
-    for block in blocks:
-        rendered = []
-        for command, expected in _commands(block):
-            actual = _run(command, runner, env)
-            rendered.append(f"$ {command}\n{actual}\n" if actual else f"$ {command}\n")
-            if actual != "\n".join(line.rstrip() for line in expected).rstrip("\n"):
-                failures.append(command)
-        updated = updated.replace(block, "".join(rendered), 1)
+    steps = [step for block in blocks for step in readme_tour.commands(block)]
+    outputs = readme_tour.run([c for c, _ in steps], tmp_path, readme_tour.environment(home))
+    failures = [
+        command
+        for (command, expected), actual in zip(steps, outputs, strict=True)
+        if actual != readme_tour.tidy("\n".join(expected))
+    ]
     if os.environ.get("REPCLI_UPDATE_README"):
+        found = iter(outputs)
+        updated = text
+        for block in blocks:
+            rendered = []
+            for command, _ in readme_tour.commands(block):
+                actual = next(found)
+                rendered.append(f"$ {command}\n{actual}\n" if actual else f"$ {command}\n")
+            updated = updated.replace(block, "".join(rendered), 1)
         README.write_text(updated, encoding="utf-8")
         return
     assert not failures, (
         f"README output differs for: {failures}; if the change is intended, run "
         "REPCLI_UPDATE_README=1 pytest tests/test_readme.py and review the diff"
     )
-    time.tzset()
 
 
 def test_exit_code_table_matches_enum() -> None:
