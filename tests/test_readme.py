@@ -14,8 +14,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests import readme_tour
 from tests.conftest import ROOT
 
