@@ -94,7 +94,7 @@ def report(
     if chosen is ReportFormat.table:
         from rich.table import Table
 
-        state.out.print(f"[bold]{report_view.heading(data, lang)}[/bold]")
+        state.out.print(output.plain(report_view.heading(data, lang), "bold"))
         for title, headers, rows in report_view.sections(data, lang):
             table = Table(title=title, title_justify="left", show_header=headers != [""])
             for h in headers:

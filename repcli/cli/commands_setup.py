@@ -37,9 +37,11 @@ def init(
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
-    state.info(f"Wrote {target}")
+    from repcli.cli.output import plain
+
+    state.info(plain(f"Wrote {target}"))
     hint = "" if path is None else f" --config {target}"
-    state.info(f"Next: edit it, then run `repcli{hint} check`.")
+    state.info(plain(f"Next: edit it, then run `repcli{hint} check`."))
 
 
 sources_app = typer.Typer(

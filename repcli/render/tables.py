@@ -16,6 +16,12 @@ from repcli.render import human
 _RATING_STYLE = {1: "bold red", 2: "red", 3: "yellow", 4: "green", 5: "green"}
 
 
+def _plain(*cells: RenderableType) -> list[RenderableType]:
+    """A row's cells with every string as Text: names, errors and review text from the store are
+    never read as rich markup (a `[/]` in a template or an author crashed the table)."""
+    return [Text(human.safe(c)) if isinstance(c, str) else c for c in cells]
+
+
 def _rating(record: dict[str, Any]) -> Text:
     rating = record.get("rating")
     if rating is None:
@@ -98,7 +104,7 @@ def changed_table(records: Sequence[dict[str, Any]], now: datetime, title: str) 
         change.append(" → ")
         change.append(human.stars(after), style=_RATING_STYLE.get(after or 0, ""))
         table.add_row(
-            str(r["id"]), r["source"], change, human.safe(r.get("author")), human.item_text(r)
+            *_plain(str(r["id"]), r["source"], change, r.get("author") or "", human.item_text(r))
         )
     return table
 
@@ -214,7 +220,7 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
                 style="green",
             )
         table.add_row(
-            r["source"],
+            Text(human.safe(r["source"])),
             human.age(r.get("last_run_at"), now),
             result,
             str(r["items"]),
@@ -239,13 +245,15 @@ def sources_table(rows: Sequence[dict[str, Any]]) -> Table:
         table.add_column(name)
     for r in rows:
         table.add_row(
-            r["name"],
-            r["type"],
-            _sla(r["sla_hours"]),
-            "yes" if r["competitor"] else "",
-            "yes" if r["enabled"] else Text("no", style="dim"),
-            ", ".join(r["tags"]),
-            human.shorten(", ".join(f"{k}={v}" for k, v in r["settings"].items()), 50),
+            *_plain(
+                r["name"],
+                r["type"],
+                _sla(r["sla_hours"]),
+                "yes" if r["competitor"] else "",
+                "yes" if r["enabled"] else Text("no", style="dim"),
+                ", ".join(r["tags"]),
+                human.shorten(", ".join(f"{k}={v}" for k, v in r["settings"].items()), 50),
+            )
         )
     return table
 
@@ -266,7 +274,9 @@ def run_table(results: Sequence[dict[str, Any]]) -> Table:
             if r["error"]
             else Text("ok", style="green")
         )
-        table.add_row(r["source"], str(r["fetched"]), str(r["new"]), str(r["changed"]), result)
+        table.add_row(
+            *_plain(r["source"], str(r["fetched"]), str(r["new"]), str(r["changed"]), result)
+        )
     return table
 
 
@@ -306,7 +316,7 @@ def replies_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
             text.append("\n" + human.shorten(r["platform_error"], 160), style="red")
         table.add_row(
             str(r["id"]),
-            f"#{r['item_id']} {r['source']}",
+            Text(human.safe(f"#{r['item_id']} {r['source']}")),
             Text(r["status"], style=_REPLY_STYLE.get(r["status"], "")),
             human.age(when, now),
             text,
@@ -319,7 +329,7 @@ def templates_table(rows: Sequence[dict[str, Any]]) -> Table:
     for name in ("Template", "Lang", "Applies to", "Text"):
         table.add_column(name, no_wrap=name != "Text", ratio=1 if name == "Text" else None)
     for r in rows:
-        table.add_row(r["name"], r["lang"], r["applies_to"], human.shorten(r["text"], 90))
+        table.add_row(*_plain(r["name"], r["lang"], r["applies_to"], human.shorten(r["text"], 90)))
     return table
 
 
@@ -351,7 +361,7 @@ def signals_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> T
         ids = r["items"]
         items = " ".join(f"#{i}" for i in ids[:6]) + (f" +{len(ids) - 6}" if len(ids) > 6 else "")
         table.add_row(
-            _SIGNAL_LABEL.get(r["kind"], r["kind"]), human.safe(r["subject"]), r["reason"], items
+            *_plain(_SIGNAL_LABEL.get(r["kind"], r["kind"]), r["subject"], r["reason"], items)
         )
     return table
 
@@ -365,10 +375,10 @@ def alerts_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
         if r["attempts"] and r["attempts"] > 1:
             state.append(f" ×{r['attempts']}")
         about = f"#{r['item_id']}" if r.get("item_id") else str(r.get("key") or "")
-        table.add_row(
+        table.add_row(*_plain(
             r["rule"], about, r["destination"], state, human.age(r.get("sent_at"), now),
             human.shorten(r.get("error"), 80),
-        )  # fmt: skip
+        ))  # fmt: skip
     return table
 
 
@@ -389,5 +399,5 @@ def orders_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
             human.safe(r.get("order_id")), human.safe(r.get("customer")), human.safe(contact),
             human.safe(r.get("product_name") or r.get("product_id")), bought, reviews,
         ]  # fmt: skip
-        table.add_row(*cells[: len(names)])
+        table.add_row(*_plain(*cells[: len(names)]))
     return table
