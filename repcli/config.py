@@ -12,7 +12,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +26,13 @@ APP_NAME = "repcli"
 CONFIG_ENV = "REPCLI_CONFIG"
 LOCAL_CONFIG = "repcli.yaml"
 FORMATS = ("auto", "table", "json", "jsonl", "csv", "md")
-_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_CONFIG_BYTES = 1 << 20
+"""A config (or topics file) larger than this is refused before it is parsed."""
+MAX_DEPTH = 64
+"""Nesting levels a YAML document may have (the composer recurses once per level)."""
+MAX_ALIAS_NODES = 100_000
+"""Nodes that aliases may add once expanded (a 'billion laughs' adds 10^9)."""
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def user_config_path() -> Path:
@@ -198,7 +204,7 @@ class Config:
         import yaml
 
         try:
-            user = yaml.safe_load(self.topics.read_text(encoding="utf-8"))
+            user = parse_yaml(read_capped(self.topics), str(self.topics))
             return TopicTagger(merged_taxonomy(user, str(self.topics)))
         except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
             raise ConfigError(
@@ -267,11 +273,111 @@ def find_config(explicit: str | Path | None) -> Path:
 
 def load_config(explicit: str | Path | None = None) -> Config:
     path = find_config(explicit)
+    return parse_config(read_capped(path), path)
+
+
+def read_capped(path: Path) -> str:
+    """A YAML file's text; a ConfigError for one over MAX_CONFIG_BYTES (not read whole)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            size = max(path.stat().st_size, len(data))
+            raise ConfigError(
+                f"{path}: the config is {size:,} bytes, over 1 MiB",
+                "a config is a few kilobytes: is this the right file?",
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    return parse_config(text, path)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader that refuses nesting deeper than MAX_DEPTH."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse an alias that contains itself, and aliases that expand to more than
+    MAX_ALIAS_NODES nodes: the composed graph is walked once, each node's expanded size
+    remembered."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise yaml.composer.ComposerError(
+                None, None, "an alias refers to itself", node.start_mark
+            )
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        open_.discard(key)
+        sizes[key] = total
+        if total - len(sizes) > MAX_ALIAS_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)",
+                node.start_mark,
+            )
+        return total
+
+    size(root)
+
+
+def parse_yaml(text: str, name: str, inspect: Callable[[yaml.Node], None] | None = None) -> Any:
+    """The data of one YAML document, safely: no nesting deeper than MAX_DEPTH, no alias
+    bombs, no text over MAX_CONFIG_BYTES; a ConfigError naming the line. `inspect` sees the
+    composed node before it is constructed (merge keys not yet applied)."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{name}: the config is {len(text):,} characters, over 1 MiB")
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)  # the reader checks the characters here
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(node)
+        if inspect is not None:
+            inspect(node)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"{where}: invalid YAML: {problem}",
+            "check indentation and quoting around that line",
+        ) from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops it first
+        raise ConfigError(f"{name}: invalid YAML: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 # --------------------------------------------------------------------------- parsing
@@ -283,23 +389,11 @@ class _Doc:
     def __init__(self, text: str, path: Path | None) -> None:
         self.path = path
         self.lines: dict[str, int] = {}
-        name = str(path) if path else "<config>"
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{name}:{mark.line + 1}" if mark else name
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ConfigError(
-                f"{where}: invalid YAML: {problem}",
-                "check indentation and quoting around that line",
-            ) from None
-        if node is not None:
-            self._index(node, "")
-        try:
-            self.data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:  # pragma: no cover - compose already caught syntax
-            raise ConfigError(f"{name}: invalid YAML: {exc}") from None
+        self.variables: dict[str, list[str]] = {}
+        """Key path -> the environment variables its value was made from."""
+        self.data = parse_yaml(
+            text, str(path) if path else "<config>", lambda node: self._index(node, "")
+        )
 
     def _index(self, node: yaml.Node, path: str) -> None:
         self.lines[path] = node.start_mark.line + 1
@@ -336,28 +430,9 @@ class _Doc:
 
 
 def _interpolate(value: Any, key_path: str, doc: _Doc) -> Any:
-    """Replace ${VAR} / ${VAR:-default} in strings; `$$` is a literal `$`."""
+    """Expand ${VAR} references in every string (see `expand`)."""
     if isinstance(value, str):
-        if "$" not in value:
-            return value
-
-        def replace(match: re.Match[str]) -> str:
-            if match.group(0) == "$$":
-                return "$"
-            var, default = match.group(1), match.group(2)
-            resolved = os.environ.get(var)
-            if resolved is None or resolved == "":
-                if default is not None:
-                    return default
-                raise doc.error(
-                    key_path,
-                    f"environment variable {var} is not set",
-                    f"export {var}=... before running repcli, or put it in your cron job's env",
-                )
-            secrets.register(resolved)
-            return resolved
-
-        return _ENV_REF.sub(replace, value)
+        return expand(value, key_path, doc) if "$" in value else value
     if isinstance(value, list):
         return [_interpolate(v, f"{key_path}[{i}]", doc) for i, v in enumerate(value)]
     if isinstance(value, dict):
@@ -366,6 +441,111 @@ def _interpolate(value: Any, key_path: str, doc: _Doc) -> Any:
             for k, v in value.items()
         }
     return value
+
+
+def expand(text: str, key_path: str, doc: _Doc, env: Mapping[str, str] | None = None) -> str:
+    """The shell's rules for the forms it shares with POSIX `sh`, inside braces only:
+
+    - `${VAR}`: VAR's value; a ConfigError when VAR is unset *or empty* (an empty token is
+      as missing as an absent one);
+    - `${VAR:-word}`: word when VAR is unset or empty; `${VAR-word}`: word only when VAR is
+      unset. The word may hold references itself (`${A:-${B}}`) and is expanded only when used;
+    - `$$` is one `$`; a `$` not followed by `{` or `$` is itself.
+
+    Anything else in braces (`${}`, `${1A}`, `${A:?x}`, an unclosed `${A`) is a ConfigError
+    naming the key. Values that came from the environment are registered as secrets."""
+    env = os.environ if env is None else env
+    out, _ = _expand_from(text, 0, key_path, doc, env, evaluate=True, nested=False)
+    return out
+
+
+_SPECIAL = re.compile(r"[$}]")
+
+
+def _expand_from(
+    text: str,
+    i: int,
+    key_path: str,
+    doc: _Doc,
+    env: Mapping[str, str],
+    evaluate: bool,
+    nested: bool,
+) -> tuple[str, int]:
+    """Expand text[i:] up to its end, or (nested) up to the `}` closing a default word:
+    (the expansion, where it stopped)."""
+    parts: list[str] = []
+    while True:
+        found = _SPECIAL.search(text, i)
+        at = found.start() if found else len(text)
+        parts.append(text[i:at])
+        if found is None:
+            return "".join(parts), len(text)
+        if text[at] == "}":
+            if nested:
+                return "".join(parts), at
+            parts.append("}")
+            i = at + 1
+            continue
+        after = text[at + 1 : at + 2]
+        if after == "$":
+            parts.append("$")
+            i = at + 2
+        elif after == "{":
+            value, i = _reference(text, at, key_path, doc, env, evaluate)
+            parts.append(value)
+        else:
+            parts.append("$")
+            i = at + 1
+
+
+def _reference(
+    text: str, at: int, key_path: str, doc: _Doc, env: Mapping[str, str], evaluate: bool
+) -> tuple[str, int]:
+    """The value of the `${...}` starting at text[at], and the index after its `}`."""
+    forms = "use ${VAR}, ${VAR:-default} or ${VAR-default}; write $$ for a literal $"
+    name = _VAR_NAME.match(text, at + 2)
+    if name is None:
+        close = text.find("}", at)
+        shown = text[at : close + 1] if 0 <= close < at + 40 else text[at : at + 12] + "..."
+        raise doc.error(key_path, f"{shown} is not a valid variable name", forms)
+    var, i = name.group(), name.end()
+    unclosed = doc.error(key_path, f"${{{var} is not closed with }}", forms)
+    if text.startswith("}", i):
+        return (_lookup(var, key_path, doc, env) if evaluate else ""), i + 1
+    for op in (":-", "-"):
+        if text.startswith(op, i):
+            current = env.get(var)
+            use = current is None or (op == ":-" and current == "")
+            word, end = _expand_from(
+                text, i + len(op), key_path, doc, env, evaluate and use, nested=True
+            )
+            if end >= len(text):
+                raise unclosed
+            if not evaluate:
+                return "", end + 1
+            if use:
+                return word, end + 1
+            return _lookup(var, key_path, doc, env, empty_ok=True), end + 1
+    if i >= len(text):
+        raise unclosed
+    raise doc.error(key_path, f"${{{var}{text[i]}...}} is not supported", forms)
+
+
+def _lookup(
+    var: str, key_path: str, doc: _Doc, env: Mapping[str, str], empty_ok: bool = False
+) -> str:
+    resolved = env.get(var)
+    if resolved is None or (resolved == "" and not empty_ok):
+        state = "is not set" if resolved is None else "is set but empty"
+        raise doc.error(
+            key_path,
+            f"environment variable {var} {state}",
+            f"export {var}=... before running repcli, or put it in your cron job's env"
+            + ("" if resolved is None else f"; ${{{var}:-default}} allows an empty one"),
+        )
+    secrets.register(resolved)
+    doc.variables.setdefault(key_path, []).append(var)
+    return resolved
 
 
 def _unknown_key(doc: _Doc, key_path: str, key: str, known: set[str]) -> ConfigError:
@@ -576,6 +756,30 @@ def _alerts(raw: Any, doc: _Doc) -> AlertSettings:
     return alerts
 
 
+def _check_token(value: str, key_path: str, doc: _Doc) -> None:
+    """A token, key or secret goes into an HTTP header or URL as it is: one line of printable
+    ASCII without spaces. (A secret setting whose metadata says `document` may be a file path
+    or a PEM / JSON text instead.) The message never shows the value."""
+    if "\n" in value or "\r" in value:
+        problem = "a newline"
+    elif any(c.isspace() for c in value):
+        problem = "whitespace"
+    elif not value.isprintable():
+        problem = "a control character"
+    elif not value.isascii():
+        problem = "a non-ASCII character"
+    else:
+        return
+    used = doc.variables.get(key_path)
+    source = f"its value comes from ${used[0]}" if used else "check its value"
+    raise doc.error(
+        key_path,
+        f"contains {problem}; a token is one line of printable ASCII with no spaces",
+        f'{source}: copy the token alone (a file read with "$(cat FILE)" keeps no final '
+        "newline; `tr -d '[:space:]'` removes stray ones)",
+    )
+
+
 def _sla_values(raw: Any, key_path: str, doc: _Doc) -> dict[str, float]:
     sla = _coerce(SlaHours, raw, key_path, doc)
     values = {k: v for k, v in dataclasses.asdict(sla).items() if v is not None}
@@ -627,6 +831,8 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
             value = getattr(settings, field.name)
             if isinstance(value, str):
                 secrets.register(value)
+                if not field.metadata.get("document"):
+                    _check_token(value, f"{key_path}.{field.name}", doc)
     kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings"})
     if kwargs.get("sla_hours") is not None and kwargs["sla_hours"] <= 0:
         raise doc.error(f"{key_path}.sla_hours", "must be a positive number of hours")

@@ -47,6 +47,7 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 
 RSS_PATH = "/{cc}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
 RSS_MAX_PAGE = 10
@@ -77,7 +78,9 @@ class AppStoreSettings(HttpSettings):
     of the public feed (all territories, and your published responses)."""
     issuer_id: str | None = None
     """App Store Connect API issuer ID (Users and Access > Integrations)."""
-    private_key: str | None = dataclasses.field(default=None, metadata={"secret": True})
+    private_key: str | None = dataclasses.field(
+        default=None, metadata={"secret": True, "document": True}
+    )
     """The API key's .p8 file path, or its PEM text."""
     api_base_url: str | None = None
     """Override the App Store Connect API address (a proxy, a test server)."""
@@ -227,6 +230,7 @@ class AppStoreSource(HttpSource):
             "limit": self.settings.page_size,
             "include": "response",
         }
+        guard = PageGuard(self.name, "customerReviews", max_pages(self.settings, self.name), url)
         while url:
             body = await self._connect_call(url, params)
             data = body.get("data")
@@ -248,6 +252,7 @@ class AppStoreSource(HttpSource):
             if reached or not data or not isinstance(link, str) or not link:
                 break
             url, params = self._rebase(link), None  # the next link carries the query
+            guard.next_page(url, row_ids(data))
         yield Batch([], {**cursor, "connect_since": to_iso(newest)})
 
     @property

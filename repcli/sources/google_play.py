@@ -88,7 +88,9 @@ class GooglePlaySettings(HttpSettings):
     """Web endpoint: re-read reviews this far back, to see replies given later."""
     rpc_id: Literal["oCPfdb", "UsvDTd"] = "oCPfdb"
     """Web endpoint: the Play UI's reviews call (UsvDTd is the one used before late 2023)."""
-    service_account: str | None = dataclasses.field(default=None, metadata={"secret": True})
+    service_account: str | None = dataclasses.field(
+        default=None, metadata={"secret": True, "document": True}
+    )
     """The service account's JSON key (a file path, or the JSON text): uses the official API."""
     api_base_url: str | None = None
     """Override the Android Publisher API address (a proxy, a test server)."""

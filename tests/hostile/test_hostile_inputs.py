@@ -10,10 +10,14 @@ aliases (the "billion laughs" expansion).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repcli.errors import ExitCode
 from tests.conftest import Cli
@@ -189,3 +193,212 @@ def test_stdin_is_read_as_bytes_too() -> None:
     result = Cli(None).runner.invoke(app, ["analyze", "-f", "jsonl"], input=b"ok\n\xff\n")
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "<stdin>:2: not valid UTF-8 (byte 0xff at offset 3)" in result.stderr
+
+
+# --------------------------------------------------------------------------- 4. secrets
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "repcli.yaml"
+    path.write_text(f"store: {tmp_path / 'x.db'}\n{text}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("source", "env", "problem"),
+    [
+        ("{name: wb, type: wildberries, token: '${WB_TOKEN}'}", "abcdef1234\n", "a newline"),
+        ("{name: wb, type: wildberries, token: '${WB_TOKEN}'}", " abcdef1234", "whitespace"),
+        (
+            "{name: oz, type: ozon, client_id: '12345', api_key: '${WB_TOKEN}'}",
+            "ab\tcd1234",
+            "whitespace",
+        ),
+        (
+            "{name: wb, type: wildberries, token: '${WB_TOKEN}'}",
+            "abcd\x1b1234",
+            "a control character",
+        ),
+    ],
+    ids=["trailing-newline", "leading-space", "tab-in-api-key", "escape"],
+)
+def test_a_token_with_whitespace_is_refused_at_config_load(
+    tmp_path: Path, source: str, env: str, problem: str
+) -> None:
+    path = _config(tmp_path, f"sources:\n  - {source}\n")
+    result = Cli(path)("check", env={"WB_TOKEN": env})
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    key = "api_key" if "ozon" in source else "token"
+    assert f"{path}:3: sources[0].{key}: contains {problem};" in result.stderr
+    assert "$WB_TOKEN" in result.stderr  # the hint names the variable it came from
+    assert "abcd" not in result.output and "1234" not in result.output
+
+
+def test_a_literal_token_with_a_space_is_refused_too(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path, "sources:\n  - {name: wb, type: wildberries, token: 'Bearer xyz123'}\n"
+    )
+    result = Cli(path)("check")
+    assert result.exit_code == ExitCode.CONFIG
+    assert f"{path}:3: sources[0].token: contains whitespace;" in result.stderr
+    assert "xyz123" not in result.output
+
+
+def test_a_pem_key_may_span_lines(tmp_path: Path) -> None:
+    from repcli.config import load_config
+
+    pem = "-----BEGIN PRIVATE KEY-----\n      MIGTAgEAMBMG\n      -----END PRIVATE KEY-----"
+    path = _config(
+        tmp_path,
+        "sources:\n  - name: ios\n    type: app_store\n    app_id: '1'\n    key_id: K\n"
+        f"    issuer_id: I\n    private_key: |\n      {pem}\n",
+    )
+    (source,) = load_config(path).sources
+    assert source.settings.private_key.startswith("-----BEGIN PRIVATE KEY-----\n")
+
+
+# --------------------------------------------------------------------------- 5. YAML bombs
+
+
+def _laughs(levels: int) -> str:
+    lines = ["shop: &a0 lol"]
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"x{level}: &a{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    path = _config(tmp_path, _laughs(9))  # 10^9 strings once expanded
+    result = Cli(path)("check")
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{path}:" in result.stderr and "aliases expand to more than" in result.stderr
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    path = _config(tmp_path, "sources: &s [*s]\n")
+    result = Cli(path)("check")
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{path}:2: invalid YAML: an alias refers to itself" in result.stderr
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    path = _config(tmp_path, "sources: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = Cli(path)("check")
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{path}:2: invalid YAML: nested more than" in result.stderr
+
+
+def test_a_huge_config_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = _config(tmp_path, "shop: x\n" + "# padding\n" * 200_000)
+    result = Cli(path)("check")
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{path}: the config is 2,000,0" in result.stderr and "over 1 MiB" in result.stderr
+
+
+def test_anchors_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
+    from repcli.config import load_config
+
+    path = _config(
+        tmp_path,
+        "sources:\n  - &base {name: one, type: demo, tags: [a, b]}\n  - <<: *base\n    name: two\n",
+    )
+    config = load_config(path)
+    assert [(s.name, s.tags) for s in config.sources] == [("one", ("a", "b")), ("two", ("a", "b"))]
+
+
+# --------------------------------------------------------------------------- 6. ${VAR}
+
+
+def _shop(tmp_path: Path, value: str, env: dict[str, str]) -> Any:
+    path = _config(tmp_path, f"shop: '{value}'\n")
+    return Cli(path)("check", env=env)
+
+
+@pytest.mark.parametrize(
+    ("value", "env", "expected"),
+    [
+        ("${A:-${B}}", {"B": "bee"}, "bee"),
+        ("${A:-${B}}", {"A": "", "B": "bee"}, "bee"),
+        ("${A-x}", {"A": ""}, ""),
+        ("${A-x}", {}, "x"),
+        ("${A:-}", {}, ""),
+        ("${A:-${B:-deep}}!", {}, "deep!"),
+        ("$${A} costs $5 {}", {}, "${A} costs $5 {}"),
+        ("${A:-unused ${B}}", {"A": "set"}, "set"),  # an unused word is never looked up
+    ],
+)
+def test_interpolation_follows_the_shell(value: str, env: dict[str, str], expected: str) -> None:
+    from repcli.config import _Doc, expand
+
+    assert expand(value, "shop", _Doc("", None), env) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "env", "problem"),
+    [
+        ("${}", {}, "${} is not a valid variable name"),
+        ("${1VAR}", {}, "${1VAR} is not a valid variable name"),
+        ("${A}", {"A": ""}, "environment variable A is set but empty"),
+        ("${A:-x", {}, "${A is not closed with }"),
+        ("${A:?x}", {"A": "1"}, "${A:...} is not supported"),
+    ],
+)
+def test_what_the_shell_would_not_do_is_a_config_error_naming_the_key(
+    tmp_path: Path, value: str, env: dict[str, str], problem: str
+) -> None:
+    result = _shop(tmp_path, value, {"A": None, "B": None, **env})  # type: ignore[dict-item]
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"repcli.yaml:2: shop: {problem}" in result.stderr
+
+
+_VARS = ("A", "B", "C")
+_WORD = st.text(alphabet="abz019 .,/:=+_-@%^#", max_size=6)
+
+
+def _expr(depth: int = 0) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Pieces of a string: (ours, bash's) spellings of the same thing."""
+    literal = _WORD.map(lambda w: (w, w))
+    if depth >= 2:
+        plain = st.sampled_from(_VARS).map(lambda v: (f"${{{v}}}", f"${{{v}:?}}"))
+        return st.lists(st.one_of(literal, plain), max_size=3)
+    inner = _expr(depth + 1)
+
+    def ref(var: str, op: str, word: list[tuple[str, str]]) -> tuple[str, str]:
+        if op == "":
+            return f"${{{var}}}", f"${{{var}:?}}"  # ours: empty is missing, as :? says
+        ours = "".join(o for o, _ in word)  # literals hold no "}": references nest whole
+        bash = "".join(b for _, b in word)
+        return f"${{{var}{op}{ours}}}", f"${{{var}{op}{bash}}}"
+
+    refs = st.builds(ref, st.sampled_from(_VARS), st.sampled_from(["", ":-", "-"]), inner)
+    return st.lists(st.one_of(literal, refs), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=_expr(),
+    env=st.fixed_dictionaries(
+        {}, optional={v: st.sampled_from(["", "v1", "two words"]) for v in _VARS}
+    ),
+)
+def test_interpolation_matches_bash(pieces: list[tuple[str, str]], env: dict[str, str]) -> None:
+    """Each generated string expands as `bash -c 'set -u; printf %s "..."'` expands it, with
+    our plain `${V}` spelled `${V:?}` for bash (empty or unset is an error in both)."""
+    from repcli.config import _Doc, expand
+    from repcli.errors import ConfigError
+
+    ours = "".join(o for o, _ in pieces)
+    theirs = "".join(b for _, b in pieces)
+    done = subprocess.run(
+        ["bash", "-c", f'set -u; printf %s "{theirs}"'],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        got: str | None = expand(ours, "shop", _Doc("", None), env)
+    except ConfigError:
+        got = None
+    assert got == (done.stdout if done.returncode == 0 else None), (ours, theirs, env, done)
