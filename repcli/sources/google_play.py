@@ -50,6 +50,7 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
+from repcli.sources.paging import PageGuard, max_pages, row_ids
 from repcli.sources.play_batchexecute import (
     BATCH_PATH,
     at,
@@ -139,6 +140,7 @@ class GooglePlaySource(HttpSource):
         newest = None if full else since
         token: str | None = None
         pages = 0
+        guard = PageGuard(self.name, "web reviews", max_pages(None, self.name))
         while True:
             rows, token = await self._web_page(token)
             pages += 1
@@ -157,6 +159,7 @@ class GooglePlaySource(HttpSource):
                 yield Batch(items, cursor)
             if reached or not rows or not token or (first and pages >= self.settings.max_pages):
                 break
+            guard.next_page(token, [r[0] if isinstance(r, list) and r else r for r in rows])
         yield Batch([], {**cursor, "web_since": int(newest) if newest is not None else None})
 
     async def _web_page(self, token: str | None) -> tuple[list[Any], str | None]:
@@ -207,6 +210,7 @@ class GooglePlaySource(HttpSource):
         floor = None if full or not isinstance(since, int | float) else float(since)
         newest = floor
         token: str | None = None
+        guard = PageGuard(self.name, "reviews", max_pages(None, self.name))
         while True:
             body = await self._api_get(token)
             reviews = body.get("reviews") or []
@@ -226,6 +230,7 @@ class GooglePlaySource(HttpSource):
             token = (body.get("tokenPagination") or {}).get("nextPageToken")
             if not reviews or not isinstance(token, str) or not token:
                 break
+            guard.next_page(token, row_ids(reviews, "reviewId"))
         yield Batch([], {**cursor, "api_since": newest})
 
     @property
