@@ -173,6 +173,10 @@ class SourceConfig:
     """A competitor's source: stored and reported, never queued for replies."""
     tags: tuple[str, ...] = ()
     enabled: bool = True
+    timeout: float | None = 600.0
+    """Seconds one run may spend on this source (`timeout:`; null for no limit). Past it the
+    source stops with an error; what it stored is kept, the other sources go on, and the next
+    run resumes from the cursor. Each request has its own, shorter caps (repcli.http)."""
     settings: Any = None
     """The source type's own settings object (validated by the type's settings dataclass)."""
 
@@ -836,5 +840,7 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
     kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings"})
     if kwargs.get("sla_hours") is not None and kwargs["sla_hours"] <= 0:
         raise doc.error(f"{key_path}.sla_hours", "must be a positive number of hours")
+    if kwargs.get("timeout") is not None and not 0 < kwargs["timeout"] < float("inf"):
+        raise doc.error(f"{key_path}.timeout", "must be a positive number of seconds, or null")
     _sla_values(raw.get("sla"), f"{key_path}.sla", doc)
     return SourceConfig(**kwargs, settings=settings)

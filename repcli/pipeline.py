@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -179,7 +179,8 @@ class Pipeline:
         error: str | None = None
         try:
             source = source_class(src.type)(src, ctx)
-            await self._store_all(source, src, full, run_id, done, report, progress)
+            async with _deadline(src):
+                await self._store_all(source, src, full, run_id, done, report, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Ctrl-C: what is stored stays stored; the run is marked (_run_all), then we stop.
             self._interrupted.append((run_id, src.name))
@@ -256,6 +257,24 @@ class Pipeline:
         """Drop the open unit: roll back its transaction and let other sources write."""
         self.store.rollback()
         self._writing.release()
+
+
+@contextlib.asynccontextmanager
+async def _deadline(src: SourceConfig) -> AsyncIterator[None]:
+    """Stop a source at its `timeout:` with a SourceError (its committed batches stay)."""
+    from repcli.errors import SourceError
+
+    cap = asyncio.timeout(src.timeout)
+    try:
+        async with cap:
+            yield
+    except TimeoutError:
+        if not cap.expired():
+            raise
+        raise SourceError(
+            f"stopped after {src.timeout:g} s (timeout: {src.timeout:g}); what was stored is "
+            "kept, the next run resumes from the cursor"
+        ) from None
 
 
 def test_sources(

@@ -324,7 +324,9 @@ async def get_page(
 
     headers = {"Accept": accept, **conditional_headers(known)}
     try:
-        response = await source.ctx.http.request("GET", url, limit=source.limit, headers=headers)
+        response = await source.ctx.http.request(
+            "GET", url, limit=source.limit, headers=headers, same_host_redirects=True
+        )
         if response.status == 304:
             return None
         raise_for_status(response)

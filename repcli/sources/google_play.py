@@ -172,6 +172,7 @@ class GooglePlaySource(HttpSource):
             },
             params={"hl": settings.lang, "gl": settings.country},
             limit=self.limit,
+            idempotent=True,
             check=gateway_check,
         )
         raise_for_status(response)
@@ -319,6 +320,7 @@ class GooglePlaySource(HttpSource):
             token_uri,
             form={"grant_type": JWT_GRANT, "assertion": assertion},
             limit=TOKEN_LIMIT,
+            idempotent=True,
         )
         body = response.json_object() or {}
         token = body.get("access_token")

@@ -282,6 +282,7 @@ class OzonSource(HttpSource):
             "POST",
             self.base_url + path,
             limit=self.limit,
+            idempotent=path.endswith(("/list", "/info")),  # reads; a .../create publishes
             json_body=body,
             headers={"Client-Id": self.settings.client_id, "Api-Key": self.settings.api_key},
         )

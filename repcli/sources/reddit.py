@@ -270,6 +270,7 @@ class RedditSource(HttpSource):
             "POST",
             (self.base_url if settings.base_url else WEB) + "/api/v1/access_token",
             limit=self.limit,
+            idempotent=True,
             form={"grant_type": "client_credentials"},
             headers={"Authorization": f"Basic {basic}", "User-Agent": self.user_agent},
         )

@@ -314,6 +314,7 @@ class TelegramSource(HttpSource):
             "POST",
             f"{self.base_url}/bot{self.settings.bot_token}/{method}",
             limit=self.limit,
+            idempotent=method.startswith("get"),  # getUpdates, getMe...; not sendMessage
             json_body=body,
         )
         try:

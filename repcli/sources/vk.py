@@ -361,6 +361,7 @@ class VkSource(HttpSource):
             "POST",
             f"{self.base_url}/{method}",
             limit=self.limit,
+            idempotent=method.partition(".")[2].startswith(("get", "search")),  # not createComment
             form={k: str(v) for k, v in fields.items()},
             check=_check,
         )

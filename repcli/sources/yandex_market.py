@@ -211,6 +211,7 @@ class YandexMarketSource(HttpSource):
             "POST",
             url,
             limit=self.limit,
+            idempotent=path in ("goods-feedback", "goods-feedback/comments"),  # the lists
             params=params,
             json_body=body,
             headers={"Api-Key": self.settings.api_key},
