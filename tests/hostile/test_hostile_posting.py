@@ -152,9 +152,12 @@ def test_a_person_settles_an_unknown_reply_and_only_then_it_is_retried(
     settled = cli("post", str(reply["id"]), "--was-posted", "no")
     assert settled.exit_code == 0, settled.output
     assert _reply(cli, item_id)["status"] == "failed"
-    platform.failure = "502"
-    platform.acts = True
-    cli("post", "--retry-failed")
+    platform.acts = True  # this time it takes the answer, and the 502 lies
+    assert cli("post", "--retry-failed").exit_code == 6
     assert len(platform.posts) == 2
+    assert _reply(cli, item_id)["status"] == "unknown"
+    assert cli("fetch", "-q").exit_code == 0
+    assert _reply(cli, item_id)["status"] == "posted"
     # A settled reply cannot be settled again.
     assert cli("post", str(reply["id"]), "--was-posted", "yes").exit_code == 2
+    assert len(platform.posts) == 2
