@@ -246,6 +246,23 @@ def test_spent_budget_pauses_until_the_reset(httpserver: HTTPServer, tmp_path: P
     assert clock.slept == [42.0] and http.waits == []
 
 
+@pytest.mark.parametrize("reset", ["86400", "inf", "1e400"])
+def test_a_budget_reset_too_far_away_ends_the_source_instead_of_sleeping(
+    httpserver: HTTPServer, tmp_path: Path, reset: str
+) -> None:
+    spent = {"X-Ratelimit-Used": "600", "X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": reset}
+    httpserver.expect_request("/api/v1/access_token").respond_with_handler(token_handler)
+    httpserver.expect_request("/r/kyiv/comments").respond_with_response(
+        reply(fixture("comments_page1.json"), headers=spent)
+    )
+    httpserver.expect_request("/r/kyiv/search").respond_with_json(fixture("listing_empty.json"))
+    http, clock = fake_http()
+    report, _ = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, http)
+    (failed,) = report.failed  # type: ignore[attr-defined]
+    assert "rate limited for" in failed.error and "try later" in failed.error
+    assert clock.slept == []
+
+
 def test_expired_token_is_renewed_once(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/api/v1/access_token").respond_with_handler(token_handler)
     httpserver.expect_request("/r/kyiv/comments").respond_with_handler(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
+import math
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -35,7 +36,15 @@ from typing import Any, ClassVar
 from repcli import __version__, secrets
 from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, RetryLater, host_of, raise_for_status
+from repcli.http import (
+    MAX_WAIT,
+    HostLimit,
+    HttpError,
+    Response,
+    RetryLater,
+    host_of,
+    raise_for_status,
+)
 from repcli.models import Item
 from repcli.sources import parse
 from repcli.sources.base import Batch, FetchContext, HttpSource, SocialSettings
@@ -292,7 +301,12 @@ class RedditSource(HttpSource):
     def _honour_rate_headers(self, response: Response, url: str) -> None:
         remaining = _float(response.headers.get("x-ratelimit-remaining"))
         reset = _float(response.headers.get("x-ratelimit-reset"))
-        if remaining is not None and remaining < 1 and reset:
+        if remaining is not None and remaining < 1 and reset and reset > 0:
+            if reset > MAX_WAIT:  # never sleep for as long as a host asks (inf, a day...)
+                raise HttpError(
+                    f"{host_of(url)}: rate limited for {reset:.0f} s; try later",
+                    hint="Reddit's request budget is spent; the next run resumes from the cursor",
+                )
             log.info("%s: Reddit's request budget is spent; waiting %.0f s", self.name, reset)
             self.ctx.http.bucket(host_of(url), self.limit).pause(reset)
 
@@ -346,9 +360,10 @@ def query_terms(query: str) -> tuple[str, ...]:
 
 def _float(value: str | None) -> float | None:
     try:
-        return float(value) if value else None
+        number = float(value) if value else None
     except ValueError:
         return None
+    return None if number is None or math.isnan(number) else number
 
 
 def _raise_error(response: Response, body: dict[str, Any]) -> None:
