@@ -73,7 +73,7 @@ def test_reply_drafts_from_the_best_template_and_approves(checked: Cli) -> None:
     assert result.exit_code == 0, result.output
     name = first_name(damaged["author"])
     assert f"Здравствуйте, {name}!" in result.stdout
-    assert "повреждённым" in result.stdout
+    assert "фото повреждения" in result.stdout
     assert "template ru-damaged" in result.stderr
     # A second `reply` shows the same draft instead of drafting another.
     again = cli("reply", str(damaged["id"]))
@@ -152,7 +152,7 @@ def test_most_specific_template_wins_and_user_first(tmp_path: Path) -> None:
     assert tpl.choose(templates, item).name == "my-wb-damaged"  # type: ignore[union-attr]
     assert tpl.choose(templates, {**item, "platform": "ozon"}).name == "ru-damaged"  # type: ignore[union-attr]
     assert tpl.choose(templates, {**item, "topics": []}).name == "ru-negative"  # type: ignore[union-attr]
-    positive = {"lang": "uk", "topics": [], "negative": False}
+    positive = {"lang": "uk", "topics": [], "negative": False, "rating": 5}
     assert tpl.choose(templates, positive).name == "uk-positive"  # type: ignore[union-attr]
 
 

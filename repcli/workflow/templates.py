@@ -5,7 +5,10 @@ when a variable inside them is empty; `{{` and `}}` are literal braces. Variable
 one pass over the template's own text: a value (a product name like `Набор {3 шт}`) is inserted
 as it is and never read as a template. Format specs (`{shop:>10}`, `{shop!r}`) are refused when
 the template is loaded. Conditions (lang, kinds, platforms, ratings, topics,
-sentiment) select where it applies; the most specific template that fits an item wins.
+sentiment) select where it applies: every condition a template sets must hold; a list (topics,
+ratings, kinds, platforms) holds when the item has any of its values. The most specific template
+that fits an item wins. `sentiment` is the item's `mood`: negative (a complaint under 4★ or
+unrated), mixed (a complaint in a 4-5★ review) or positive.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from repcli.errors import ConfigError, UsageError
 
 VARIABLES = ("customer", "product", "order", "date", "shop", "signature", "rating", "source")
+SENTIMENTS = ("negative", "mixed", "positive")
 _CONDITIONS = ("lang", "kinds", "platforms", "ratings", "topics", "sentiment")
 _KEYS = {"name", "text", *_CONDITIONS}
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
@@ -53,9 +57,7 @@ class Template:
             return False
         if self.topics and not set(self.topics) & set(item.get("topics") or ()):
             return False
-        if self.sentiment == "negative" and not item.get("negative"):
-            return False
-        return not (self.sentiment == "positive" and item.get("negative"))
+        return self.sentiment is None or self.sentiment == mood(item)
 
     def specificity(self) -> int:
         """Topics say the most about a complaint; every other condition counts once."""
@@ -63,6 +65,15 @@ class Template:
         return score + sum(
             1 for c in ("lang", "kinds", "platforms", "ratings", "sentiment") if getattr(self, c)
         )
+
+
+def mood(item: Mapping[str, Any]) -> str:
+    """What a reply answers: `negative` (a complaint, unrated or under 4★), `mixed` (a complaint
+    in a 4-5★ review: thanks and an apology, never a complaint template) or `positive`."""
+    if not item.get("negative"):
+        return "positive"
+    rating = item.get("rating")
+    return "mixed" if isinstance(rating, int) and rating >= 4 else "negative"
 
 
 def _fields(text: str) -> list[str]:
@@ -168,8 +179,11 @@ def parse_templates(text: str, origin: str) -> list[Template]:
             raise ConfigError(f"{where}: template {name!r} needs a `text:`")
         check_text(body, f"{where}: template {name!r}")
         sentiment = raw.get("sentiment")
-        if sentiment not in (None, "negative", "positive"):
-            raise ConfigError(f"{where}: sentiment must be negative or positive")
+        if sentiment not in (None, *SENTIMENTS):
+            raise ConfigError(
+                f"{where}: sentiment must be negative, mixed or positive",
+                "mixed is a complaint in a 4-5★ review; negative one under 4★ or unrated",
+            )
         out.append(
             Template(
                 name=name,
