@@ -12,7 +12,7 @@ from typing import Any
 
 from repcli.analysis.verdict import Analyzer
 from repcli.errors import InputError, RepcliError, UsageError
-from repcli.models import Item
+from repcli.models import Item, Kind
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -143,13 +143,17 @@ def _csv(
 
 
 def classify_rows(
-    rows: Iterable[tuple[int, str, int | None]], analyzer: Analyzer | None = None
+    rows: Iterable[tuple[int, str, int | None]],
+    analyzer: Analyzer | None = None,
+    kind: Kind = "review",
 ) -> list[dict[str, Any]]:
+    """Each text analysed as an item of this kind (a trained model reads only the kinds it was
+    validated on; a text that asks is read as a question whatever its kind)."""
     analyzer = analyzer or Analyzer()
     results = []
     for n, text, rating in rows:
         item = Item(
-            source="-", platform="-", kind="comment" if rating is None else "review",
+            source="-", platform="-", kind=kind,
             external_id=str(n), created_at=_EPOCH, text=text, rating=rating,
         )  # fmt: skip
         verdict = analyzer.analyse(item)

@@ -317,12 +317,19 @@ class BlendedModel:
     name = "blend"
 
     def __init__(
-        self, trained: TrainedModel, lexicon: Any, weight: float = 0.5, threshold: float = 0.5
+        self,
+        trained: TrainedModel,
+        lexicon: Any,
+        weight: float = 0.5,
+        threshold: float = 0.5,
+        kinds: Iterable[str] | None = None,
     ) -> None:
         self.trained = trained
         self.lexicon = lexicon
         self.weight = weight
         self.threshold = threshold
+        self.kinds = None if kinds is None else frozenset(kinds)
+        """The kinds of item the model was validated on, the only ones it reads (None: all)."""
 
     def score(
         self, text: str, lang: str | None = None, tokens: list[str] | None = None
@@ -350,13 +357,25 @@ def blend(model: TrainedModel) -> BlendedModel:
     """The model with the lexicon, at the weight `train` chose by cross-validation."""
     from repcli.analysis.negativity import LexiconModel
 
-    meta = model.meta
     return BlendedModel(
         model,
         LexiconModel(),
-        float(meta.get("blend_weight", 0.5)),
-        float(meta.get("threshold", 0.5)),  # older model files: 0.5
+        float(model.meta.get("blend_weight", 0.5)),
+        float(model.meta.get("threshold", 0.5)),  # older model files: 0.5
+        kinds_of(model),
     )
+
+
+DEFAULT_KINDS = ("review",)
+"""What a model file that does not say was validated on: `train` learnt from rated reviews."""
+
+
+def kinds_of(model: TrainedModel) -> tuple[str, ...]:
+    """The kinds of item the model was validated on (`meta.kinds`, written by `train`)."""
+    kinds = model.meta.get("kinds")
+    if isinstance(kinds, list) and all(isinstance(k, str) for k in kinds):
+        return tuple(kinds)
+    return DEFAULT_KINDS
 
 
 def load_for_store(store_path: Path) -> BlendedModel | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from repcli.analysis import questions
 from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel, TextModel
@@ -14,7 +15,12 @@ MAX_CUES_SHOWN = 3
 
 class Analyzer:
     """Rating decides when present (thresholds from config); text decides when not, and a
-    strong complaint in the text flags a review despite a high rating."""
+    strong complaint in the text flags a review despite a high rating.
+
+    Which text model reads an item depends on what it is: an unrated question (kind `question`,
+    or text that asks) is read by the question rules (`questions.py`); a trained model reads
+    only the kinds it was validated on (its `kinds`; None: every kind), the built-in lexicon
+    the rest."""
 
     def __init__(
         self,
@@ -25,6 +31,19 @@ class Analyzer:
         self.thresholds = thresholds or Thresholds()
         self.model = model or LexiconModel()
         self.tagger = tagger or TopicTagger()
+        self.kinds: frozenset[str] | None = getattr(self.model, "kinds", None)
+        lexicon = getattr(self.model, "lexicon", None)
+        self.lexicon: TextModel = (
+            self.model if isinstance(self.model, LexiconModel) else lexicon or LexiconModel()
+        )
+
+    def text_model(self, item: Item, scored: str) -> TextModel | None:
+        """The model that reads this item's text; None: the question rules."""
+        if item.rating is None and questions.is_question(scored, item.kind):
+            return None
+        if self.kinds is None or item.kind in self.kinds:
+            return self.model
+        return self.lexicon
 
     def analyse(self, item: Item) -> Verdict:
         text = item.full_text()
@@ -33,9 +52,16 @@ class Analyzer:
         # ("Pros: fast delivery" under a complaint about a broken lid is no delivery problem).
         scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
         tokens = tokenize(scored)  # once, for the model and the topics
-        text_score = self.model.score(scored, lang, tokens)
+        model = self.text_model(item, scored)
+        if model is None:
+            text_score = questions.score(scored, lang)
+        else:
+            text_score = model.score(scored, lang, tokens)
         topics = self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
-        cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN])
+        # Never an empty reason ("text: "): a model that flags without a word to show says so.
+        cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN]) or (
+            f"{'questions' if model is None else model.name} score {text_score.score:.2f}"
+        )
         reasons: list[str] = []
         t = self.thresholds
         if item.rating is not None:
