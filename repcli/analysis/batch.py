@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -15,6 +16,8 @@ from repcli.errors import InputError, RepcliError, UsageError
 from repcli.models import Item, Kind
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NOT_NEGATIVE = "not negative"
+"""The class of a 0 / false label: neutral or positive, the file does not say which."""
 
 
 def read_texts(
@@ -173,8 +176,9 @@ def classify_rows(
 
 
 _LABELS = {
-    "negative": True, "neg": True, "1": True, "true": True, "bad": True,
-    "neutral": False, "positive": False, "pos": False, "0": False, "false": False, "good": False,
+    "negative": "negative", "neg": "negative", "1": "negative", "true": "negative",
+    "bad": "negative", "neutral": "neutral", "positive": "positive", "pos": "positive",
+    "good": "positive", "0": NOT_NEGATIVE, "false": NOT_NEGATIVE,
 }  # fmt: skip
 
 
@@ -183,11 +187,43 @@ def label_of(rating: int) -> bool:
     return rating <= 2
 
 
+def class_of(rating: int) -> str:
+    """A 1-5 rating as a class: 1-2 negative, 3 neutral, 4-5 positive."""
+    return "negative" if rating <= 2 else "neutral" if rating == 3 else "positive"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Labelled:
+    """One labelled text: its class (negative / neutral / positive, or "not negative" for a
+    0 / false label), and the row's `kind` and `source` when it has them."""
+
+    line: int
+    text: str
+    label: str
+    kind: str | None = None
+    source: str | None = None
+
+    @property
+    def negative(self) -> bool:
+        return self.label == "negative"
+
+
 def read_labelled(
     data: bytes | str, name: str, text_field: str, label_field: str, rating_field: str
 ) -> list[tuple[str, bool]]:
-    """(text, negative?) from JSONL or CSV rows with a label (negative/neutral/positive, 1/0)
-    or a 1-5 rating. InputError naming the file, line and field otherwise."""
+    """(text, negative?) of `read_labelled_rows`."""
+    return [
+        (r.text, r.negative)
+        for r in read_labelled_rows(data, name, text_field, label_field, rating_field)
+    ]
+
+
+def read_labelled_rows(
+    data: bytes | str, name: str, text_field: str, label_field: str, rating_field: str
+) -> list[Labelled]:
+    """Labelled texts from JSONL or CSV rows with a label (negative/neutral/positive, 1/0)
+    or a 1-5 rating, and optional `kind` and `source` keys. InputError naming the file, line
+    and field otherwise."""
     body = decode(data, name)
     lines = split_lines(body)
     first = next((line for line in lines if line.strip()), "")
@@ -209,12 +245,13 @@ def read_labelled(
             if not isinstance(row, dict):
                 raise InputError(f"{name}:{n}: not a JSON object")
             records.append((n, row))
-    out: list[tuple[str, bool]] = []
+    out: list[Labelled] = []
     for n, row in records:
         text = row.get(text_field)
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{name}:{n}: no text in {text_field!r}", "name it with --text-field")
         _checked(text, f"{name}:{n}", text_field)
+        kind, source = (str(row.get(k) or "").strip() or None for k in ("kind", "source"))
         label = row.get(label_field)
         if label not in (None, ""):
             key = str(label).strip().lower()
@@ -223,7 +260,7 @@ def read_labelled(
                     f"{name}:{n}: {label_field} {label!r} is not a label",
                     "use negative / neutral / positive (or 1 / 0)",
                 )
-            out.append((text, _LABELS[key]))
+            out.append(Labelled(n, text, _LABELS[key], kind, source))
             continue
         rating = row.get(rating_field)
         try:
@@ -235,5 +272,5 @@ def read_labelled(
             ) from None
         if not 1 <= stars <= 5:
             raise InputError(f"{name}:{n}: {rating_field} {rating!r} is outside 1-5")
-        out.append((text, label_of(stars)))
+        out.append(Labelled(n, text, class_of(stars), kind, source))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +12,27 @@ from repcli.cli.context import State
 from repcli.cli.options import Format, FormatOpt, SourceOpt
 
 COLUMNS = ("line", "label", "score", "negative", "lang", "reasons", "topics", "text")
+
+
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="`auto`: the model `repcli train` saved for the config's store if there is one, "
+        "else the built-in lexicon; `builtin`: the lexicon; or a model file from `repcli train` "
+        "(blended with the lexicon, as check does).",
+    ),
+]
+KindOpt = Annotated[
+    str,
+    typer.Option(
+        "--kind",
+        help="What the texts are: review, comment or question (a trained model reads only "
+        "the kinds it was validated on; a text that asks is read as a question).",
+        case_sensitive=False,
+    ),
+]
+KINDS = ("review", "comment", "question")
 
 
 def analyze(
@@ -22,55 +43,83 @@ def analyze(
     ] = None,
     fmt: FormatOpt = None,
     text_field: Annotated[
-        str, typer.Option("--field", help="The text's key in JSONL or column in CSV.")
+        str,
+        typer.Option("--text-field", "--field", help="The text's key in JSONL or column in CSV."),
     ] = "text",
     rating_field: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--rating-field",
-            help="Also use this key/column as the star rating (default: text only).",
+            help="The 1-5 star rating's key/column: used as the rating when a row has one "
+            "(`''`: text only); with --label-field, the label of a row without one.",
+        ),
+    ] = "rating",
+    label_field: Annotated[
+        str | None,
+        typer.Option(
+            "--label-field",
+            help="Evaluate instead: the key/column of each text's label (negative / neutral / "
+            "positive, or 1 / 0, as `train --from-file` reads them); prints precision, recall "
+            "and F1 per class and a confusion table.",
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            help="`builtin` (the lexicon), or a model file from `repcli "
-            "train` (blended with the lexicon, as check does).",
-        ),
-    ] = "builtin",
+    model: ModelOpt = "auto",
+    kind: KindOpt = "review",
 ) -> None:
     """Classify texts: label, score and the reasons, one row per input.
 
     Input: plain text (one text per line), JSONL (an object per line) or CSV (with a header),
-    told apart by the file's name or its first line.
+    told apart by the file's name or its first line. Which model scored them is said on stderr.
     """
+    from repcli.analysis import Analyzer
     from repcli.analysis.batch import classify_rows, read_texts
     from repcli.cli import output
     from repcli.errors import UsageError
 
     state: State = ctx.obj
-    fmt_ = output.resolve_format(
-        state, fmt, (Format.table, Format.jsonl, Format.csv, Format.json), use_config=False
+    kind = kind.lower()
+    if kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: not one of {', '.join(KINDS)}")
+    evaluating = label_field is not None
+    formats_ = (
+        (Format.table, Format.json)
+        if evaluating
+        else (Format.table, Format.jsonl, Format.csv, Format.json)
     )
+    if evaluating and fmt in (None, Format.auto) and not state.out.is_terminal:
+        fmt = Format.json  # one report, not rows: piped, it is JSON
+    fmt_ = output.resolve_format(state, fmt, formats_, use_config=False)
     if path is None or str(path) == "-":
         stdin = getattr(sys.stdin, "buffer", None)  # bytes: decoded and split as the format says
         data = stdin.read() if stdin is not None else sys.stdin.read()
-        rows = read_texts(data, "<stdin>", text_field, rating_field)
+        name = "<stdin>"
     else:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-        rows = read_texts(data, str(path), text_field, rating_field)
-    analyzer = None
-    if model != "builtin":
-        from repcli.analysis import Analyzer
-        from repcli.analysis.trained import TrainedModel, blend
+        name = str(path)
+    text_model, said = _text_model(state, model, kind)
+    analyzer = Analyzer(model=text_model)
+    if label_field is not None:
+        from repcli.analysis.batch import read_labelled_rows
+        from repcli.analysis.evaluation import evaluate
 
-        analyzer = Analyzer(model=blend(TrainedModel.load(Path(model))))
-    results = classify_rows(rows, analyzer)
+        labelled = read_labelled_rows(data, name, text_field, label_field, rating_field)
+        state.info(f"model: {said}")
+        report = {"model": said, **evaluate(labelled, analyzer, kind)}  # type: ignore[arg-type]
+        if fmt_ is Format.json:
+            from repcli.render import formats
+
+            output.write(state, formats.to_json(report))
+        else:
+            for renderable in _evaluation_tables(report):
+                state.out.print(renderable)
+        return
+    rows = read_texts(data, name, text_field, rating_field or None)
+    state.info(f"model: {said}")
+    results = classify_rows(rows, analyzer, kind)  # type: ignore[arg-type]
     from repcli.render import tables
 
     output.emit(
@@ -81,6 +130,84 @@ def analyze(
         key="results",
         table=lambda: tables.analysis_table(results),
     )
+
+
+def _text_model(state: State, choice: str, kind: str) -> tuple[Any, str]:
+    """The text model `--model` names (None: the built-in lexicon), and what to say of it."""
+    from repcli.analysis.trained import TrainedModel, blend, kinds_of, model_path
+
+    builtin = "the built-in lexicon"
+    if choice == "builtin":
+        return None, builtin
+    if choice == "auto":
+        store = _store_of(state)
+        if store is None:
+            return None, f"{builtin} (no config found, so no trained model)"
+        path = model_path(store)
+        if not path.exists():
+            return None, f"{builtin} (no model trained for {store.name})"
+    else:
+        path = Path(choice)
+    trained = TrainedModel.load(path)
+    kinds = kinds_of(trained)
+    f1 = trained.meta.get("cv", {}).get("f1")
+    said = (
+        f"the trained model {path} with the lexicon (validated on {', '.join(kinds) or 'no kind'}"
+    )
+    said += f", cross-validated F1 {f1:.2f})" if isinstance(f1, int | float) else ")"
+    if kind not in kinds:
+        said += f"; it does not read {kind} texts, {builtin} does"
+    said += "; questions: the question rules"
+    return blend(trained), said
+
+
+def _store_of(state: State) -> Path | None:
+    """The store of the config given or found; None when there is no config. A config given
+    (--config, $REPCLI_CONFIG) must load; one only found may fail with a warning."""
+    import os
+
+    from repcli.config import CONFIG_ENV, find_config
+    from repcli.errors import ConfigError
+
+    explicit = state.config_path or os.environ.get(CONFIG_ENV)
+    if not explicit:
+        try:
+            find_config(None)
+        except ConfigError:
+            return None
+    try:
+        return state.config.store
+    except ConfigError as exc:
+        if explicit:
+            raise
+        state.info(f"[yellow]warning:[/yellow] {exc.message}; not using its trained model")
+        return None
+
+
+def _evaluation_tables(report: dict[str, Any]) -> list[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
+    classes = Table(title=None, box=None, pad_edge=False)
+    for header in ("class", "precision", "recall", "F1", "support"):
+        classes.add_column(header, justify="left" if header == "class" else "right")
+    for c in report["classes"]:
+        classes.add_row(
+            Text(c["class"]), f"{c['precision']:.2f}", f"{c['recall']:.2f}", f"{c['f1']:.2f}",
+            str(c["support"]),
+        )  # fmt: skip
+    names = [c["class"] for c in report["classes"]]
+    confusion = Table(box=None, pad_edge=False)
+    confusion.add_column("actual \\ predicted")
+    for n in names:
+        confusion.add_column(n, justify="right")
+    for row in report["confusion"]:
+        confusion.add_row(Text(row["actual"]), *(str(row[n]) for n in names))
+    summary = (
+        f"{report['texts']} texts: accuracy {report['accuracy']:.2f}, "
+        f"macro F1 {report['macro_f1']:.2f}"
+    )
+    return [classes, "", confusion, "", summary]
 
 
 def train(
