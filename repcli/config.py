@@ -79,6 +79,20 @@ DEFAULT_SLA = SlaHours(review=24.0, question=24.0, comment=6.0)
 
 
 @dataclasses.dataclass(frozen=True)
+class AutoApproveRule:
+    """A narrow rule for drafts approved without a person: 4-5★ reviews with no complaint."""
+
+    ratings: tuple[int, ...] = ()
+    """Only these ratings: 4 and/or 5."""
+    no_text: bool = False
+    """Only reviews without text (a bare rating)."""
+    templates: tuple[str, ...] = ()
+    """Only drafts from these templates."""
+    sources: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class WorkflowSettings:
     """The response workflow: who acts, and where reply templates live."""
 
@@ -90,6 +104,8 @@ class WorkflowSettings:
     """Appended to every reply as {signature}; default: the shop's name."""
     builtin_templates: bool = True
     """Also use the built-in RU/UK/EN templates."""
+    auto_approve: tuple[AutoApproveRule, ...] = ()
+    """Drafts `repcli draft` approves without a person (off by default; praise only)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -198,6 +198,7 @@ def reply(
         reply_id = posted["id"]
     rep = store.reply(reply_id)
     if approve:
+        _check_limits(item, rep["text"], reply_id)
         with store.transaction():
             store.approve_reply(reply_id, state.now, state.actor)
         rep = store.reply(reply_id)
@@ -206,6 +207,18 @@ def reply(
         if not post:
             raise UsageError("--dry-run goes with --post")
         _post(state, [reply_id], dry_run)
+
+
+def _check_limits(item: dict[str, Any], text: str, reply_id: int) -> None:
+    from repcli.errors import UsageError
+    from repcli.workflow.limits import problems
+
+    found = problems(item.get("platform"), item.get("kind"), text)
+    if found:
+        raise UsageError(
+            f"reply {reply_id} cannot be approved: " + "; ".join(found),
+            f"edit it: `repcli reply {item['id']} --edit` (docs/connectors.md, 'Answer limits')",
+        )
 
 
 def _reply_panel(rep: dict[str, Any]) -> Any:
@@ -315,6 +328,8 @@ def replies(
     rows = state.store.list_replies(
         [s.value for s in status or ()], source or (), output.limit_of(state, limit, fmt_)
     )
+    if fmt_ is Format.table:
+        state.info(_reply_counts(state.store.list_replies([], source or ())))
     columns = ("id", "item_id", "source", "status", "template", "text", "drafted_by",
                "created_at", "approved_at", "posted_at", "attempts", "platform_error")  # fmt: skip
     from repcli.render import tables
@@ -324,6 +339,148 @@ def replies(
         table=lambda: tables.replies_table(rows, state.now),
         empty="No replies yet: `repcli reply ID` drafts one.",
     )  # fmt: skip
+
+
+def _reply_counts(rows: list[dict[str, Any]]) -> Any:
+    """`2 draft · 1 approved · 0 posting · 1 unknown · 3 posted · 1 failed`, each in its colour."""
+    from collections import Counter
+
+    from rich.text import Text
+
+    counts = Counter(r["status"] for r in rows)
+    styles = {"approved": "green", "posted": "bold green", "failed": "red", "unknown": "yellow",
+              "posting": "yellow"}  # fmt: skip
+    line = Text()
+    for i, s in enumerate(ReplyStatus):
+        line.append(" · " if i else "")
+        line.append(
+            f"{counts[s.value]} {s.value}",
+            style=styles.get(s.value, "") if counts[s.value] else "dim",
+        )
+    return line
+
+
+DRAFT_COLUMNS = ("item_id", "reply_id", "source", "platform", "kind", "rating", "lang", "status",
+                 "fresh", "auto", "template", "problems", "item_text", "text")  # fmt: skip
+
+
+def draft(
+    ctx: typer.Context,
+    source: SourceOpt = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind", help="Only review, question or comment (repeatable).", show_default=False
+        ),
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic", "-t", help="Only items with this topic (repeatable).", show_default=False
+        ),
+    ] = None,
+    rating: Annotated[
+        str | None,
+        typer.Option(
+            "--rating", help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.", show_default=False
+        ),
+    ] = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lang",
+            help="Only items in this language: ru, uk, en (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    unanswered: Annotated[
+        bool,
+        typer.Option(
+            "--unanswered",
+            help="Every unanswered item, not only the queue (also "
+            "praise that needs no answer: thank-yous).",
+        ),
+    ] = False,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Approve the drafts shown (but --skip ones).")
+    ] = False,
+    skip: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--skip",
+            metavar="ID",
+            help="With --approve: leave this item's draft unapproved (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = None,
+) -> None:
+    """Draft answers for the whole queue on one screen; `--approve` keeps them.
+
+    Each item in the queue that matches the filters gets a draft from its best template (an
+    existing draft is shown, never overwritten); the platform's limits are checked on each.
+    Read them, fix any with `repcli reply ID --edit`, then run the same command with
+    `--approve` (and `--skip ID` for the ones you don't keep); `repcli post` sends them.
+    `workflow.auto_approve` rules in the config approve narrow cases by themselves (off
+    unless configured).
+    """
+    import dataclasses
+
+    from repcli.cli import output
+    from repcli.cli.commands_items import _filter, _narrow
+    from repcli.cli.output import plain
+    from repcli.render import tables
+    from repcli.workflow import bulk
+
+    state: State = ctx.obj
+    store = state.store
+    fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    flt = _narrow(state, _filter(state, source, None, limit, fmt_, kinds=kind), topic, rating)
+    competitors = [s.name for s in state.config.sources if s.competitor]
+    if unanswered:
+        flt = dataclasses.replace(flt, statuses=("new", "open"))
+        items = [
+            i for i in store.list_items(flt)
+            if not i.get("answer_text") and i["source"] not in competitors
+        ]  # fmt: skip
+    else:
+        items = store.queue(state.now, flt, exclude_sources=competitors)
+    if lang:
+        items = [i for i in items if (i.get("lang") or "") in lang]
+    rules = state.config.workflow.auto_approve
+    bulk.check_rules(rules)
+    with store.transaction():
+        drafts = bulk.draft_items(
+            store, items, lambda item: _draft_text(state, dict(item), None), state.now, state.actor
+        )
+        by_id = {i["id"]: i for i in items}
+        drafts = bulk.auto_approve(store, rules, by_id, drafts, state.now, state.actor)
+        if approve:
+            drafts = bulk.approve(store, drafts, state.now, state.actor, set(skip or ()))
+    rows = [d.row() for d in drafts]
+    output.emit(
+        state, fmt_, rows, columns=DRAFT_COLUMNS, key="drafts",
+        table=lambda: tables.drafts_table(rows),
+        empty="Nothing to draft: the queue is empty for these filters.",
+    )  # fmt: skip
+    fresh = sum(d.fresh for d in drafts)
+    approved = sum(d.status == "approved" for d in drafts)
+    blocked = [d for d in drafts if d.problems]
+    summary = f"{len(drafts)} draft(s), {fresh} new; {approved} approved"
+    if any(d.auto for d in drafts):
+        summary += f" ({sum(d.auto for d in drafts)} by workflow.auto_approve)"
+    if blocked:
+        summary += f"; {len(blocked)} over the platform's limits (fix: `repcli reply ID --edit`)"
+    state.info(summary)
+    if approve:
+        for d in drafts:
+            why = bulk.held(d) if d.status == "draft" and d.item_id not in (skip or ()) else None
+            if why:
+                state.info(plain(f"  #{d.item_id} not approved: {why}"))
+    if drafts and not approve and approved < len(drafts):
+        state.info("[dim]keep them: the same command with --approve (--skip ID to leave one "
+                   "out); then `repcli post --dry-run`[/dim]")  # fmt: skip
 
 
 def templates(
@@ -387,5 +544,5 @@ def _conditions(t: Template) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (reply, post, replies, templates, mark, assign, note):
+    for command in (reply, draft, post, replies, templates, mark, assign, note):
         app.command(rich_help_panel="Answering")(command)

@@ -324,6 +324,30 @@ def replies_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
     return table
 
 
+def drafts_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """`repcli draft`: each item beside the answer drafted for it, to read on one screen."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
+    for name in ("Item", "Said", "Draft", "State"):
+        table.add_column(
+            name, no_wrap=name in ("Item", "State"), ratio=1 if name in ("Said", "Draft") else None
+        )
+    for r in rows:
+        stars = f" {r['rating']}★" if r.get("rating") else ""
+        item = Text(human.safe(f"#{r['item_id']}{stars}\n{r['source']}\n{r['kind']} {r['lang']}"))
+        draft = Text(human.shorten(r["text"], 400))
+        if r.get("template"):
+            draft.append(f"\n({r['template']})", style="dim")
+        for problem in r.get("problems") or ():
+            draft.append(f"\n✗ {problem}", style="red")
+        state = Text(r["status"], style=_REPLY_STYLE.get(r["status"], ""))
+        if r.get("auto"):
+            state.append("\nauto", style="dim")
+        elif r.get("fresh"):
+            state.append("\nnew", style="dim")
+        table.add_row(item, Text(human.shorten(r.get("item_text") or "—", 300)), draft, state)
+    return table
+
+
 def templates_table(rows: Sequence[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("Template", "Lang", "Applies to", "Text"):

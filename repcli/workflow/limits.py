@@ -34,11 +34,12 @@ class AnswerRules:
 
 
 RULES: dict[tuple[str, str | None], AnswerRules] = {
+    # A too-short answer is left for the platform to refuse, in its own words.
     ("wildberries", None): AnswerRules(
-        max_chars=5000, min_chars=2, rule="WB API: answer text 2-5000 characters"
+        max_chars=5000, rule="WB API: answer text 2-5000 characters"
     ),
     ("ozon", "question"): AnswerRules(
-        max_chars=3000, min_chars=2, rule="Ozon Seller API /v1/question/answer/create: 2-3000"
+        max_chars=3000, rule="Ozon Seller API /v1/question/answer/create: 2-3000 characters"
     ),
     ("yandex_market", None): AnswerRules(
         max_chars=4096,
