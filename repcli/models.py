@@ -77,3 +77,5 @@ class SourceRunResult:
     new: int = 0
     changed: int = 0
     error: str | None = None
+    rejected: int = 0
+    """Rows set aside (the `rejects` table) instead of stored: unreadable or unstorable."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
@@ -19,11 +20,12 @@ from typing import TYPE_CHECKING
 from repcli import secrets
 from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
-from repcli.errors import RepcliError
+from repcli.errors import RepcliError, StoreError
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
 from repcli.sources.registry import source_class
 from repcli.store import Store
+from repcli.store.base import explain
 from repcli.store.writes import Analysis
 
 if TYPE_CHECKING:
@@ -53,11 +55,15 @@ class _Tally:
     fetched: int = 0
     new_ids: list[int] = dataclasses.field(default_factory=list)
     changed_ids: list[int] = dataclasses.field(default_factory=list)
+    rejected: int = 0
 
-    def add(self, fetched: int, new_ids: list[int], changed_ids: list[int]) -> None:
+    def add(
+        self, fetched: int, new_ids: list[int], changed_ids: list[int], rejected: int = 0
+    ) -> None:
         self.fetched += fetched
         self.new_ids += new_ids
         self.changed_ids += changed_ids
+        self.rejected += rejected
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
@@ -185,6 +191,10 @@ class Pipeline:
             # Ctrl-C: what is stored stays stored; the run is marked (_run_all), then we stop.
             self._interrupted.append((run_id, src.name))
             raise
+        except StoreError:
+            raise  # the store, not the source: a store error for the whole command
+        except sqlite3.Error as exc:  # corrupt, locked or full while writing this source
+            raise explain(self.store.path, exc) from None
         except RepcliError as exc:
             error = secrets.redact(exc.message)
         except Exception as exc:  # one broken source must not stop the others
@@ -200,6 +210,7 @@ class Pipeline:
             new=len(done.new_ids),
             changed=len(done.changed_ids),
             error=error,
+            rejected=done.rejected,
         )
 
     async def _store_all(
@@ -234,18 +245,26 @@ class Pipeline:
                 result = self.store.upsert_items(
                     batch.items, lambda item: self.analyse(item, src), self.now
                 )
+                # Rows the source could not read, and items the store could not take: kept
+                # aside with this batch, whose cursor moves past them.
+                unread = [*batch.rejects, *source.rejects]
+                source.rejects.clear()
+                rejects = [*unread, *result.rejects]
+                fetched = len(batch.items) + len(unread)
+                if rejects:
+                    self.store.record_rejects(src.name, rejects, self.now, run_id)
                 self.store.add_to_run(
-                    run_id, len(batch.items), len(result.new_ids), len(result.changed_ids)
+                    run_id, fetched, len(result.new_ids), len(result.changed_ids), len(rejects)
                 )
                 self.store.save_cursor(src.name, batch.cursor, self.now)
-                unit.add(len(batch.items), result.new_ids, result.changed_ids)
+                unit.add(fetched, result.new_ids, result.changed_ids, len(rejects))
                 if progress:
                     progress(src.name, done.fetched + unit.fetched)
                 if batch.hold:
                     continue
                 self.store.commit()
                 self._writing.release()
-                done.add(unit.fetched, unit.new_ids, unit.changed_ids)
+                done.add(unit.fetched, unit.new_ids, unit.changed_ids, unit.rejected)
                 report.new_ids.extend(unit.new_ids)
                 report.changed_ids.extend(unit.changed_ids)
                 unit = None

@@ -24,6 +24,7 @@ class FailOn(enum.StrEnum):
     burst = "burst"
     spike = "spike"
     alert_failed = "alert-failed"
+    rejects = "rejects"
 
 
 FullOpt = Annotated[
@@ -68,6 +69,7 @@ def _print_run(state: State, report: RunReport) -> None:
             state.info(
                 f"[green]✓[/green] {r.source}: {r.fetched} fetched, {r.new} new"
                 + (f", {r.changed} changed" if r.changed else "")
+                + (f", [yellow]{r.rejected} rejected[/yellow]" if r.rejected else "")
             )
 
 
@@ -78,6 +80,7 @@ def _results(report: RunReport) -> list[dict[str, Any]]:
             "fetched": r.fetched,
             "new": r.new,
             "changed": r.changed,
+            "rejected": r.rejected,
             "error": r.error,
         }
         for r in report.results
@@ -100,7 +103,7 @@ def fetch(
     from repcli.render import tables
 
     output.emit(
-        state, fmt_, rows, columns=("source", "fetched", "new", "changed", "error"),
+        state, fmt_, rows, columns=("source", "fetched", "new", "changed", "rejected", "error"),
         key="sources", extra={"run": report.group}, table=lambda: tables.run_table(rows),
     )  # fmt: skip
     if report.failed:
@@ -118,7 +121,8 @@ def check(
         typer.Option(
             "--fail-on",
             help="Exit with code 10 when this is found (repeatable): new-negative, extortion, "
-            "overdue, new, signal (any), burst, spike, alert-failed.",
+            "overdue, new, signal (any), burst, spike, alert-failed, rejects (rows this run "
+            "set aside: `repcli status`).",
             show_default=False,
         ),
     ] = None,
@@ -154,6 +158,7 @@ def check(
         "waiting_for_answer": len(queue),
         "overdue": len(overdue),
         "signals": len(signal_rows),
+        "rejected": sum(r.rejected for r in report.results),
         "failed_sources": [r.source for r in report.failed],
     }
     if state.config.alerts.rules and not no_alerts:
@@ -228,6 +233,7 @@ def _matched(
         FailOn.burst: len(kinds & {"burst", "one-star-burst", "one-star-author"}),
         FailOn.spike: int("spike" in kinds),
         FailOn.alert_failed: len(summary.get("alerts", {}).get("failed", [])),
+        FailOn.rejects: summary["rejected"],
     }
     return [rule.value for rule in rules if counts[rule]]
 
@@ -277,7 +283,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     for src in state.config.sources:
         rows.setdefault(
             src.name,
-            {"source": src.name, "items": 0, "negative_items": 0, "open_items": 0},
+            {"source": src.name, "items": 0, "negative_items": 0, "open_items": 0, "rejects": 0},
         )
         rows[src.name]["type"] = src.type
         rows[src.name]["enabled"] = src.enabled
@@ -285,7 +291,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     columns = (
         "source", "type", "enabled", "last_run_at", "last_run_status", "last_fetched", "last_new",
         "items", "negative_items", "open_items", "newest_item_at", "cursor_updated_at", "consecutive_failures",
-        "last_error",
+        "last_error", "last_rejected", "rejects",
     )  # fmt: skip
     from repcli.render import tables
 

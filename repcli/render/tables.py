@@ -219,6 +219,8 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
                 f"ok, {r.get('last_fetched') or 0} fetched, {r.get('last_new') or 0} new",
                 style="green",
             )
+        if r.get("last_rejected"):  # rows the last run set aside (the `rejects` table)
+            result.append(f", {r['last_rejected']} rejected", style="yellow")
         table.add_row(
             Text(human.safe(r["source"])),
             human.age(r.get("last_run_at"), now),

@@ -5,15 +5,19 @@ from __future__ import annotations
 import abc
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from repcli.config import SourceConfig
+from repcli.errors import SourceError
 from repcli.models import Item
 
 if TYPE_CHECKING:
     from repcli.http import HostLimit, Http
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +50,24 @@ class SocialSettings(HttpSettings):
     """Drop texts mentioning any of these (spam, giveaways, job posts)."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reject:
+    """A row that could not become a stored item: kept aside (the `rejects` table) with why,
+    so it costs only itself; the cursor moves past it."""
+
+    kind: str
+    external_id: str | None
+    reason: str
+    raw: Any
+    """The row as the platform sent it (or the item's `raw`)."""
+
+
+ROW_ERRORS: tuple[type[Exception], ...] = (
+    SourceError, KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError,
+)  # fmt: skip
+"""What reading one malformed row raises: the row is rejected, the others go on."""
+
+
 @dataclasses.dataclass(slots=True)
 class Batch:
     """Items a source fetched, and the cursor to store once they are safely stored.
@@ -64,6 +86,8 @@ class Batch:
     """More batches of this unit follow: store, but commit only with the unit's last batch."""
     dropped: bool = False
     """The unit is abandoned: undo what was stored of it (see `drop`)."""
+    rejects: list[Reject] = dataclasses.field(default_factory=list)
+    """Rows of this batch that could not be read (also `Source.rejects`, drained per batch)."""
 
     @classmethod
     def drop(cls) -> Batch:
@@ -142,10 +166,35 @@ class Source(abc.ABC):
         self.settings = config.settings
         self.ctx = ctx
         self.now = ctx.now
+        self.rejects: list[Reject] = []
+        """Rows set aside since the last batch; the pipeline stores them with the next one."""
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    def parse_row(
+        self, row: Any, build: Callable[[Any], Item], kind: str, id_prefix: str = ""
+    ) -> Item | None:
+        """`build(row)`, or None when the row cannot be read: it is kept in `rejects` (its
+        `id` key, if it has one, as external id) and the rest of the page goes on."""
+        try:
+            return build(row)
+        except ROW_ERRORS as exc:
+            log.debug("%s: %s rejected", self.name, kind, exc_info=True)
+            found = row.get("id") if isinstance(row, dict) else None
+            external_id = f"{id_prefix}{found}" if isinstance(found, str | int) and found else None
+            reason = exc.message if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
+            self.rejects.append(Reject(kind, external_id, reason, row))
+            log.warning("%s: a %s was set aside (repcli status): %s", self.name, kind, reason)
+            return None
+
+    def parse_rows(
+        self, rows: list[Any], build: Callable[[Any], Item], kind: str, id_prefix: str = ""
+    ) -> list[Item]:
+        """The items of the rows that can be read (`parse_row` for each)."""
+        items = (self.parse_row(row, build, kind, id_prefix) for row in rows)
+        return [item for item in items if item is not None]
 
     @abc.abstractmethod
     def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:

@@ -114,7 +114,8 @@ class OzonSource(HttpSource):
             filters["published_from"] = _rfc3339(start)
         body = {"limit": self.settings.page_size, "sort_dir": "ASC", "filters": filters}
         async for rows in self._cursor_pages("/v2/review/list", body, "reviews"):
-            yield [await self._review(row) for row in rows]
+            items = [await self._review(row) for row in rows]
+            yield [item for item in items if item is not None]
 
     async def _questions(self, start: datetime | None) -> AsyncIterator[list[Item]]:
         filter_: dict[str, Any] = {"status": "ALL"}
@@ -122,7 +123,8 @@ class OzonSource(HttpSource):
             filter_["date_from"] = _rfc3339(start)
         body = {"limit": self.settings.page_size, "sort_dir": "ASC", "filter": filter_}
         async for rows in self._cursor_pages("/v1/question/list", body, "questions"):
-            yield [await self._question(row) for row in rows]
+            items = [await self._question(row) for row in rows]
+            yield [item for item in items if item is not None]
 
     async def _cursor_pages(
         self, path: str, body: dict[str, Any], key: str
@@ -143,8 +145,12 @@ class OzonSource(HttpSource):
             guard.next_page(next_id, row_ids(rows))
             last_id = next_id
 
-    async def _review(self, row: Any) -> Item:
-        item = self._item(row, "review")
+    async def _review(self, row: Any) -> Item | None:
+        """The review with the seller's reply; None for a row that cannot be read (kept in
+        `rejects`: one bad review costs only itself)."""
+        item = self.parse_row(row, lambda r: self._item(r, "review"), "review")
+        if item is None:
+            return None
         if _count(row.get("comments_amount")) > 0:
             reply = await self._seller_comment(item.external_id)
             if reply is not None:
@@ -181,8 +187,10 @@ class OzonSource(HttpSource):
         top = [c for c in own if not c.get("parent_comment_id")]
         return (top or own)[0] if own else None
 
-    async def _question(self, row: Any) -> Item:
-        item = self._item(row, "question")
+    async def _question(self, row: Any) -> Item | None:
+        item = self.parse_row(row, lambda r: self._item(r, "question"), "question", "q:")
+        if item is None:
+            return None
         if _count(row.get("answers_count")) > 0:
             answer = await self._seller_answer(item.external_id.removeprefix("q:"), row.get("sku"))
             if answer is not None:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.clock import ensure_utc
 from repcli.errors import SourceError
 
+if TYPE_CHECKING:
+    from repcli.models import Item
+
+log = logging.getLogger(__name__)
+
 _FRACTION = re.compile(r"(\.\d+)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Times from here on are placeholders or garbage (9999-12-31), not when something was
+written: no deadline can be added to them, and as a cursor they would skip everything."""
+_TEXT_FIELDS = (
+    "external_id", "url", "product_id", "product_name", "author", "title", "text", "pros",
+    "cons", "answer_text", "order_id", "lang",
+)  # fmt: skip
+_TIME_FIELDS = ("created_at", "updated_at", "answered_at")
 
 
 def parse_time(value: Any, field: str = "time") -> datetime:
@@ -25,16 +40,47 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     text = text.replace("Z", "+00:00").replace("z", "+00:00")
     text = _FRACTION.sub(lambda m: m.group(1)[:7].ljust(7, "0"), text, count=1)
     try:
-        return ensure_utc(datetime.fromisoformat(text))
+        when = ensure_utc(datetime.fromisoformat(text))
     except ValueError:
         raise SourceError(f"{field}: {value!r} is not a time this connector understands") from None
+    return plausible(when, field, value)
 
 
 def _from_unix(seconds: float, field: str) -> datetime:
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        when = datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise SourceError(f"{field}: {seconds!r} is not a plausible unix time") from None
+    return plausible(when, field, seconds)
+
+
+def plausible(when: datetime, field: str, value: Any = None) -> datetime:
+    """`when`, unless it is after `LATEST` (a placeholder such as 9999-12-31)."""
+    if when >= LATEST:
+        shown = when.isoformat() if value is None else repr(value)
+        raise SourceError(f"{field}: {shown} is after the year {LATEST.year}: not a real date")
+    return when
+
+
+def unstorable(item: Item) -> tuple[str, str] | None:
+    """(field, problem) of the first value of `item` that cannot be stored as it is: text
+    with a lone surrogate (valid JSON, but not text SQLite accepts), or a time after
+    `LATEST`; None when every value can be stored. `raw` is stored with surrogates escaped."""
+    for name in _TEXT_FIELDS:
+        value = getattr(item, name)
+        if isinstance(value, str) and (found := _SURROGATE.search(value)):
+            return name, f"holds a lone surrogate ({found.group()!a}), which is not text"
+    for name in _TIME_FIELDS:
+        when = getattr(item, name)
+        if when is not None and when >= LATEST:
+            return name, f"{when:%Y-%m-%d} is after the year {LATEST.year}: not a real date"
+    return None
+
+
+def escape_surrogates(text: str) -> str:
+    """`text` with each lone surrogate written as its JSON escape (`\\ud800`): JSON text
+    stays the same JSON, and SQLite accepts it."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def optional_time(value: Any, field: str = "time") -> datetime | None:
@@ -50,14 +96,17 @@ def text(value: Any) -> str | None:
 
 
 def rating(value: Any, field: str = "rating") -> int | None:
+    """A 1-5 rating. A number outside the scale (Ozon documents `"rating": 0`) is unknown:
+    None and a warning, and the review is stored; text that is no number is an error."""
     if value in (None, ""):
         return None
     try:
         number = round(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SourceError(f"{field}: {value!r} is not a rating") from None
     if not 1 <= number <= 5:
-        raise SourceError(f"{field}: {value!r} is outside 1-5")
+        log.warning("%s: %r is outside 1-5; stored as unknown", field, value)
+        return None
     return number
 
 

@@ -116,7 +116,8 @@ class WildberriesSource(HttpSource):
             if not isinstance(rows, list):
                 raise SourceError(f"{self.name}: unexpected {key} list shape from Wildberries")
             if rows:
-                yield [self._item(row, kind) for row in rows]
+                prefix = "q:" if kind == "question" else ""
+                yield self.parse_rows(rows, lambda row: self._item(row, kind), kind, prefix)
             if len(rows) < take:
                 return
             skip += take

@@ -86,7 +86,13 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
             f"{path}: the store is locked by another repcli run (waited {BUSY_TIMEOUT_MS} ms)",
             "wait for the other run to finish, or check for a stuck process",
         )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if "malformed" in text or "corrupt" in text:
+        return StoreError(
+            f"{path}: the store file is corrupt ({text})",
+            f"restore it from a backup, or salvage what is readable: sqlite3 {path} "
+            f"'.recover' | sqlite3 recovered.db (then point `store:` at recovered.db)",
+        )
+    if "not a database" in text:
         return StoreError(
             f"{path}: not a repcli store, or the file is corrupt ({text})",
             "point `store:` in the config at another file; keep this one for inspection",

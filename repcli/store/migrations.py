@@ -220,9 +220,37 @@ def m004_fts_by_statement(db: sqlite_utils.Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS items_ai")
 
 
+def m005_rejects(db: sqlite_utils.Database) -> None:
+    """Rows a source sent that could not become items, kept aside instead of failing the
+    batch (one row per source, kind and external id, or payload hash when there is no id),
+    and how many each run set aside."""
+    db.table("rejects").create(
+        {
+            "id": int,
+            "source": str,
+            "kind": str,
+            "key": str,
+            "external_id": str,
+            "reason": str,
+            "raw": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "count": int,
+            "run_id": int,
+        },
+        pk="id",
+        not_null={"source", "kind", "key", "reason", "first_seen_at", "last_seen_at"},
+        defaults={"count": 1},
+    )
+    db.table("rejects").create_index(["source", "kind", "key"], unique=True)
+    db.table("rejects").create_index(["run_id"])
+    db.table("runs").add_column("rejected", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
     ("m003_exports", m003_exports),
     ("m004_fts_by_statement", m004_fts_by_statement),
+    ("m005_rejects", m005_rejects),
 ]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from repcli import secrets
 from repcli.clock import from_iso, to_iso
 from repcli.models import Item, Verdict
+from repcli.sources.base import Reject
+from repcli.sources.parse import escape_surrogates, unstorable
 from repcli.store.base import StoreBase
 
 _ITEM_COLUMNS = (
@@ -25,7 +30,20 @@ _ANALYSIS_COLUMNS = (
 _CHUNK = 400  # stays under SQLite's host-parameter limit
 # json.dumps builds a new encoder for every call with options: one of each, built once.
 _json = json.JSONEncoder(ensure_ascii=False).encode
-_raw_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_raw_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _raw_json(raw: Any) -> str:
+    """A payload as JSON text SQLite accepts: a lone surrogate is kept as its JSON escape."""
+    return escape_surrogates(_raw_encode(raw))
+
+
+_ROW_STORE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, OverflowError, TypeError, sqlite3.IntegrityError, sqlite3.DataError,
+    sqlite3.InterfaceError,
+)  # fmt: skip
+"""What one row's values can make a write raise (UnicodeEncodeError is a ValueError); not a
+locked, full or corrupt store, which stops the run (sqlite3.OperationalError, DatabaseError)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +60,8 @@ class UpsertResult:
     new_ids: list[int] = dataclasses.field(default_factory=list)
     changed_ids: list[int] = dataclasses.field(default_factory=list)
     unchanged: int = 0
+    rejects: list[Reject] = dataclasses.field(default_factory=list)
+    """Items that could not be stored (a value SQLite refuses, a deadline that overflows)."""
 
 
 def _item_values(item: Item) -> list[Any]:
@@ -95,6 +115,11 @@ def _insert_values(item: Item, digest: str, analysis: Analysis, seen: str | None
     return [*_item_values(item), *_analysis_values(digest, analysis), seen, seen, status]
 
 
+def _reject(item: Item, reason: str) -> Reject:
+    raw = item.raw if item.raw is not None else dataclasses.asdict(item)
+    return Reject(item.kind, item.external_id, reason, raw)
+
+
 def _chunks(seq: Sequence[Item], size: int = _CHUNK) -> Iterator[Sequence[Item]]:
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
@@ -120,31 +145,101 @@ class Writes(StoreBase):
         by_key: dict[tuple[str, str], Item] = {}
         for item in items:  # the last copy of a duplicate within one batch wins
             by_key[(item.source, item.external_id)] = item
-        unique = list(by_key.values())
+        unique: list[Item] = []
+        for item in by_key.values():
+            if problem := unstorable(item):
+                result.rejects.append(_reject(item, f"{problem[0]}: {problem[1]}"))
+            else:
+                unique.append(item)
         for chunk in _chunks(unique):
-            existing = self._existing(chunk)
-            fresh: list[list[Any]] = []
-            for item in chunk:
-                digest = item.content_hash()
-                old = existing.get((item.source, item.external_id))
-                if old is None:
-                    fresh.append(_insert_values(item, digest, analyse(item), seen))
-                elif old["content_hash"] != digest:
-                    self._update_changed(old, item, digest, analyse(item), seen)
-                    result.changed_ids.append(old["id"])
-                else:
-                    self._touch(old, item, seen)
-                    result.unchanged += 1
-            if fresh:  # one statement for the chunk's new items, then their ids in that order
-                self.conn.executemany(_INSERT, fresh)
-                ids = self._ids([(row[0], row[1]) for row in fresh])
-                self.conn.execute(
-                    "INSERT INTO items_fts (rowid, title, text, pros, cons) SELECT id, title, "
-                    f"text, pros, cons FROM items WHERE id IN ({','.join('?' * len(ids))})",
-                    ids,
-                )
-                result.new_ids.extend(ids)
+            part = UpsertResult()
+            try:
+                with self._savepoint():
+                    self._upsert_chunk(chunk, analyse, seen, part)
+            except _ROW_STORE_ERRORS:
+                # Some row is bad in a way the checks above did not foresee: again row by row,
+                # each in its own savepoint, so the bad one costs only itself.
+                part = UpsertResult()
+                for item in chunk:
+                    try:
+                        with self._savepoint():
+                            self._upsert_chunk([item], analyse, seen, part)
+                    except _ROW_STORE_ERRORS as exc:
+                        part.rejects.append(_reject(item, f"{type(exc).__name__}: {exc}"))
+            result.new_ids += part.new_ids
+            result.changed_ids += part.changed_ids
+            result.unchanged += part.unchanged
+            result.rejects += part.rejects
         return result
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """Inside the open transaction: undo only this block's writes if it raises."""
+        self.conn.execute("SAVEPOINT upsert")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK TO upsert")
+                self.conn.execute("RELEASE upsert")
+            raise
+        self.conn.execute("RELEASE upsert")
+
+    def _upsert_chunk(
+        self,
+        chunk: Sequence[Item],
+        analyse: Callable[[Item], Analysis],
+        seen: str | None,
+        result: UpsertResult,
+    ) -> None:
+        existing = self._existing(chunk)
+        fresh: list[list[Any]] = []
+        for item in chunk:
+            digest = item.content_hash()
+            old = existing.get((item.source, item.external_id))
+            if old is None:
+                fresh.append(_insert_values(item, digest, analyse(item), seen))
+            elif old["content_hash"] != digest:
+                self._update_changed(old, item, digest, analyse(item), seen)
+                result.changed_ids.append(old["id"])
+            else:
+                self._touch(old, item, seen)
+                result.unchanged += 1
+        if fresh:  # one statement for the chunk's new items, then their ids in that order
+            self.conn.executemany(_INSERT, fresh)
+            ids = self._ids([(row[0], row[1]) for row in fresh])
+            self.conn.execute(
+                "INSERT INTO items_fts (rowid, title, text, pros, cons) SELECT id, title, "
+                f"text, pros, cons FROM items WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+            result.new_ids.extend(ids)
+
+    def record_rejects(
+        self, source: str, rejects: Sequence[Reject], seen_at: datetime, run_id: int | None
+    ) -> None:
+        """Keep rows that could not be stored aside, one row each per (source, kind, id or
+        payload): first and last seen, how often, the last run that saw it. Call inside
+        `transaction()`."""
+        seen = to_iso(seen_at)
+        for reject in rejects:
+            raw = secrets.redact(_raw_json(reject.raw))
+            key = (
+                reject.external_id
+                or "payload:" + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
+            )
+            self.conn.execute(
+                "INSERT INTO rejects (source, kind, key, external_id, reason, raw, first_seen_at, "
+                "last_seen_at, count, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT(source, kind, key) DO UPDATE SET reason = excluded.reason, "
+                "raw = excluded.raw, last_seen_at = excluded.last_seen_at, count = count + 1, "
+                "run_id = excluded.run_id",
+                (
+                    source, reject.kind, escape_surrogates(key),
+                    escape_surrogates(reject.external_id) if reject.external_id else None,
+                    escape_surrogates(secrets.redact(reject.reason)), raw, seen, seen, run_id,
+                ),
+            )  # fmt: skip
 
     def _ids(self, keys: Sequence[tuple[str, str]]) -> list[int]:
         """Row ids of (source, external_id) keys, in the keys' order."""
@@ -330,11 +425,13 @@ class Writes(StoreBase):
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def add_to_run(self, run_id: int, fetched: int, new: int, changed: int) -> None:
+    def add_to_run(
+        self, run_id: int, fetched: int, new: int, changed: int, rejected: int = 0
+    ) -> None:
         self.conn.execute(
-            "UPDATE runs SET fetched = fetched + ?, new = new + ?, changed = changed + ? "
-            "WHERE id = ?",
-            (fetched, new, changed, run_id),
+            "UPDATE runs SET fetched = fetched + ?, new = new + ?, changed = changed + ?, "
+            "rejected = rejected + ? WHERE id = ?",
+            (fetched, new, changed, rejected, run_id),
         )
 
     def save_cursor(self, source: str, cursor: dict[str, Any], when: datetime) -> None:
