@@ -195,6 +195,18 @@ class SourceConfig:
     run resumes from the cursor. Each request has its own, shorter caps (repcli.http)."""
     settings: Any = None
     """The source type's own settings object (validated by the type's settings dataclass)."""
+    unresolved: Mapping[str, ConfigError] = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({}), repr=False, compare=False
+    )
+    """Credentials (secret settings) that could not be read, by setting: a missing ${VAR}, a
+    malformed token. They are None in `settings`; `require_secrets` raises the error."""
+
+    def require_secrets(self) -> None:
+        """The ConfigError of a credential that could not be read (file, line, key and
+        variable; never the value). Called when the source is built to fetch, post or test:
+        offline commands (queue, show, reply drafts, status, sources list) never need one."""
+        for error in self.unresolved.values():
+            raise ConfigError(error.message, error.hint)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,7 +269,7 @@ class Config:
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Config)} - {"path"}
 """Every section of `Config` is a top-level key: one list, so a new section cannot be missed."""
-_SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings"}
+_SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings", "unresolved"}
 
 
 # --------------------------------------------------------------------------- locating config
@@ -449,18 +461,58 @@ class _Doc:
         return ConfigError(f"{self.where(key_path)}: {problem}", hint)
 
 
-def _interpolate(value: Any, key_path: str, doc: _Doc) -> Any:
-    """Expand ${VAR} references in every string (see `expand`)."""
+def _interpolate(
+    value: Any, key_path: str, doc: _Doc, credentials: frozenset[str] = frozenset()
+) -> Any:
+    """Expand ${VAR} references in every string (see `expand`). At the key paths in
+    `credentials` a variable that is missing or empty gives an `_Unresolved` holding the error,
+    for the source to raise when it is used; a malformed reference is an error at once."""
     if isinstance(value, str):
-        return expand(value, key_path, doc) if "$" in value else value
+        if "$" not in value:
+            return value
+        if key_path in credentials:
+            _expand_from(value, 0, key_path, doc, os.environ, evaluate=False, nested=False)
+            try:
+                return expand(value, key_path, doc)
+            except ConfigError as exc:
+                return _Unresolved(exc)
+        return expand(value, key_path, doc)
     if isinstance(value, list):
-        return [_interpolate(v, f"{key_path}[{i}]", doc) for i, v in enumerate(value)]
+        return [_interpolate(v, f"{key_path}[{i}]", doc, credentials) for i, v in enumerate(value)]
     if isinstance(value, dict):
         return {
-            k: _interpolate(v, f"{key_path}.{k}" if key_path else str(k), doc)
+            k: _interpolate(v, f"{key_path}.{k}" if key_path else str(k), doc, credentials)
             for k, v in value.items()
         }
     return value
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unresolved:
+    """A credential whose ${VAR} could not be read at load: the error, raised on use."""
+
+    error: ConfigError
+
+
+def _credential_paths(data: Mapping[str, Any]) -> frozenset[str]:
+    """Key paths of the sources' secret settings (`sources[2].token`), whose variables are
+    needed only when the source fetches, posts or is tested."""
+    from repcli.sources.registry import known_types, settings_class
+
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, list):
+        return frozenset()
+    known = known_types()
+    paths: set[str] = set()
+    for i, raw in enumerate(raw_sources):
+        if not isinstance(raw, dict) or raw.get("type") not in known:
+            continue  # _parse_source says what is wrong
+        try:
+            fields = dataclasses.fields(settings_class(raw["type"]))
+        except ConfigError:  # a plugin that fails to load: _parse_source says so
+            continue
+        paths.update(f"sources[{i}].{f.name}" for f in fields if f.metadata.get("secret"))
+    return frozenset(paths)
 
 
 def expand(text: str, key_path: str, doc: _Doc, env: Mapping[str, str] | None = None) -> str:
@@ -684,7 +736,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise doc.error("", "the config must be a mapping (key: value lines) at the top level")
-    data = _interpolate(data, "", doc)
+    data = _interpolate(data, "", doc, _credential_paths(data))
     for key in data:
         if key not in _TOP_KEYS:
             raise _unknown_key(doc, str(key), str(key), _TOP_KEYS)
@@ -845,18 +897,26 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
     for key in specific:
         if key not in all_keys:
             raise _unknown_key(doc, f"{key_path}.{key}", str(key), all_keys)
-    settings = build_dataclass(settings_cls, specific, key_path, doc)
+    # A credential that cannot be used (a missing ${VAR}, a malformed token) is an error only
+    # when the source is used: offline commands never need it (SourceConfig.require_secrets).
+    unresolved = {k: v.error for k, v in specific.items() if isinstance(v, _Unresolved)}
+    placeholders = dict.fromkeys(unresolved, "")  # checked as strings, then None below
+    settings = build_dataclass(settings_cls, {**specific, **placeholders}, key_path, doc)
     for field in dataclasses.fields(settings_cls):
-        if field.metadata.get("secret"):
-            value = getattr(settings, field.name)
-            if isinstance(value, str):
-                secrets.register(value)
-                if not field.metadata.get("document"):
+        value = getattr(settings, field.name)
+        if field.metadata.get("secret") and isinstance(value, str) and field.name not in unresolved:
+            secrets.register(value)
+            if not field.metadata.get("document"):
+                try:
                     _check_token(value, f"{key_path}.{field.name}", doc)
-    kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings"})
+                except ConfigError as exc:
+                    unresolved[field.name] = exc
+    if unresolved:
+        settings = dataclasses.replace(settings, **dict.fromkeys(unresolved))
+    kwargs = build_dataclass(SourceConfig, common, key_path, doc, skip={"settings", "unresolved"})
     if kwargs.get("sla_hours") is not None and kwargs["sla_hours"] <= 0:
         raise doc.error(f"{key_path}.sla_hours", "must be a positive number of hours")
     if kwargs.get("timeout") is not None and not 0 < kwargs["timeout"] < float("inf"):
         raise doc.error(f"{key_path}.timeout", "must be a positive number of seconds, or null")
     _sla_values(raw.get("sla"), f"{key_path}.sla", doc)
-    return SourceConfig(**kwargs, settings=settings)
+    return SourceConfig(**kwargs, settings=settings, unresolved=types.MappingProxyType(unresolved))

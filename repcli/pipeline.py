@@ -129,6 +129,8 @@ class Pipeline:
         full: bool = False,
         progress: Progress | None = None,
     ) -> RunReport:
+        for src in sources:  # before anything runs: a missing token is a config error (exit 3)
+            src.require_secrets()
         report = RunReport(group=uuid.uuid4().hex[:12], started_at=self.now)
         asyncio.run(self._run_all(sources, command, full, report, progress))
         if self.store.has_orders():  # new reviews may name or fit an imported order
@@ -300,6 +302,8 @@ def test_sources(
     sources: Sequence[SourceConfig], now: datetime, http: Http | None = None
 ) -> list[tuple[str, bool, str]]:
     """(name, ok, what was seen or what is wrong) for each source; nothing is stored."""
+    for src in sources:  # a missing token is a config error (exit 3), not a failed test
+        src.require_secrets()
 
     async def one(src: SourceConfig, ctx: FetchContext) -> tuple[str, bool, str]:
         try:

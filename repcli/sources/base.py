@@ -162,6 +162,7 @@ class Source(abc.ABC):
     description: ClassVar[str] = ""
 
     def __init__(self, config: SourceConfig, ctx: FetchContext) -> None:
+        config.require_secrets()  # built to fetch, post or test: its credentials must be there
         self.config = config
         self.settings = config.settings
         self.ctx = ctx

@@ -1,0 +1,108 @@
+"""The terminal path, as a person at a terminal (or a pipe) meets it: failures readable at 80
+columns and said once, a run where every source failed says so, offline commands without the
+fetch credentials, `alerts test` with a dead destination, help that reflows to the terminal,
+piped tables without trailing spaces, and `show` json/jsonl of one shape."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from repcli.errors import ExitCode
+from tests.conftest import Cli
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connection refused, no retries)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _write(tmp_path: Path, sources: str, extra: str = "") -> Cli:
+    path = tmp_path / "repcli.yaml"
+    path.write_text(f"store: {tmp_path / 't.db'}\n{extra}sources:\n{sources}", encoding="utf-8")
+    return Cli(path)
+
+
+DEMO = "  - {name: demo, type: demo, dataset: wildberries}\n"
+
+
+def _forum(port: int) -> str:
+    return f"  - {{name: forum, type: feed, urls: ['http://127.0.0.1:{port}/feed.xml']}}\n"
+
+
+# --------------------------------------------------------------------------- offline commands
+
+
+WB = "  - {name: wb, type: wildberries, token: '${WB_TOKEN}'}\n"
+
+
+def test_offline_commands_work_without_the_fetch_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WB_TOKEN", raising=False)
+    cli = _write(tmp_path, DEMO + WB)
+    fetched = cli("check", "--source", "demo", "--format", "json")
+    assert fetched.exit_code == 0, fetched.output
+    for args in (
+        ("queue", "--format", "json"),
+        ("list", "--format", "json"),
+        ("show", "1", "--format", "json"),
+        ("show", "1", "--format", "table"),
+        ("status", "--format", "table"),
+        ("status", "--format", "json"),
+        ("sources", "list", "--format", "json"),
+        ("sources", "list", "--format", "table"),
+        ("reply", "1"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+    listed = json.loads(cli("sources", "list", "--format", "json").stdout)["sources"]
+    assert next(s for s in listed if s["name"] == "wb")["settings"]["token"] is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("fetch",), ("check",), ("fetch", "--source", "wb"), ("sources", "test", "wb")],
+    ids=["fetch", "check", "fetch-wb", "sources-test"],
+)
+def test_a_command_that_needs_the_token_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    monkeypatch.delenv("WB_TOKEN", raising=False)
+    cli = _write(tmp_path, DEMO + WB)
+    result = cli(*args)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    path = tmp_path / "repcli.yaml"
+    assert (
+        f"error: {path}:4: sources[1].token: environment variable WB_TOKEN is not set"
+        in result.stderr
+    )
+    assert "export WB_TOKEN=" in result.stderr
+    assert "✓" not in result.stderr  # nothing ran: the other sources are not half fetched
+
+
+def test_a_malformed_token_is_refused_when_used_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WB_TOKEN", "abc secret-part-1234")
+    cli = _write(tmp_path, DEMO + WB)
+    assert cli("sources", "list", "--format", "json").exit_code == 0
+    assert cli("status").exit_code == 0
+    result = cli("fetch")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "sources[1].token: contains whitespace" in result.stderr
+    assert "$WB_TOKEN" in result.stderr
+    for shown in (result.output, cli("sources", "list", "--format", "json").output):
+        assert "secret-part" not in shown and "abc " not in shown
+
+
+def test_a_misspelt_reference_is_still_an_error_at_load(tmp_path: Path) -> None:
+    cli = _write(tmp_path, DEMO + "  - {name: wb, type: wildberries, token: '${1WB}'}\n")
+    result = cli("status")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "sources[1].token: ${1WB} is not a valid variable name" in result.stderr
