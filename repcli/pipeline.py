@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from repcli import secrets
 from repcli.analysis import Analyzer
@@ -105,21 +105,24 @@ class Pipeline:
         due_at = item.created_at + timedelta(hours=hours) if needs_reply else None
         return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
 
-    def reanalyse(self, sources: Sequence[SourceConfig]) -> dict[str, int]:
+    def reanalyse(self, sources: Sequence[SourceConfig]) -> dict[str, Any]:
         """Analyse the stored items of these sources again, with today's model, topics,
         thresholds and SLA hours, in one transaction: counts of "same", "changed", "newly
-        negative", "no longer negative"."""
+        negative", "no longer negative", and the same counts per kind ("by kind")."""
         by_name = {src.name: src for src in sources}
-        counts = dict.fromkeys(
-            ("items", "same", "changed", "newly negative", "no longer negative"), 0
-        )
+        outcomes = ("items", "same", "changed", "newly negative", "no longer negative")
+        counts: dict[str, Any] = dict.fromkeys(outcomes, 0)
+        by_kind: dict[str, dict[str, int]] = {}
         with self.store.transaction():
             for item_id, item, old in self.store.stored_items(list(by_name)):
                 outcome = self.store.save_analysis(
                     item_id, old, self.analyse(item, by_name[item.source])
                 )
-                counts["items"] += 1
-                counts[outcome] += 1
+                kind = by_kind.setdefault(item.kind, dict.fromkeys(outcomes, 0))
+                for tally in (counts, kind):
+                    tally["items"] += 1
+                    tally[outcome] += 1
+        counts["by kind"] = dict(sorted(by_kind.items()))
         return counts
 
     def run(

@@ -205,3 +205,64 @@ def test_reanalyze_applies_a_new_model_topics_and_thresholds_to_what_is_stored(
     assert {row["id"] for row in shown["new_negative"]} >= set(turned)
     assert reanalyze()["same"] == len(after)  # and it settles
     assert reanalyze("--source", "vk-demo")["items"] < len(after)
+
+
+def test_train_reports_quality_per_kind_and_source_and_warns_what_it_will_not_read(
+    cli: Cli,
+) -> None:
+    cli("check", "-q", "--format", "json")
+    result = cli("train", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["kinds"] == ["review"] and list(report["cv_by_kind"]) == ["review"]
+    review = report["cv_by_kind"]["review"]
+    assert review["texts"] == report["trained_on"] and review["f1"] == report["cv"]["f1"]
+    assert set(report["cv_by_source"]) == {
+        "appstore-demo", "gplay-demo", "ozon-demo", "wb-demo", "ym-demo"
+    }  # fmt: skip
+    assert sum(q["texts"] for q in report["cv_by_source"].values()) == report["trained_on"]
+    assert all(0 <= q["builtin_f1"] <= 1 for q in report["cv_by_source"].values())
+    (warning,) = report["warnings"]
+    assert warning.startswith("checked on rated reviews; the store also holds ")
+    assert "comments" in warning and "questions" in warning
+    assert "warning: checked on rated reviews" in result.stderr
+    table = cli("train", "--format", "table").stdout
+    assert "\nby kind: review F1 " in table and "\nby source: appstore-demo F1 " in table
+
+
+def test_a_kind_the_model_does_worse_on_than_the_lexicon_is_left_to_the_lexicon() -> None:
+    by_kind = {
+        "comment": {"texts": 40, "negatives": 9, "f1": 0.55, "builtin_f1": 0.61},
+        "question": {"texts": 12, "negatives": 0, "f1": 0.0, "builtin_f1": 0.0},
+        "review": {"texts": 285, "negatives": 61, "f1": 0.82, "builtin_f1": 0.76},
+    }
+    assert trained.validated_kinds(by_kind) == ["review"]
+
+
+def test_train_from_file_records_each_rows_kind(cli: Cli, tmp_path: Path) -> None:
+    rows = [{**r, "kind": "comment" if i % 2 else "review"} for i, r in enumerate(corpus())]
+    data = tmp_path / "kinds.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = cli("train", "--from-file", str(data), "-o", str(tmp_path / "m.json"), "-f", "json")
+    report = json.loads(result.stdout)
+    assert set(report["cv_by_kind"]) == {"comment", "review"} == set(report["kinds"])
+    assert list(report["cv_by_source"]) == ["kinds.jsonl"]
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in corpus()), "utf-8")
+    out = cli("train", "--from-file", str(plain), "--kind", "comment", "-o", str(tmp_path / "p"))
+    assert json.loads(out.stdout)["kinds"] == ["comment"]
+
+
+def test_reanalyze_says_what_changed_by_kind(cli: Cli) -> None:
+    cli("check", "-q", "--format", "json")
+    cli("train", "-q", "--format", "json")
+    counts = json.loads(cli("reanalyze", "--format", "json").stdout)
+    assert set(counts["by kind"]) == {"comment", "question", "review"}
+    for outcome in ("items", "same", "changed", "newly negative", "no longer negative"):
+        assert counts[outcome] == sum(c[outcome] for c in counts["by kind"].values())
+    # Questions and comments are not read by a model checked on reviews: none turn negative.
+    assert counts["by kind"]["question"]["newly negative"] == 0
+    assert counts["by kind"]["comment"]["newly negative"] == 0
+    table = cli("reanalyze", "--format", "table").stdout
+    assert (
+        "\n  questions: 30, 0 newly negative, 0 no longer negative, 0 changed, 30 same\n" in table
+    )

@@ -266,6 +266,35 @@ def cross_validate(
     """k-fold cross-validation (deterministic for a seed) of the model alone (key 1.0) and,
     given the lexicon, of each blend weight in BLEND_WEIGHTS: for each, the decision threshold
     with the best negative-class F1 over the out-of-fold scores (ties: the one nearest 0.5)."""
+    return cross_validate_scores(texts, labels, folds, seed, lexicon).choices
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CrossValidation:
+    choices: dict[float, Choice]
+    probabilities: list[float]
+    """Each text's out-of-fold probability from the model alone."""
+    lexicon_scores: list[float]
+
+    def flagged(self, choice: Choice) -> list[bool]:
+        """Each text's out-of-fold verdict under this blend weight and threshold."""
+        w = choice.weight
+        if w == 1.0 or not self.lexicon_scores:
+            return [p >= choice.threshold for p in self.probabilities]
+        return [
+            w * p + (1 - w) * s >= choice.threshold
+            for p, s in zip(self.probabilities, self.lexicon_scores, strict=True)
+        ]
+
+
+def cross_validate_scores(
+    texts: Sequence[str],
+    labels: Sequence[bool],
+    folds: int = 5,
+    seed: int = 13,
+    lexicon: Any = None,
+) -> CrossValidation:
+    """`cross_validate`, with the out-of-fold scores (for quality per kind and per source)."""
     n = len(texts)
     if n < folds * 2:
         raise InputError(f"{n} labelled texts are too few to cross-validate in {folds} folds")
@@ -281,18 +310,43 @@ def cross_validate(
         for i in test:
             probabilities[i] = model.probability(texts[i])
     lexicon_scores = [lexicon.score(t, None).score for t in texts] if lexicon is not None else []
-    choices: dict[float, Choice] = {}
+    cv = CrossValidation({}, probabilities, lexicon_scores)
     for w in BLEND_WEIGHTS if lexicon is not None else (1.0,):
-        mixed = (
-            probabilities
-            if w == 1.0
-            else [w * p + (1 - w) * s for p, s in zip(probabilities, lexicon_scores, strict=True)]
-        )
-        choices[w] = max(
-            (Choice(w, t, quality([m >= t for m in mixed], labels)) for t in THRESHOLDS),
+        cv.choices[w] = max(
+            (Choice(w, t, quality(cv.flagged(Choice(w, t, _NONE)), labels)) for t in THRESHOLDS),
             key=lambda c: (c.quality.f1, -abs(c.threshold - 0.5)),
         )
-    return choices
+    return cv
+
+
+_NONE = Quality(0.0, 0.0, 0.0, 0.0, 0)
+
+
+def by_group(
+    groups: Sequence[str],
+    labels: Sequence[bool],
+    flagged: Sequence[bool],
+    builtin: Sequence[bool],
+) -> dict[str, dict[str, float | int]]:
+    """Per group (kind, source): texts, negatives, the model's out-of-fold F1 and the built-in
+    lexicon's F1 on the same texts."""
+    out: dict[str, dict[str, float | int]] = {}
+    for group in sorted(set(groups)):
+        rows = [i for i, g in enumerate(groups) if g == group]
+        actual = [labels[i] for i in rows]
+        out[group] = {
+            "texts": len(rows),
+            "negatives": sum(actual),
+            "f1": round(quality([flagged[i] for i in rows], actual).f1, 4),
+            "builtin_f1": round(quality([builtin[i] for i in rows], actual).f1, 4),
+        }
+    return out
+
+
+def validated_kinds(by_kind: dict[str, dict[str, float | int]]) -> list[str]:
+    """The kinds the model may read: checked on them (with complaints among them), and not
+    worse than the built-in lexicon there (`by_group` quality)."""
+    return [k for k, q in by_kind.items() if 0 < q["f1"] >= q["builtin_f1"]]
 
 
 def best(choices: dict[float, Choice]) -> Choice:

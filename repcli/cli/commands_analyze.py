@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -221,7 +222,7 @@ def train(
         ),
     ] = None,
     text_field: Annotated[
-        str, typer.Option("--text-field", help="The text's key/column.")
+        str, typer.Option("--text-field", "--field", help="The text's key/column.")
     ] = "text",
     label_field: Annotated[
         str, typer.Option("--label-field", help="negative/neutral/positive (or 1/0).")
@@ -229,6 +230,15 @@ def train(
     rating_field: Annotated[
         str, typer.Option("--rating-field", help="1-5 stars, when there is no label.")
     ] = "rating",
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="What the labelled texts of --from-file are, for rows without a `kind` key: "
+            "review, comment or question. The model reads only the kinds it was checked on.",
+            case_sensitive=False,
+        ),
+    ] = "review",
     output_path: Annotated[
         Path | None,
         typer.Option(
@@ -244,55 +254,94 @@ def train(
     """Train the text model on your own reviews and report its cross-validated quality.
 
     1-2★ reviews are negative, 3-5★ are not. The model is saved next to the store; `check` then
-    blends it with the built-in lexicon for unrated comments and complaints under high ratings.
+    blends it with the built-in lexicon for the kinds it was checked on (rated reviews: their
+    complaints under high ratings) and where it beats the lexicon; questions and other kinds
+    keep the built-in lexicon. Quality is reported per kind and per source.
     """
     from repcli.analysis import trained
-    from repcli.analysis.batch import label_of, read_labelled
+    from repcli.analysis.batch import Labelled, label_of, read_labelled_rows
     from repcli.cli import output
-    from repcli.errors import InputError
+    from repcli.errors import InputError, UsageError
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(
         state, fmt, (Format.table, Format.json, Format.jsonl), use_config=False
     )
+    kind = kind.lower()
+    if kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: not one of {', '.join(KINDS)}")
     if from_file is not None:
         try:
             data = from_file.read_bytes()
         except OSError as exc:
             raise InputError(f"{from_file}: cannot read: {exc.strerror}") from None
-        rows = read_labelled(data, str(from_file), text_field, label_field, rating_field)
+        rows = read_labelled_rows(data, str(from_file), text_field, label_field, rating_field)
         origin = str(from_file)
+        rows = [
+            dataclasses.replace(
+                r, kind=r.kind if r.kind in KINDS else kind, source=r.source or from_file.name
+            )
+            for r in rows
+        ]
     else:
-        rows = [(text, label_of(rating)) for text, rating in state.store.rated_texts()]
+        rows = [
+            Labelled(0, text, "negative" if label_of(r) else "positive", "review", source)
+            for text, r, source in state.store.rated_texts()
+        ]
         origin = f"{state.config.store} (rated reviews)"
     if len(rows) < 50:
         raise InputError(
             f"{len(rows)} labelled texts in {origin}: too few to train on (at least 50)",
             "fetch more reviews first, or train --from-file on a labelled export",
         )
-    texts = [t for t, _ in rows]
-    labels = [neg for _, neg in rows]
+    texts = [r.text for r in rows]
+    labels = [r.negative for r in rows]
     state.info(f"training on {len(rows)} texts ({sum(labels)} negative) from {origin}…")
     from repcli.analysis.negativity import LexiconModel
 
-    choices = trained.cross_validate(texts, labels, folds=folds, lexicon=LexiconModel())
-    choice = trained.best(choices)
+    cv = trained.cross_validate_scores(texts, labels, folds=folds, lexicon=LexiconModel())
+    choice = trained.best(cv.choices)
+    flagged = cv.flagged(choice)
+    builtin = [s >= 0.5 for s in cv.lexicon_scores]
+    by_kind = trained.by_group([r.kind or kind for r in rows], labels, flagged, builtin)
+    by_source = trained.by_group([r.source or "" for r in rows], labels, flagged, builtin)
+    validated = trained.validated_kinds(by_kind)
     model = trained.fit(texts, labels)
     model.meta = {
         "trained_on": len(rows), "negatives": sum(labels), "origin": origin,
         "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": choice.quality.as_dict(),
         "blend_weight": choice.weight, "threshold": choice.threshold,
-        "cv_model_alone": choices[1.0].quality.as_dict(),
+        "cv_model_alone": cv.choices[1.0].quality.as_dict(),
+        "kinds": validated, "cv_by_kind": by_kind, "cv_by_source": by_source,
     }  # fmt: skip
     path = output_path or trained.model_path(state.config.store)
     model.save(path)
-    result = {"model": str(path), **model.meta}
+    warnings = _training_warnings(state, by_kind, validated, from_file is None)
+    result = {"model": str(path), **model.meta, "warnings": warnings}
     if fmt_ is not Format.table:
         from repcli.render import formats
 
         text = formats.to_json(result) if fmt_ is Format.json else formats.to_jsonl([result])
         output.write(state, text)
-        return
+    else:
+        _print_quality(state, folds, choice, by_kind, by_source)
+    for warning in warnings:
+        state.err.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
+    used = f"for {', '.join(validated)}" if validated else "for nothing"
+    state.info(
+        f"saved {path}"
+        + (
+            ""
+            if output_path
+            else f"; check and analyze use it from now on {used} (`repcli reanalyze` applies "
+            "it to what is already stored)"
+        )
+    )
+
+
+def _print_quality(
+    state: State, folds: int, choice: Any, by_kind: dict[str, Any], by_source: dict[str, Any]
+) -> None:
     q = choice.quality
     state.out.print(
         f"{folds}-fold cross-validated, negative class: precision {q.precision:.2f}, "
@@ -300,15 +349,39 @@ def train(
         f"{q.support} negatives); model weight in the blend with the lexicon: "
         f"{choice.weight:g}, flagged from a blended score of {choice.threshold:g}"
     )
-    state.info(
-        f"saved {path}"
-        + (
-            ""
-            if output_path
-            else "; check and analyze use it from now on (`repcli reanalyze` applies it to "
-            "what is already stored)"
-        )
-    )
+    for title, groups in (("by kind", by_kind), ("by source", by_source)):
+        state.out.print(f"{title}: " + "; ".join(_group_line(g, v) for g, v in groups.items()))
+
+
+def _group_line(name: str, q: dict[str, float | int]) -> str:
+    if not q["negatives"]:
+        return f"{name} – ({q['texts']} texts, no negatives)"
+    return f"{name} F1 {q['f1']:.2f} (built-in {q['builtin_f1']:.2f}, {q['texts']} texts)"
+
+
+def _training_warnings(
+    state: State, by_kind: dict[str, Any], validated: list[str], on_store: bool
+) -> list[str]:
+    """Where what the model was checked on differs from what it would score."""
+    warnings = [
+        f"on {k} texts the model does not beat the built-in lexicon (F1 {q['f1']:.2f}, "
+        f"built-in {q['builtin_f1']:.2f}): check keeps the lexicon for them"
+        for k, q in by_kind.items()
+        if q["negatives"] and k not in validated
+    ]
+    if on_store or _store_of(state) is not None:
+        others = [
+            f"{n - rated if k in validated else n} {'unrated ' if k in validated else ''}{k}s"
+            for k, (n, rated) in state.store.kind_counts().items()
+            if k not in validated or rated < n
+        ]
+        if others:
+            checked = ", ".join(f"{'rated ' if on_store else ''}{k}s" for k in by_kind)
+            warnings.append(
+                f"checked on {checked}; the store also holds {', '.join(others)}: the built-in "
+                "lexicon and the question rules read those, not this model"
+            )
+    return warnings
 
 
 def reanalyze(
@@ -342,6 +415,12 @@ def reanalyze(
         f"{counts['no longer negative']} no longer negative, {counts['changed']} with other "
         f"changes (score, causes or deadline), {counts['same']} as they were"
     )
+    for kind, c in counts["by kind"].items():
+        state.out.print(
+            f"  {kind}s: {c['items']}, {c['newly negative']} newly negative, "
+            f"{c['no longer negative']} no longer negative, {c['changed']} changed, "
+            f"{c['same']} same"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -157,19 +157,26 @@ class Reads(StoreBase):
         )
         return self._rows(sql, params)
 
-    def rated_texts(self) -> list[tuple[str, int]]:
-        """(title, text and cons, rating) of rated reviews: what `repcli train` learns from.
-        Pros are left out: they are praise by construction."""
+    def rated_texts(self) -> list[tuple[str, int, str]]:
+        """(title, text and cons, rating, source) of rated reviews: what `repcli train` learns
+        from. Pros are left out: they are praise by construction."""
         rows = self.conn.execute(
-            "SELECT title, text, cons, rating FROM items WHERE rating IS NOT NULL "
+            "SELECT title, text, cons, rating, source FROM items WHERE rating IS NOT NULL "
             "AND kind = 'review' ORDER BY id"
         )
         out = []
-        for title, text, cons, rating in rows:
+        for title, text, cons, rating, source in rows:
             joined = "\n".join(p for p in (title, text, cons) if p)
             if joined.strip():
-                out.append((joined, int(rating)))
+                out.append((joined, int(rating), source))
         return out
+
+    def kind_counts(self) -> dict[str, tuple[int, int]]:
+        """Per kind: (items, rated items)."""
+        rows = self.conn.execute(
+            "SELECT kind, count(*), count(rating) FROM items GROUP BY kind ORDER BY kind"
+        )
+        return {kind: (n, rated) for kind, n, rated in rows}
 
     def recent_for_signals(
         self, since: datetime, exclude_sources: Sequence[str] = ()
