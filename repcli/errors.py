@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 5
     SOURCES_FAILED = 6
     BAD_INPUT = 7
+    OUTPUT = 8
     FOUND = 10
     INTERRUPTED = 130
 
@@ -31,6 +32,7 @@ EXIT_CODE_MEANING: dict[ExitCode, str] = {
     ExitCode.NOT_FOUND: "What was asked for does not exist (unknown item ID or source name).",
     ExitCode.SOURCES_FAILED: "Some sources failed; what the others fetched is stored. See `repcli status`.",
     ExitCode.BAD_INPUT: "An input file was refused (the error names file, line and column); nothing from it was stored.",
+    ExitCode.OUTPUT: "Output could not be written (closed pipe, disk full); no bookmark moved.",
     ExitCode.FOUND: "A --fail-on rule matched (e.g. new negative items were found).",
     ExitCode.INTERRUPTED: "Interrupted (Ctrl-C); everything stored before the interruption is kept.",
 }
@@ -77,6 +79,12 @@ class InputError(RepcliError):
     """A file given to a command (orders, labelled texts) cannot be read as asked."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class OutputError(RepcliError):
+    """Output could not be written (a closed pipe, a full disk): no bookmark moved."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class ReplyRejected(SourceError):

@@ -100,6 +100,12 @@ class _Group(TyperGroup):
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError as exc:  # stdout closed under a rich table, say: not a bug
+            from repcli.cli.output import unwritable_stdout
+
+            error = unwritable_stdout(sys.stdout, exc)
+            _print_error(ctx, error.message, error.hint)
+            raise typer.Exit(int(error.exit_code)) from None
         except Exception as exc:
             if _is_click_error(exc):
                 raise
@@ -290,3 +296,9 @@ def main() -> None:
     except KeyboardInterrupt:  # during start-up, before a command runs
         sys.stderr.write("interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # only with --traceback: the handler made one line of the rest
+        from repcli.secrets import format_traceback
+
+        # The message masks secrets; the exception's args and its chain hold them as they were.
+        sys.stderr.write(format_traceback(exc))
+        sys.exit(int(exc.exit_code if isinstance(exc, RepcliError) else ExitCode.ERROR))

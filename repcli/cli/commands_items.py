@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -333,36 +331,44 @@ def export(
 ) -> None:
     """Export items, replies, versions or history for scripts, in a stable column order.
 
-    `--since last-run` gives only what changed since the previous run of the same export (the
-    bookmark moves only when the output was written).
+    `--since last-run` gives only what changed since the previous run of the same export: each
+    change once, in the order it was stored. Its bookmark is per --name, --what and filter
+    (--source, --negative), moves only past the rows written (with --limit, the next run goes
+    on from there), and only once the output was all written: a closed pipe or a full disk is
+    exit code 8 and the next run gives the same rows again.
     """
     from repcli.cli import output
     from repcli.clock import to_iso
     from repcli.errors import UsageError
     from repcli.render import formats
-    from repcli.store.exports import EXPORT_COLUMNS
+    from repcli.store.exports import EXPORT_COLUMNS, filter_key
 
     state: State = ctx.obj
     if fmt not in (Format.csv, Format.jsonl, Format.json):
         raise UsageError(f"--format {fmt.value} is not an export format", "use csv, jsonl or json")
-    bookmark = name or what.value
+    if negative and what is not ExportWhat.items:
+        raise UsageError(
+            "--negative filters items only",
+            "export the items with --negative; replies, versions and events by --source",
+        )
     delta = since == "last-run"
-    mark = state.store.export_mark(bookmark) if delta else None
-    if what is ExportWhat.items:
-        flt = _filter(state, source, None if delta else since, limit, fmt, negative)
-        records = state.store.list_items(flt)
-        if delta and mark:
-            changed = state.store.changed_item_ids(mark)
-            records = [r for r in records if r["id"] in changed]
-        columns: tuple[str, ...] = tuple(output.ITEM_COLUMNS)
+    for each in source or ():
+        state.config.source(each)  # unknown source names are an error, not an empty export
+    columns = tuple(output.ITEM_COLUMNS) if what is ExportWhat.items else EXPORT_COLUMNS[what]
+    mark = None
+    if delta:
+        bookmark = (name or what.value, what.value, filter_key(source or (), negative))
+        batch = state.store.export_changes(
+            what.value, state.store.export_mark(*bookmark), limit, source or (), negative
+        )
+        records, mark = batch.rows, batch.mark
+    elif what is ExportWhat.items:
+        records = state.store.list_items(_filter(state, source, since, limit, fmt, negative))
     else:
         from repcli.timespec import parse_since
 
-        start = mark if delta else (to_iso(parse_since(since, state.now)) if since else None)
-        records = state.store.export_rows(what.value, start, limit, after=delta)
-        if source:
-            records = [r for r in records if r["source"] in source]
-        columns = EXPORT_COLUMNS[what.value]
+        start = to_iso(parse_since(since, state.now)) if since else None
+        records = state.store.export_rows(what.value, start, limit, source or ())
     if fmt is Format.csv:
         text = formats.to_csv(records, columns)
     elif fmt is Format.jsonl:
@@ -370,29 +376,20 @@ def export(
     else:
         text = formats.to_json({what.value: records})
     if out is None:
-        output.write(state, text)
+        output.write(state, text)  # written and flushed, or OutputError: the bookmark stays
     else:
         write_atomically(out, text)
         state.info(f"Wrote {len(records)} {what.value} to {out}")
-    if delta:
+    if mark is not None:
         with state.store.transaction():
-            state.store.set_export_mark(bookmark, to_iso(state.now) or "", len(records))
+            state.store.set_export_mark(*bookmark, mark, len(records), state.now)
 
 
 def write_atomically(path: Path, text: str) -> None:
     """Write next to the target, then rename: a failed export never leaves half a file."""
-    from repcli.errors import UsageError
+    from repcli.cli import output
 
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise UsageError(f"{path}: cannot write the export: {exc.strerror}") from None
+    output.write_atomically(path, text)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import stat
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repcli.cli.context import State
 from repcli.cli.options import Format
+from repcli.errors import OutputError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -148,8 +152,58 @@ def write(state: State, text: str) -> None:
         from repcli.render.human import strip_controls
 
         text = strip_controls(text)
-    state.out.file.write(text)
-    state.out.file.flush()
+    stream: Any = state.out.file
+    try:
+        stream.flush()  # what was printed before goes first
+        fd = _descriptor(stream)
+        if fd is None:
+            stream.write(text)
+            stream.flush()
+        else:
+            _write_all(fd, text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    except OSError as exc:  # a closed pipe (EPIPE), a full disk (ENOSPC)
+        raise unwritable_stdout(stream, exc) from None
+
+
+def _descriptor(stream: Any) -> int | None:
+    """The stream's file descriptor on POSIX (no newline translation to keep), else None."""
+    import os
+
+    if os.name != "posix":
+        return None
+    try:
+        return int(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # a test's capture, an in-memory stream
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte, or OSError. A pipe closed in the middle of a big write returns a short count
+    (and SIGPIPE, which Python ignores) instead of EPIPE, and `sys.stdout.write` drops the rest
+    without a word: only the next write() says EPIPE."""
+    import os
+
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def unwritable_stdout(stream: Any, exc: OSError) -> OutputError:
+    """The error for output that could not be written. The stream's descriptor now points at
+    /dev/null (as Python's docs on SIGPIPE advise): what is still buffered goes nowhere at exit
+    instead of failing again with a traceback."""
+    import errno
+    import os
+
+    with contextlib.suppress(OSError, ValueError):  # not a real file (a test's capture)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    if exc.errno == errno.EPIPE:
+        message = "the output was closed before all of it was written (broken pipe)"
+    else:
+        message = f"cannot write the output: {exc.strerror or exc}"
+    return OutputError(message, "no export bookmark moved: the next run gives the same rows")
 
 
 def print_alerts(state: State, sent: Any) -> None:
@@ -191,3 +245,42 @@ def safe_text(value: object) -> str:
     from repcli.render.human import strip_controls
 
     return escape(strip_controls(str(value)))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """--output: write next to the target, then rename, so a failed write never leaves half a
+    file. The file gets the mode a plain write would give it: an existing file keeps its mode
+    (and group, where we may set it), a new one follows the umask (a cron job's report.html for
+    a web folder stays readable; a umask of 077 keeps it private)."""
+    import os
+
+    from repcli.errors import UsageError
+
+    tmp: Path | None = None
+    try:
+        try:
+            existing: os.stat_result | None = path.stat()
+        except FileNotFoundError:
+            existing = None
+        fd = -1
+        while fd < 0:
+            name = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+            with contextlib.suppress(FileExistsError):  # 0o666 less the umask, as open() gives
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        tmp = name
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            if existing is not None:
+                with contextlib.suppress(OSError):  # not a member of the file's group
+                    os.fchown(handle.fileno(), -1, existing.st_gid)
+                os.fchmod(handle.fileno(), stat.S_IMODE(existing.st_mode))
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before a bookmark says it was written
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+        error = OutputError if tmp is not None else UsageError  # a full disk, or a bad path
+        raise error(
+            f"{path}: cannot write the export: {exc.strerror or exc}", "no export bookmark moved"
+        ) from None

@@ -247,10 +247,125 @@ def m005_rejects(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("rejected", int, not_null_default=0)
 
 
+# What an export shows of an item (its csv/jsonl columns and what json adds); `last_seen_at`
+# and `reported_at` change on every fetch and check, and are not a change.
+_ITEM_EXPORTED = (
+    "source", "platform", "kind", "external_id", "created_at", "updated_at", "rating",
+    "sentiment", "sentiment_score", "negative", "reasons", "topics", "lang", "product_id",
+    "product_name", "author", "order_id", "title", "text", "pros", "cons", "answer_text",
+    "answered_at", "needs_reply", "status", "assignee", "due_at", "first_seen_at", "flagged_at",
+    "url", "verified_buyer",
+)  # fmt: skip
+_REPLY_EXPORTED = (
+    "item_id", "status", "template", "text", "author", "created_at", "updated_at",
+    "approved_at", "posted_at", "attempts", "platform_error", "external_id",
+)  # fmt: skip
+
+
+def _stamp_on_update(table: str, kind: str, columns: tuple[str, ...]) -> str:
+    differs = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+    return (
+        f"CREATE TRIGGER changes_{kind}_au AFTER UPDATE OF {', '.join(columns)} ON {table} "
+        f"WHEN {differs} BEGIN "
+        f"INSERT OR REPLACE INTO changes (kind, row_id) VALUES ('{kind}', NEW.id); END"
+    )
+
+
+def m006_change_sequence(db: sqlite_utils.Database) -> None:
+    """`export --since last-run` bookmarks a change sequence, not a time: `changes` holds each
+    exported row's latest change, numbered in commit order (AUTOINCREMENT never reuses a number,
+    and SQLite serializes writers), so a writer whose clock is behind the export's cannot land
+    behind its bookmark. Triggers number inserts (`upsert_items` numbers new items itself), and
+    updates only of columns an export shows (touching an item on a fetch is not a change). Existing rows are numbered in their old time
+    order, and each time bookmark becomes the sequence of the last row at or before it.
+    Bookmarks are per (name, what, filter)."""
+    db.execute(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+        "row_id INTEGER NOT NULL)"
+    )
+    db.execute("CREATE UNIQUE INDEX changes_row ON changes (kind, row_id)")
+    db.execute("CREATE INDEX changes_kind_seq ON changes (kind, seq)")
+    # Old time order: an item changed when first seen, edited, or given history.
+    db.execute(
+        "CREATE TEMP TABLE _old_changes AS "
+        "SELECT MAX(COALESCE(i.first_seen_at, ''), "
+        "COALESCE((SELECT MAX(v.replaced_at) FROM item_versions v WHERE v.item_id = i.id), ''), "
+        "COALESCE((SELECT MAX(e.at) FROM events e WHERE e.item_id = i.id), '')) AS t, "
+        "'items' AS kind, i.id AS row_id FROM items i "
+        "UNION ALL SELECT COALESCE(replaced_at, ''), 'versions', id FROM item_versions "
+        "UNION ALL SELECT COALESCE(at, ''), 'events', id FROM events "
+        "UNION ALL SELECT COALESCE(updated_at, created_at, ''), 'replies', id FROM replies"
+    )
+    db.execute(
+        "INSERT INTO changes (kind, row_id) SELECT kind, row_id FROM _old_changes "
+        "ORDER BY t, kind, row_id"
+    )
+    db.execute(
+        "CREATE TABLE export_marks (name TEXT NOT NULL, what TEXT NOT NULL, "
+        "filter TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL, rows INTEGER, "
+        "updated_at TEXT, PRIMARY KEY (name, what, filter))"
+    )
+    # A bookmark named after a table was that table's; a named one may have served any.
+    db.execute(
+        "INSERT INTO export_marks (name, what, filter, last_seq, rows, updated_at) "
+        "SELECT x.name, w.what, '', (SELECT COUNT(*) FROM _old_changes o WHERE o.t <= x.last_at), "
+        "x.rows, x.last_at FROM exports x JOIN (SELECT 'items' AS what UNION ALL "
+        "SELECT 'replies' UNION ALL SELECT 'versions' UNION ALL SELECT 'events') w "
+        "ON x.name = w.what OR x.name NOT IN ('items', 'replies', 'versions', 'events')"
+    )
+    db.execute("DROP TABLE _old_changes")
+    db.execute("DROP TABLE exports")
+    # New items are numbered by `upsert_items`, one statement per batch: a trigger per row
+    # doubled the insert time.
+    for table, kind in (
+        ("item_versions", "versions"),
+        ("events", "events"),
+        ("replies", "replies"),
+    ):
+        db.execute(
+            f"CREATE TRIGGER changes_{kind}_ai AFTER INSERT ON {table} BEGIN "
+            f"INSERT OR REPLACE INTO changes (kind, row_id) VALUES ('{kind}', NEW.id); END"
+        )
+    db.execute(_stamp_on_update("items", "items", _ITEM_EXPORTED))
+    db.execute(_stamp_on_update("replies", "replies", _REPLY_EXPORTED))
+
+
+def m007_fts_on_content_change(db: sqlite_utils.Database) -> None:
+    """The full-text index is rewritten on an UPDATE only when title, text, pros or cons
+    change (or the row's id): touching an item on a fetch, `mark_reported`, a status change or
+    `reanalyze` rewrote its index entry too, 6x the cost of the UPDATE itself."""
+    cols = ("title", "text", "pros", "cons")
+    old = ", ".join(f'old."{c}"' for c in cols)
+    new = ", ".join(f'new."{c}"' for c in cols)
+    names = ", ".join(f'"{c}"' for c in cols)
+    differs = " OR ".join(f'old."{c}" IS NOT new."{c}"' for c in ("rowid", *cols))
+    db.execute("DROP TRIGGER IF EXISTS items_au")
+    db.execute(
+        f'CREATE TRIGGER "items_au" AFTER UPDATE OF id, {names} ON "items" WHEN {differs} '
+        f'BEGIN INSERT INTO "items_fts" ("items_fts", rowid, {names}) '
+        f"VALUES('delete', old.rowid, {old}); "
+        f'INSERT INTO "items_fts" (rowid, {names}) VALUES (new.rowid, {new}); END'
+    )
+
+
+def m008_daily_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes that keep the daily `check` independent of the store's history: the queue is
+    counted from a covering index of open items only, and the near-duplicate search reads one
+    product's items around a time."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_open_queue ON items "
+        "(needs_reply, status, due_at, source, answer_text) WHERE answer_text IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS items_product_created ON items (product_id, created_at)")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
     ("m003_exports", m003_exports),
     ("m004_fts_by_statement", m004_fts_by_statement),
     ("m005_rejects", m005_rejects),
+    ("m006_change_sequence", m006_change_sequence),
+    ("m007_fts_on_content_change", m007_fts_on_content_change),
+    ("m008_daily_indexes", m008_daily_indexes),
 ]

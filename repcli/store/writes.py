@@ -213,6 +213,11 @@ class Writes(StoreBase):
                 f"text, pros, cons FROM items WHERE id IN ({','.join('?' * len(ids))})",
                 ids,
             )
+            self.conn.execute(  # their numbers in the change sequence (exports.py)
+                "INSERT OR REPLACE INTO changes (kind, row_id) SELECT 'items', id FROM items "
+                f"WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
+                ids,
+            )
             result.new_ids.extend(ids)
 
     def record_rejects(
