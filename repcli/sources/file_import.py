@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 from repcli.errors import ConfigError, SourceError
 from repcli.models import Item
-from repcli.sources import extract, json_array
+from repcli.sources import extract, json_array, parse
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,9 @@ class Importer(RowReader):
                 dates[field] = None
                 continue
             try:
-                dates[field] = extract.parse_date(raw, self.settings.date_format, "date")
+                dates[field] = parse.plausible(  # 9999-12-31: no deadline can follow it
+                    extract.parse_date(raw, self.settings.date_format, "date"), "date", raw
+                )
             except SourceError as exc:
                 raise fail(field, exc.message.removeprefix("date: ")) from None
         rating = None
@@ -371,7 +373,9 @@ class Importer(RowReader):
         text = dict.fromkeys(_TEXT_FIELDS)
         for field in found:
             if field in text:
-                text[field] = _cell(values[field])
+                text[field] = cell = _cell(values[field])
+                if cell and (bad := parse.surrogate(cell)):  # SQLite refuses such text
+                    raise fail(field, f"holds a lone surrogate ({bad!a}), which is not text")
         external_id = text["external_id"] or counter(
             extract.content_id(
                 text["author"], values.get("created_at"), text["text"], text["product_id"],

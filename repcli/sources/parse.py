@@ -77,6 +77,12 @@ def unstorable(item: Item) -> tuple[str, str] | None:
     return None
 
 
+def surrogate(text: str) -> str | None:
+    """The first lone surrogate in `text` (valid in JSON, not text SQLite accepts), if any."""
+    found = _SURROGATE.search(text)
+    return found.group() if found else None
+
+
 def escape_surrogates(text: str) -> str:
     """`text` with each lone surrogate written as its JSON escape (`\\ud800`): JSON text
     stays the same JSON, and SQLite accepts it."""
