@@ -737,6 +737,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if not isinstance(data, dict):
         raise doc.error("", "the config must be a mapping (key: value lines) at the top level")
     data = _interpolate(data, "", doc, _credential_paths(data))
+    secrets.register_urls(data)  # passwords in URLs (base_url: https://user:pw@host)
     for key in data:
         if key not in _TOP_KEYS:
             raise _unknown_key(doc, str(key), str(key), _TOP_KEYS)

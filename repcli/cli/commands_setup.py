@@ -71,6 +71,10 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, str):  # a password in a URL (base_url: https://user:pw@host)
+        from repcli.secrets import redact
+
+        return redact(value)
     return value
 
 

@@ -36,9 +36,10 @@ def open_store(path: Path, create: bool = True) -> Store:
                 f"{path}: no store yet", "run `repcli fetch` or `repcli check` to create it"
             )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private_folders(path.parent)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the store's folder: {exc}") from None
+        _create_private(path)
     elif path.is_dir():
         raise StoreError(f"{path}: is a folder, not a store file", "set `store:` to a file path")
     try:
@@ -82,3 +83,39 @@ def _migrate(store: Store) -> None:
                     (name, to_iso(now())),
                 )
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+
+def _make_private_folders(folder: Path) -> None:
+    """The folders repcli makes for a store are its owner's only (0700); existing ones are left
+    as they are."""
+    missing: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    for each in reversed(missing):
+        try:
+            each.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process
+            continue
+
+
+def _create_private(path: Path) -> None:
+    """Create the store file 0600, whatever the umask: it holds customers' names and raw
+    payloads. SQLite gives its -wal, -shm and -journal files the mode of the database file."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it meanwhile: keep it as it is
+        return
+    except OSError as exc:
+        raise StoreError(
+            f"{path}: cannot create the store: {exc.strerror}",
+            "check the folder's permissions and free disk space",
+        ) from None
+    try:
+        os.fchmod(fd, 0o600)  # the umask can only take bits away, but be explicit
+    finally:
+        os.close(fd)
