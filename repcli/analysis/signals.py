@@ -22,10 +22,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from repcli.analysis.names import is_placeholder
-from repcli.clock import from_iso
+from repcli.clock import from_iso, to_iso
 from repcli.config import SignalSettings
 
 Record = Mapping[str, Any]
@@ -99,22 +99,23 @@ def near_duplicate_bursts(records: Sequence[Record], s: SignalSettings) -> list[
         clusters: dict[int, list[Record]] = defaultdict(list)
         for i, r in enumerate(group):
             clusters[_root(parent, i)].append(r)
-        for members in clusters.values():
-            if len(members) >= s.duplicate_min:
-                ids = tuple(sorted(int(m["id"]) for m in members))
-                hours = (_when(members[-1]) - _when(members[0])).total_seconds() / 3600
-                ratings = sorted({int(m["rating"]) for m in members if m.get("rating")})
-                stars = f", rated {'/'.join(f'{x}★' for x in ratings)}" if ratings else ""
-                out.append(
-                    Signal(
-                        "burst",
-                        f"burst:{ids[0]}",
-                        ids,
-                        f"{len(ids)} near-identical reviews within {hours:.0f}h{stars}",
-                        _subject(members[0]),
-                    )
-                )
+        out += [_burst(m) for m in clusters.values() if len(m) >= s.duplicate_min]
     return out
+
+
+def _burst(members: Sequence[Record]) -> Signal:
+    """The burst signal of a group of near-duplicates, in posting order."""
+    ids = tuple(sorted(int(m["id"]) for m in members))
+    hours = (_when(members[-1]) - _when(members[0])).total_seconds() / 3600
+    ratings = sorted({int(m["rating"]) for m in members if m.get("rating")})
+    stars = f", rated {'/'.join(f'{x}★' for x in ratings)}" if ratings else ""
+    return Signal(
+        "burst",
+        f"burst:{ids[0]}",
+        ids,
+        f"{len(ids)} near-identical reviews within {hours:.0f}h{stars}",
+        _subject(members[0]),
+    )
 
 
 def one_star_bursts(records: Sequence[Record], now: datetime, s: SignalSettings) -> list[Signal]:
@@ -255,3 +256,180 @@ def detect(
     clusters = sorted(topic_clusters(records, now, s), key=lambda c: -len(c.item_ids))
     found_spikes = sorted(spikes(records, now, s), key=lambda x: -len(x.item_ids))
     return [*bursts, *one_star, *one_star_authors(records, s), *found_spikes, *clusters]
+
+
+class Window(Protocol):
+    """The recent items `detect` would be given, read near given items (the store's
+    `signal_window`): records as in `detect`, ordered by id."""
+
+    def items(self, ids: Sequence[int]) -> list[dict[str, Any]]: ...
+
+    def product_texts(
+        self, platform: Any, product_id: Any, low: str | None = None, high: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def first_text_id(self, platform: Any, product_id: Any) -> int: ...
+
+    def one_star(self, platform: Any, product_id: Any) -> list[dict[str, Any]]: ...
+
+    def negatives(
+        self, product_id: str | None = None, topics: Sequence[str] = ()
+    ) -> list[dict[str, Any]]: ...
+
+    def by_author(self, platform: Any, folded: str) -> list[dict[str, Any]]: ...
+
+
+def fresh(
+    window: Window, fresh_ids: Iterable[int], now: datetime, s: SignalSettings | None = None
+) -> list[Signal]:
+    """The signals `detect` finds in the window that take in one of `fresh_ids`, in `detect`'s
+    order, from the items near the fresh ones only (their products, authors and topics) instead
+    of the whole window: the daily `check` costs what its new items cost."""
+    s = s or SignalSettings()
+    seeds = window.items(sorted({int(i) for i in fresh_ids}))
+    if not seeds:
+        return []
+    wanted = {int(r["id"]) for r in seeds}
+    bursts = _fresh_bursts(window, seeds, s)
+    covered = [set(b.item_ids) for b in bursts]
+    one_star = [
+        b
+        for b in _fresh_one_star(window, seeds, now, s)
+        if not any(set(b.item_ids) <= c for c in covered)
+    ]
+    found = [
+        *bursts,
+        *one_star,
+        *_fresh_authors(window, seeds, s),
+        *_fresh_spikes_and_clusters(window, seeds, now, s),
+    ]
+    return [x for x in found if wanted & set(x.item_ids)]
+
+
+def _compared(record: Record) -> bool:
+    """Near-duplicate bursts compare texts of 20 characters or more."""
+    return bool(record.get("text")) and len(record["text"]) >= 20
+
+
+def _fresh_bursts(window: Window, seeds: Sequence[Record], s: SignalSettings) -> list[Signal]:
+    """The near-duplicate groups of the seeds: from each seed, the product's texts within
+    `burst_hours` are compared, and from each match found, its own neighbours, until the
+    group is closed; the same groups `near_duplicate_bursts` makes of the whole window."""
+    span = timedelta(hours=s.burst_hours)
+    margin = span + timedelta(days=1)  # SQLite compares text; the exact test is below
+    by_product: dict[tuple[Any, Any], list[Record]] = defaultdict(list)
+    for r in seeds:
+        if _compared(r):
+            by_product[(r.get("platform"), r.get("product_id"))].append(r)
+    found: list[tuple[tuple[Any, ...], Signal]] = []
+    for (platform, product), group in by_product.items():
+        known = {int(r["id"]): r for r in group}
+        when = {i: _when(r) for i, r in known.items()}
+        sets: dict[int, frozenset[str]] = {}
+        parent: dict[int, int] = {i: i for i in known}
+        done: set[int] = set()
+        frontier = sorted(known)
+        while frontier:
+            low = min(when[i] for i in frontier) - margin
+            high = max(when[i] for i in frontier) + margin
+            for r in window.product_texts(platform, product, to_iso(low), to_iso(high)):
+                i = int(r["id"])
+                if i not in known:
+                    known[i], when[i], parent[i] = r, _when(r), i
+            done.update(frontier)
+            reached: dict[int, None] = {}
+            for i in frontier:
+                a = sets.get(i) or sets.setdefault(i, shingles(str(known[i]["text"])))
+                for j in known:
+                    if j == i or abs(when[j] - when[i]) > span:
+                        continue
+                    b = sets.get(j) or sets.setdefault(j, shingles(str(known[j]["text"])))
+                    if jaccard(a, b) >= s.duplicate_similarity:
+                        _union(parent, i, j)
+                        if j not in done:
+                            reached[j] = None
+            frontier = sorted(reached)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i in known:
+            groups[_find(parent, i)].append(i)
+        first = 0
+        for root in dict.fromkeys(_find(parent, int(r["id"])) for r in group):
+            members = sorted(groups[root], key=lambda i: (when[i], i))
+            if len(members) >= s.duplicate_min:
+                first = first or window.first_text_id(platform, product)
+                head = members[0]
+                found.append(((first, when[head], head), _burst([known[i] for i in members])))
+    return [sig for _, sig in sorted(found, key=lambda f: f[0])]
+
+
+def _find(parent: dict[int, int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _union(parent: dict[int, int], i: int, j: int) -> None:
+    parent[_find(parent, j)] = _find(parent, i)
+
+
+def _fresh_one_star(
+    window: Window, seeds: Sequence[Record], now: datetime, s: SignalSettings
+) -> list[Signal]:
+    span = timedelta(hours=s.burst_hours)
+    products = dict.fromkeys(
+        (r.get("platform"), r["product_id"])
+        for r in seeds
+        if r.get("rating") == 1 and r.get("product_id") and now - _when(r) <= span
+    )
+    found: list[tuple[int, Signal]] = []
+    for platform, product in products:
+        rows = window.one_star(platform, product)
+        found += [(int(rows[0]["id"]), x) for x in one_star_bursts(rows, now, s)]
+    return [x for _, x in sorted(found, key=lambda f: f[0])]
+
+
+def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -> list[Signal]:
+    authors = dict.fromkeys(
+        (r.get("platform"), str(r["author"]).strip().lower())
+        for r in seeds
+        if r.get("rating") is not None and not is_placeholder(r.get("author"))
+    )
+    found: list[tuple[int, Signal]] = []
+    for platform, folded in authors:
+        rows = window.by_author(platform, folded)
+        found += [(int(rows[0]["id"]), x) for x in one_star_authors(rows, s)]
+    return [x for _, x in sorted(found, key=lambda f: f[0])]
+
+
+def _fresh_spikes_and_clusters(
+    window: Window, seeds: Sequence[Record], now: datetime, s: SignalSettings
+) -> list[Signal]:
+    """Spikes of the fresh negatives' products and topics, then their topics' clusters."""
+    day, week = timedelta(days=1), timedelta(days=s.cluster_days)
+    negatives = [r for r in seeds if r.get("negative")]
+    today = [r for r in negatives if now - _when(r) <= day]
+    products = dict.fromkeys(v for r in today for v in _dimension_values(r, "product"))
+    spike_topics = {t for r in today for t in _dimension_values(r, "topic")}
+    cluster_topics = {
+        t for r in negatives if now - _when(r) <= week for t in _dimension_values(r, "topic")
+    }
+    found = []
+    for product in products:
+        found += [
+            (0, x)
+            for x in spikes(window.negatives(product_id=product), now, s)
+            if x.key.startswith("spike:product:")
+        ]
+    clusters: list[Signal] = []
+    if spike_topics or cluster_topics:
+        rows = window.negatives(topics=sorted(spike_topics | cluster_topics))
+        found += [
+            (1, x)
+            for x in spikes(rows, now, s)
+            if x.key.startswith("spike:topic:") and x.subject[1:] in spike_topics
+        ]
+        clusters = [c for c in topic_clusters(rows, now, s) if c.subject[1:] in cluster_topics]
+    found.sort(key=lambda f: (-len(f[1].item_ids), f[0], f[1].item_ids[0]))
+    clusters.sort(key=lambda c: (-len(c.item_ids), c.subject))
+    return [*(x for _, x in found), *clusters]

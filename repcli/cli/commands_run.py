@@ -144,8 +144,7 @@ def check(
     changed = [
         r for r in store.changed_items(now, source or ()) if r["id"] in set(report.changed_ids)
     ]
-    queue = store.queue(now, _all_items(), exclude_sources=_competitors(state))
-    overdue = [q for q in queue if q["due_at"] and q["due_at"] < _iso(now)]
+    waiting, overdue = store.queue_counts(now, _all_items(), exclude_sources=_competitors(state))
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
     signal_rows = _fresh_signals(state, report)
     shown = output.limit_of(state, limit, fmt_)
@@ -155,8 +154,8 @@ def check(
         "new_negative": len(negatives),
         "changed": len(changed),
         "extortion": len(extortion),
-        "waiting_for_answer": len(queue),
-        "overdue": len(overdue),
+        "waiting_for_answer": waiting,
+        "overdue": overdue,
         "signals": len(signal_rows),
         "rejected": sum(r.rejected for r in report.results),
         "failed_sources": [r.source for r in report.failed],
@@ -197,11 +196,18 @@ def check(
 
 
 def _fresh_signals(state: State, report: RunReport) -> list[dict[str, Any]]:
-    """The signals that this run's new or changed items are part of."""
-    from repcli.cli.commands_alerts import current_signals, signal_row
+    """The signals that this run's new or changed items are part of (read near those items
+    only: the same as `repcli signals` lists for them)."""
+    from datetime import timedelta
 
+    from repcli.analysis import signals
+    from repcli.cli.commands_alerts import signal_row
+
+    settings = state.config.signals
+    since = state.now - timedelta(days=settings.baseline_days + 2)
+    window = state.store.signal_window(since, _competitors(state))
     fresh = set(report.new_ids) | set(report.changed_ids)
-    return [signal_row(sig) for sig in current_signals(state) if fresh & set(sig.item_ids)]
+    return [signal_row(sig) for sig in signals.fresh(window, fresh, state.now, settings)]
 
 
 def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:

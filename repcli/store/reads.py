@@ -7,10 +7,13 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.clock import to_iso
 from repcli.store.base import StoreBase
+
+if TYPE_CHECKING:
+    from repcli.store.signal_window import SignalWindow
 
 ITEM_FIELDS = (
     "id", "source", "platform", "kind", "external_id", "created_at", "updated_at", "rating",
@@ -192,6 +195,13 @@ class Reads(StoreBase):
         )
         return self._rows(sql, params)
 
+    def signal_window(self, since: datetime, exclude_sources: Sequence[str] = ()) -> SignalWindow:
+        """The items `recent_for_signals(since, exclude_sources)` returns, read piecemeal
+        through indexes: what `signals.fresh` asks for."""
+        from repcli.store.signal_window import SignalWindow
+
+        return SignalWindow(self.conn, to_iso(since) or "", exclude_sources)
+
     def recently_seen_negatives(
         self, since: datetime, exclude_sources: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
@@ -228,6 +238,32 @@ class Reads(StoreBase):
         self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
         """Open items that need an answer: overdue first, then by deadline, negatives first."""
+        clauses, params = self._queue_where(flt, exclude_sources)
+        stamp = to_iso(now)
+        sql = (
+            f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
+            "ORDER BY (items.due_at < ?) DESC, items.negative DESC, items.due_at ASC, items.id"
+        )
+        return self._rows(sql + _limit(flt.limit), [*params, stamp])
+
+    def queue_counts(
+        self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        """(waiting, overdue): how many items `queue` lists and how many of them are past
+        their deadline, counted by SQLite (a covering index of open items, m008) instead of
+        reading every open item."""
+        clauses, params = self._queue_where(flt, exclude_sources)
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(sum(items.due_at <> '' AND items.due_at < ?), 0) "
+            f"FROM items WHERE {' AND '.join(clauses)}",
+            [to_iso(now), *params],
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    @staticmethod
+    def _queue_where(
+        flt: ItemFilter, exclude_sources: Sequence[str]
+    ) -> tuple[list[str], list[Any]]:
         clauses, params = flt.where()
         clauses += ["items.needs_reply = 1", "items.answer_text IS NULL"]
         if not flt.statuses:
@@ -235,12 +271,7 @@ class Reads(StoreBase):
         if exclude_sources:
             clauses.append(f"items.source NOT IN ({','.join('?' * len(exclude_sources))})")
             params.extend(exclude_sources)
-        stamp = to_iso(now)
-        sql = (
-            f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
-            "ORDER BY (items.due_at < ?) DESC, items.negative DESC, items.due_at ASC, items.id"
-        )
-        return self._rows(sql + _limit(flt.limit), [*params, stamp])
+        return clauses, params
 
     def source_status(self) -> list[dict[str, Any]]:
         """Per source: counts, last run, errors, cursor age."""
