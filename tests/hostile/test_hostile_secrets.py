@@ -307,3 +307,34 @@ def test_output_files_follow_the_umask(
     assert result.exit_code == 0, result.output
     assert _mode(target) == 0o664
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_debug_log_tracebacks_are_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer
+) -> None:
+    """-vv logs a failed source's stack (exc_info): the stack's text is masked like the message,
+    chained causes included."""
+    from repcli import pipeline
+
+    token = "wb-token-in-a-debug-stack-31f2"
+
+    class Leaky:
+        def __init__(self, src: object, ctx: object) -> None:
+            pass
+
+        async def fetch(self, cursor: object, full: bool = False) -> Iterator[object]:
+            try:
+                raise KeyError(f"http://alice:{SHORT}@127.0.0.1/ {token}")
+            except KeyError as exc:
+                raise RuntimeError(f"parser broke on {token}") from exc
+            yield  # an async generator, as sources are
+
+    monkeypatch.setattr(pipeline, "source_class", lambda _type: Leaky)
+    monkeypatch.setenv("WB_TOKEN", token)
+    config = _source_config(tmp_path, httpserver.url_for("/"))
+    config.write_text(config.read_text().replace("wb-token-not-the-point", "${WB_TOKEN}"))
+    result = Cli(config)("-vv", "fetch", "--format", "json")
+    assert result.exit_code == 6
+    assert "Traceback" in result.stderr and "KeyError" in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert f"alice:{SHORT}@" not in result.stderr
