@@ -15,7 +15,6 @@ import json
 import math
 import os
 import random
-import tempfile
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -140,7 +139,9 @@ class TrainedModel:
             },
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+        from repcli.files import temp_beside  # the mode a plain write gives, not 0600
+
+        fd, tmp = temp_beside(path)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))

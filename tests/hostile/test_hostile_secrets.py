@@ -338,3 +338,15 @@ def test_debug_log_tracebacks_are_masked(
     assert "Traceback" in result.stderr and "KeyError" in result.stderr
     assert token not in result.stdout + result.stderr
     assert f"alice:{SHORT}@" not in result.stderr
+
+
+def test_train_output_follows_the_umask(cli: Cli, tmp_path: Path, umask_022: None) -> None:
+    assert cli("fetch", "--format", "json").exit_code == 0
+    model = tmp_path / "web" / "model.json"
+    model.parent.mkdir()
+    result = cli("train", "--output", str(model), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _mode(model) == 0o644
+    model.chmod(0o660)
+    assert cli("train", "--output", str(model), "--format", "json").exit_code == 0
+    assert _mode(model) == 0o660
