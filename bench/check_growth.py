@@ -112,7 +112,8 @@ def main() -> None:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         data = root / "new.jsonl"
-        new_reviews(data)
+        if not data.exists():  # kept with the stores: before/after runs read the same file
+            new_reviews(data)
         bases = {}
         for label, n, days in cases:
             base = root / f"store-{n}-{days}.db"

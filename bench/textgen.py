@@ -2,7 +2,7 @@
 
 Real reviews average ~215 characters (39 words) with a long tail; texts here are sentences
 drawn from a pool of Russian, Ukrainian and English review phrases, joined until a length drawn
-from a log-normal around that mean is reached (median ~160, mean ~215, 20..1200 characters).
+from a log-normal around that mean is reached (median ~150, mean ~215, 20..1200 characters).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ NEUTRAL = [
 
 def length(rng: random.Random) -> int:
     """A review length: log-normal, mean ~215 characters."""
-    return max(20, min(1200, int(rng.lognormvariate(math.log(160), 0.75))))
+    return max(20, min(1200, int(rng.lognormvariate(math.log(140), 0.75))))
 
 
 def review(rng: random.Random, rating: int) -> str:
