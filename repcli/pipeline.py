@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
 from repcli.sources.registry import source_class
 from repcli.store import Store
-from repcli.store.base import explain
+from repcli.store.base import as_store_error
 from repcli.store.writes import Analysis
 
 if TYPE_CHECKING:
@@ -198,11 +197,11 @@ class Pipeline:
             raise
         except StoreError:
             raise  # the store, not the source: a store error for the whole command
-        except sqlite3.Error as exc:  # corrupt, locked or full while writing this source
-            raise explain(self.store.path, exc) from None
         except RepcliError as exc:
             error = secrets.redact(exc.message)
         except Exception as exc:  # one broken source must not stop the others
+            if (store_error := as_store_error(self.store.path, exc)) is not None:
+                raise store_error from None  # corrupt, locked or full while writing this source
             log.debug("source %s failed", src.name, exc_info=True)
             error = secrets.redact(f"{type(exc).__name__}: {exc}")
         if error:
