@@ -88,13 +88,17 @@ def near_duplicate_bursts(records: Sequence[Record], s: SignalSettings) -> list[
         if len(group) < s.duplicate_min:
             continue
         group.sort(key=_when)
-        sets = [shingles(str(r["text"])) for r in group]
+        times = [_when(r) for r in group]
+        # Shingled when first compared: a review with no other within the window never is.
+        sets: list[frozenset[str] | None] = [None] * len(group)
         parent = list(range(len(group)))
         for i in range(len(group)):
             for j in range(i + 1, len(group)):
-                if _when(group[j]) - _when(group[i]) > window:
+                if times[j] - times[i] > window:
                     break
-                if jaccard(sets[i], sets[j]) >= s.duplicate_similarity:
+                a = sets[i] = sets[i] or shingles(str(group[i]["text"]))
+                b = sets[j] = sets[j] or shingles(str(group[j]["text"]))
+                if jaccard(a, b) >= s.duplicate_similarity:
                     parent[_root(parent, j)] = _root(parent, i)
         clusters: dict[int, list[Record]] = defaultdict(list)
         for i, r in enumerate(group):
