@@ -31,6 +31,7 @@ SETTINGS = {
     "reddit": "query: shop\n    user_agent: repcli-test",
     "telegram": "bot_token: '123456:ABCdefGhIJKlmNoPQRsTUVwxyZ123456789'\n    chat_id: -1001234567890",
     "yandex_market": "business_id: '123'\n    api_key: k",
+    "facebook": "page_id: '1'\n    access_token: t",
 }
 
 
@@ -62,6 +63,14 @@ def _yandex_market(src: Any, row: Any) -> Any:
     return asyncio.run(src._item(row))
 
 
+def _facebook(src: Any, row: Any) -> Any:
+    """A post (a visitor's when its `from` is not the Page) and a comment on it (the fetch
+    passes only objects on)."""
+    rows = [r for r in (row if isinstance(row, list) else [row]) if isinstance(r, dict)]
+    post = rows[0] if rows else {"id": "1_2"}
+    return src._items({"id": "1_2", **post}, rows[1:] or rows)
+
+
 PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "wildberries": lambda s, row: s._item(row, "review"),
     "ozon": lambda s, row: s._item(row, "review"),
@@ -76,6 +85,7 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "reddit": _reddit,
     "telegram": _telegram,
     "yandex_market": _yandex_market,
+    "facebook": _facebook,
 }
 
 # The platforms' own keys, at any depth (with any values), and arbitrary JSON.
@@ -84,7 +94,8 @@ KEYS = ["id", "text", "pros", "cons", "productValuation", "createdDate", "answer
         "authorName", "comments", "userComment", "lastModified", "attributes", "data", "kind",
         "snippet", "message", "chat", "message_id", "reply_to_message", "feedbackId", "stars",
         "title", "body", "createdAt", "author", "identifiers", "description", "statistics",
-        "comment", "advantages", "offerId", "orderId", 0, 1, 2, 4, 5, 7]  # fmt: skip
+        "comment", "advantages", "offerId", "orderId", "created_time", "from", "parent",
+        "attachment", "type", 0, 1, 2, 4, 5, 7]  # fmt: skip
 NAMES = [str(k) for k in KEYS]
 
 json_values = st.recursive(

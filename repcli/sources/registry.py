@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "yandex_market": "repcli.sources.yandex_market:YandexMarketSource",
     "ebay": "repcli.sources.ebay:EbaySource",
     "trustpilot": "repcli.sources.trustpilot:TrustpilotSource",
+    "facebook": "repcli.sources.facebook:FacebookSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
