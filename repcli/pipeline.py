@@ -204,8 +204,8 @@ class Pipeline:
                 raise store_error from None  # corrupt, locked or full while writing this source
             log.debug("source %s failed", src.name, exc_info=True)
             error = secrets.redact(f"{type(exc).__name__}: {exc}")
-        if error:
-            log.warning("%s: %s", src.name, error)
+        if error:  # the CLI says it once (✗ line); the log has it with -v
+            log.info("%s: %s", src.name, error)
         async with self._writing:
             self.store.finish_run(run_id, src.name, self.now, error)
         return SourceRunResult(

@@ -208,7 +208,7 @@ def test_bad_files_say_file_line_column_and_what_to_do(tmp_path: Path) -> None:
     ) in errors["missing"]
     bad = str(tmp_path / "bad_rows.csv")
     assert errors["bad"] == (
-        f"bad: {bad}:3: column 'Stars': 'five' holds no rating; "
+        f"{bad}:3: column 'Stars': 'five' holds no rating; "
         f"{bad}:5: column 'Stars': '=1+4' looks like a spreadsheet formula, not a value "
         "(export values, not formulas); "
         f"{bad}:6: column 'Date': empty; every row needs a date (and 1 more rows)"

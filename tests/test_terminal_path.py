@@ -35,6 +35,57 @@ def _forum(port: int) -> str:
     return f"  - {{name: forum, type: feed, urls: ['http://127.0.0.1:{port}/feed.xml']}}\n"
 
 
+# --------------------------------------------------------------------------- failures
+
+
+def test_a_failure_is_said_once_without_a_doubled_prefix(tmp_path: Path) -> None:
+    port = _closed_port()
+    cli = _write(tmp_path, DEMO + _forum(port))
+    result = cli("check", "--format", "json")
+    assert result.exit_code == ExitCode.SOURCES_FAILED
+    said = [line for line in result.stderr.splitlines() if "connection refused" in line]
+    assert said == [
+        f"✗ forum: 127.0.0.1:{port}/feed.xml: connection refused (nothing listens there)"
+    ]
+    status = json.loads(cli("status", "--format", "json").stdout)["sources"]
+    error = next(r["last_error"] for r in status if r["source"] == "forum")
+    assert error == f"127.0.0.1:{port}/feed.xml: connection refused (nothing listens there)"
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_status_shows_the_whole_error_at_80_and_120_columns(tmp_path: Path, columns: int) -> None:
+    port = _closed_port()
+    cli = _write(tmp_path, DEMO + _forum(port))
+    cli("check", "-q", "--format", "json")
+    cli("check", "-q", "--format", "json")
+    shown = cli("status", "--format", "table", env={"COLUMNS": str(columns)}).stdout
+    lines = shown.splitlines()
+    assert all(len(line) <= columns for line in lines), shown
+    assert "…" not in shown, shown
+    words = " ".join(shown.split())
+    assert (
+        f"forum failed ×2: 127.0.0.1:{port}/feed.xml: connection refused (nothing listens there)"
+        in (words)
+    ), shown
+    assert "ok, 101" in words and " fetched," in words, shown  # wrapped at spaces, never cut
+
+
+def test_when_every_source_failed_check_says_so(tmp_path: Path) -> None:
+    cli = _write(tmp_path, _forum(_closed_port()))
+    result = cli("check", "--format", "table")
+    assert result.exit_code == ExitCode.SOURCES_FAILED
+    assert "Nothing new to act on" not in result.stderr
+    assert "Every source failed (1): nothing was fetched" in result.stderr
+
+
+def test_when_some_sources_failed_nothing_new_names_them(tmp_path: Path) -> None:
+    cli = _write(tmp_path, DEMO + _forum(_closed_port()))
+    cli("check", "-q", "--format", "json")
+    again = cli("check", "--format", "table")
+    assert "Nothing new to act on" not in again.stderr
+    assert "Nothing new from the sources that answered; 1 failed: forum" in again.stderr
+
+
 # --------------------------------------------------------------------------- offline commands
 
 

@@ -186,7 +186,7 @@ def check(
     store.mark_reported([r["id"] for r in negatives], now)
     if "alerts" in summary:
         output.print_alerts(state, sent)
-    _print_summary(state, summary, len(negatives) - len(visible))
+    _print_summary(state, summary, len(negatives) - len(visible), ran=len(report.results))
     matched = _matched(fail_on or [], summary, signal_rows)
     if matched:
         state.info(f"[bold]--fail-on matched:[/bold] {', '.join(matched)}")
@@ -260,7 +260,10 @@ def _competitors(state: State) -> list[str]:
     return [s.name for s in state.config.sources if s.competitor]
 
 
-def _print_summary(state: State, s: dict[str, Any], hidden: int) -> None:
+def _print_summary(state: State, s: dict[str, Any], hidden: int, ran: int = 0) -> None:
+    """The closing lines on stderr; `ran`: how many sources this run fetched."""
+    from repcli.cli import output
+
     if state.quiet:
         return
     parts = [f"{s['new_items']} new items", f"[bold]{s['new_negative']} new negative[/bold]"]
@@ -275,7 +278,25 @@ def _print_summary(state: State, s: dict[str, Any], hidden: int) -> None:
     if hidden:
         state.err.print(f"[dim]… and {hidden} more negative items: repcli list --negative[/dim]")
     state.err.print(" · ".join(parts) + "  [dim]→ repcli queue[/dim]")
-    if s["new_negative"] == 0 and s["changed"] == 0:
+    failed = s["failed_sources"]
+    if failed and len(failed) >= ran:
+        state.err.print(
+            output.line(
+                (f"Every source failed ({len(failed)}): nothing was fetched.", "bold red"),
+                " The ✗ lines above say why; `repcli status` keeps them.",
+            )
+        )
+    elif s["new_negative"] == 0 and s["changed"] == 0 and failed:
+        names = ", ".join(failed)
+        state.err.print(
+            output.line(
+                ("Nothing new from the sources that answered; ", "yellow"),
+                (f"{len(failed)} failed: ", "yellow"),
+                output.plain(names, "yellow"),
+                (".", "yellow"),
+            )
+        )
+    elif s["new_negative"] == 0 and s["changed"] == 0:
         state.err.print("[green]Nothing new to act on.[/green]")
 
 

@@ -197,17 +197,25 @@ def item_detail(
     return Group(*parts)
 
 
-def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> RenderableType:
+    """The table of sources, then each failed source's last error in full under it (an error
+    squeezed into a cell was cut to `f…` at 80 columns and at 120)."""
     table = Table(box=box.SIMPLE_HEAD)
     for name, justify in (
         ("Source", "left"), ("Last run", "left"), ("Result", "left"), ("Items", "right"),
         ("Negative", "right"), ("Open", "right"), ("Newest item", "left"), ("Cursor age", "left"),
     ):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name != "Result")  # type: ignore[arg-type]
+        wraps = name in ("Result", "Newest item", "Cursor age")
+        table.add_column(name, justify=justify, no_wrap=not wraps, min_width=9 if wraps else None)  # type: ignore[arg-type]
+    errors: list[Text] = []
     for r in rows:
         if r.get("last_error"):
-            result = Text(f"failed ×{r['consecutive_failures']}: ", style="bold red")
-            result.append(human.shorten(r["last_error"], 60), style="red")
+            failed = f"failed ×{r['consecutive_failures']}"
+            result = Text(failed, style="bold red")
+            error = Text(human.safe(r["source"]), style="bold")
+            error.append(f" {failed}: ", style="bold red")
+            error.append(human.safe(r["last_error"]), style="red")
+            errors.append(error)
         elif not r.get("last_run_at"):
             result = Text("never run", style="dim")
         elif r.get("last_run_status") == "running":
@@ -231,7 +239,9 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
             human.age(r.get("newest_item_at"), now),
             human.age(r.get("cursor_updated_at"), now),
         )
-    return table
+    if not errors:
+        return table
+    return Group(table, *errors)
 
 
 def _sla(hours: dict[str, float]) -> str:

@@ -417,4 +417,4 @@ class Failures:
             return
         message = "; ".join(e.message for e in self.errors)
         hint = next((e.hint for e in self.errors if e.hint), None)
-        raise SourceError(f"{self.source}: {message}", hint)
+        raise SourceError(message, hint)  # whoever reports it names the source
