@@ -188,6 +188,7 @@ def send(
         return report
     events = collect(config, store, now)
     budget = dict.fromkeys(settings.destinations, settings.throttle)
+    down: set[str] = set()  # failed once this run: its other events wait for the next run
     for rule in settings.rules:
         candidates = [
             e
@@ -203,6 +204,8 @@ def send(
                 continue
             batches = [pending] if rule.digest else [[e] for e in pending]
             for batch in batches:
+                if dest in down:
+                    break
                 if budget[dest] <= 0:
                     report.deferred += len(batch)
                     continue
@@ -216,7 +219,8 @@ def send(
                     report.sent += 1
                     report.events += len(batch)
                 else:
+                    down.add(dest)
                     report.failed.append(f"{rule.rule} -> {dest}: {error}")
-                    log.warning("alert %s -> %s failed: %s", rule.rule, dest, error)
+                    log.info("alert %s -> %s failed: %s", rule.rule, dest, error)
     report.given_up = len(store.alert_log(statuses=("given-up",)))
     return report

@@ -157,3 +157,39 @@ def test_a_misspelt_reference_is_still_an_error_at_load(tmp_path: Path) -> None:
     result = cli("status")
     assert result.exit_code == ExitCode.CONFIG
     assert "sources[1].token: ${1WB} is not a valid variable name" in result.stderr
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def test_alerts_test_with_a_dead_destination_exits_6_one_line_each(tmp_path: Path) -> None:
+    port = _closed_port()
+    cli = _write(
+        tmp_path,
+        DEMO,
+        f"alerts:\n  destinations:\n    dead: json://127.0.0.1:{port}/hook\n"
+        "    odd: nosuchservice://x\n",
+    )
+    result = cli("-q", "alerts", "test")
+    assert result.exit_code == ExitCode.SOURCES_FAILED, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("✗ dead: ") and lines[1].startswith("✗ odd: ")
+
+
+def test_a_dead_destination_is_one_line_per_run_even_per_event(tmp_path: Path) -> None:
+    port = _closed_port()
+    cli = _write(
+        tmp_path,
+        DEMO,
+        f"alerts:\n  destinations:\n    dead: json://127.0.0.1:{port}/hook\n"
+        "  rules:\n    - {rule: new-negative, to: [dead], digest: false}\n"
+        "    - {rule: extortion, to: [dead], digest: false}\n",
+    )
+    result = cli("-q", "check", "--format", "json")
+    failed = [line for line in result.stderr.splitlines() if "alert failed" in line]
+    assert len(failed) == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["alerts"]["sent"] == 0
+    sent = cli("-q", "alerts", "send")
+    assert sent.exit_code == ExitCode.SOURCES_FAILED
+    assert len(sent.stderr.splitlines()) == 1, sent.stderr

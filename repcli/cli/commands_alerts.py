@@ -112,7 +112,8 @@ def alerts_test(
         str | None, typer.Argument(help="One destination (default: all).", show_default=False)
     ] = None,
 ) -> None:
-    """Send a test message to the configured destinations; exit 1 if one fails."""
+    """Send a test message to the configured destinations; exit 6 if one fails (one line
+    for each destination, what it said)."""
     from repcli.alerts import apprise_notify
     from repcli.cli.output import line, plain
     from repcli.errors import ExitCode, NotFoundError
@@ -135,8 +136,8 @@ def alerts_test(
             state.err.print(line(plain(f"✗ {name}", "red"), ": ", plain(error)))
         else:
             state.info(f"[green]✓ {name}[/green]: sent")
-    if failed:
-        raise typer.Exit(int(ExitCode.ERROR))
+    if failed:  # a destination that failed is outside repcli, as a failed source is
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 @alerts_app.command("send")
@@ -152,7 +153,7 @@ def alerts_send(ctx: typer.Context) -> None:
         state.info("[dim]no alert rules configured (alerts.rules)[/dim]")
     output.print_alerts(state, report)
     if report.failed:
-        raise typer.Exit(int(ExitCode.ERROR))
+        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
 
 
 def register(app: typer.Typer) -> None:
