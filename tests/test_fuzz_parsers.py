@@ -32,6 +32,8 @@ SETTINGS = {
     "telegram": "bot_token: '123456:ABCdefGhIJKlmNoPQRsTUVwxyZ123456789'\n    chat_id: -1001234567890",
     "yandex_market": "business_id: '123'\n    api_key: k",
     "facebook": "page_id: '1'\n    access_token: t",
+    "google_business": "account_id: '1'\n    client_id: c\n    client_secret: s\n"
+    "    refresh_token: r",
 }
 
 
@@ -86,6 +88,7 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "telegram": _telegram,
     "yandex_market": _yandex_market,
     "facebook": _facebook,
+    "google_business": lambda s, row: s._item(row, "accounts/1/locations/2", None),
 }
 
 # The platforms' own keys, at any depth (with any values), and arbitrary JSON.
@@ -95,7 +98,8 @@ KEYS = ["id", "text", "pros", "cons", "productValuation", "createdDate", "answer
         "snippet", "message", "chat", "message_id", "reply_to_message", "feedbackId", "stars",
         "title", "body", "createdAt", "author", "identifiers", "description", "statistics",
         "comment", "advantages", "offerId", "orderId", "created_time", "from", "parent",
-        "attachment", "type", 0, 1, 2, 4, 5, 7]  # fmt: skip
+        "attachment", "type", "reviewId", "starRating", "createTime", "updateTime",
+        "reviewReply", "reviewer", 0, 1, 2, 4, 5, 7]  # fmt: skip
 NAMES = [str(k) for k in KEYS]
 
 json_values = st.recursive(

@@ -34,6 +34,7 @@ BUILTIN: dict[str, str] = {
     "ebay": "repcli.sources.ebay:EbaySource",
     "trustpilot": "repcli.sources.trustpilot:TrustpilotSource",
     "facebook": "repcli.sources.facebook:FacebookSource",
+    "google_business": "repcli.sources.google_business:GoogleBusinessSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
