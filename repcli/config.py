@@ -64,6 +64,9 @@ class OutputSettings:
     """Default listing format; auto = table on a terminal, jsonl when piped."""
     limit: int = 50
     """Default number of rows in listings (0 = no limit)."""
+    timezone: str = "UTC"
+    """Time zone of the times people read in mails (`check --format md`): an IANA name such
+    as Europe/Moscow. Machine formats keep UTC."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -764,6 +767,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             "the defaults are negative_rating: 2, neutral_rating: 3",
         )
     output = _coerce(OutputSettings, data.get("output"), "output", doc)
+    _check_timezone(output.timezone, doc)
     sla = dataclasses.replace(DEFAULT_SLA, **_sla_values(data.get("sla"), "sla", doc))
     workflow = _coerce(WorkflowSettings, data.get("workflow"), "workflow", doc)
     signals = _coerce(SignalSettings, data.get("signals"), "signals", doc)
@@ -805,6 +809,20 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         locale=locale,
         topics=topics,
     )
+
+
+def _check_timezone(name: str, doc: _Doc) -> None:
+    from repcli.render.human import zone
+
+    try:
+        zone(name)
+    except ValueError:
+        raise doc.error(
+            "output.timezone",
+            f"unknown time zone {name!r}",
+            "an IANA name such as Europe/Moscow, Asia/Almaty or UTC "
+            "(where the system has no time zone data: pip install tzdata)",
+        ) from None
 
 
 def _alerts(raw: Any, doc: _Doc) -> AlertSettings:

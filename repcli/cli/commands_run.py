@@ -140,17 +140,22 @@ def check(
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     report = _run(state, source, full, "check")
     store, now = state.store, state.now
-    negatives = store.unreported_negatives(source or ())
+    # A competitor's items are for reports only: never in this queue, --fail-on or alerts.
+    competitors = _competitors(state)
+    negatives = store.unreported_negatives(source or (), exclude_sources=competitors)
     changed = [
-        r for r in store.changed_items(now, source or ()) if r["id"] in set(report.changed_ids)
+        r
+        for r in store.changed_items(now, source or ())
+        if r["id"] in set(report.changed_ids) and r["source"] not in competitors
     ]
-    waiting, overdue = store.queue_counts(now, _all_items(), exclude_sources=_competitors(state))
+    waiting, overdue = store.queue_counts(now, _all_items(), exclude_sources=competitors)
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
     signal_rows = _fresh_signals(state, report)
     shown = output.limit_of(state, limit, fmt_)
     visible = negatives[:shown] if shown else negatives
     summary = {
-        "new_items": len(report.new_ids),
+        "new_items": sum(r.new for r in report.results if r.source not in competitors),
+        "competitor_new_items": sum(r.new for r in report.results if r.source in competitors),
         "new_negative": len(negatives),
         "changed": len(changed),
         "extortion": len(extortion),
@@ -177,6 +182,9 @@ def check(
                 tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
             )
         _print_signals(state, signal_rows)
+    elif fmt_ is Format.md:
+        matched = _matched(fail_on or [], summary, signal_rows)
+        _write_mail(state, summary, visible, extortion, changed, signal_rows, report, matched)
     else:
         output.emit_items(
             state, fmt_, visible, title=title, key="new_negative",
@@ -189,7 +197,8 @@ def check(
     _print_summary(state, summary, len(negatives) - len(visible), ran=len(report.results))
     matched = _matched(fail_on or [], summary, signal_rows)
     if matched:
-        state.info(f"[bold]--fail-on matched:[/bold] {', '.join(matched)}")
+        # Said even with -q: a script (or a cron mail) learns which rule gave exit 10.
+        state.err.print(output.line(_matched_line(matched)))
         raise typer.Exit(int(ExitCode.FOUND))
     if report.failed:
         raise typer.Exit(int(ExitCode.SOURCES_FAILED))
@@ -226,22 +235,70 @@ def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:
         state.info(f"[dim]… and {len(rows) - len(shown)} more signals: repcli signals[/dim]")
 
 
+def _write_mail(
+    state: State,
+    summary: dict[str, Any],
+    negatives: list[dict[str, Any]],
+    extortion: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    signal_rows: list[dict[str, Any]],
+    report: RunReport,
+    matched: list[tuple[str, int]],
+) -> None:
+    """--format md: the check as a mail with every section; nothing at all when it is empty."""
+    from repcli.cli import output
+    from repcli.render import check_md, human
+
+    config = state.config
+    text = check_md.render(
+        check_md.CheckMail(
+            now=state.now,
+            zone=human.zone(config.output.timezone),
+            shop=config.shop,
+            summary=summary,
+            negatives=negatives,
+            extortion=extortion,
+            changed=changed,
+            signals=signal_rows,
+            sources=_results(report),
+            alert_failures=summary.get("alerts", {}).get("failed", []),
+            matched=_matched_line(matched) if matched else "",
+        )
+    )
+    if text:
+        output.write(state, text)
+
+
+_UNITS = {"signal": "signal", "burst": "signal", "spike": "signal",
+          "alert-failed": "failed send", "rejects": "row"}  # fmt: skip
+
+
+def _matched_line(matched: list[tuple[str, int]]) -> str:
+    """'--fail-on matched: overdue (34 items), burst (1 signal)'."""
+    parts = []
+    for rule, count in matched:
+        unit = _UNITS.get(rule, "item")
+        parts.append(f"{rule} ({count} {unit}{'' if count == 1 else 's'})")
+    return "--fail-on matched: " + ", ".join(parts)
+
+
 def _matched(
     rules: list[FailOn], summary: dict[str, Any], signal_rows: list[dict[str, Any]]
-) -> list[str]:
-    kinds = {r["kind"] for r in signal_rows}
+) -> list[tuple[str, int]]:
+    """(rule, how many things it matched) for each rule that matched, in the order given."""
+    kinds = [r["kind"] for r in signal_rows]
     counts = {
         FailOn.new_negative: summary["new_negative"],
         FailOn.extortion: summary["extortion"],
         FailOn.overdue: summary["overdue"],
         FailOn.new: summary["new_items"],
         FailOn.signal: summary["signals"],
-        FailOn.burst: len(kinds & {"burst", "one-star-burst", "one-star-author"}),
-        FailOn.spike: int("spike" in kinds),
+        FailOn.burst: sum(k in ("burst", "one-star-burst", "one-star-author") for k in kinds),
+        FailOn.spike: kinds.count("spike"),
         FailOn.alert_failed: len(summary.get("alerts", {}).get("failed", [])),
         FailOn.rejects: summary["rejected"],
     }
-    return [rule.value for rule in rules if counts[rule]]
+    return [(rule.value, int(counts[rule])) for rule in dict.fromkeys(rules) if counts[rule]]
 
 
 def _all_items() -> Any:

@@ -1,7 +1,8 @@
 """Machine formats: json, jsonl, csv, md. Pure functions: records in, text out.
 
 JSON is versioned (`{"version": 1, ...}`); CSV cells that a spreadsheet would run as a formula
-are defused; Markdown escapes pipes. Column order is the order of `columns`, always.
+are defused; Markdown escapes what would become markup or break a table. Column order is the
+order of `columns`, always.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -63,14 +65,52 @@ def to_csv(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     return buf.getvalue()
 
 
-def md_cell(value: Any) -> str:
-    """A Markdown table cell: pipes and backslashes escaped, and HTML too (Markdown viewers
-    pass raw HTML through: review text must never become markup); newlines become <br>."""
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+_INNER_UNDERSCORE = re.compile(r"(?<=[^\W_])\\_(?=[^\W_])")
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._"
+"""What stays as is in a Markdown link's address: the rest (parentheses, spaces, pipes, angle
+brackets, quotes, backslashes, non-ASCII) is percent-encoded, so no address ends the link early,
+breaks a table row or becomes HTML."""
+
+
+def md_text(value: Any) -> str:
+    """Data as Markdown inline text that reads as itself: escape sequences and control
+    characters dropped; HTML escaped (Markdown viewers pass raw HTML through: review text must
+    never become markup); emphasis, code, links, strikethrough and table pipes escaped."""
     value = _plain(value)
     if value is None:
         return ""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    from repcli.render.human import strip_controls
+
+    text = strip_controls(str(value)).replace("\t", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # An underscore inside a word (jess_k, #app_payment) cannot start emphasis: left as is.
+    return _INNER_UNDERSCORE.sub("_", _MD_SPECIAL.sub(r"\\\1", text))
+
+
+def md_cell(value: Any) -> str:
+    """A Markdown table cell: `md_text`, with newlines as <br>."""
+    return md_text(value).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def md_link(label: Any, url: Any) -> str:
+    """`[label](url)` when url is an http(s) address, else the label alone (a `javascript:`
+    or `data:` address from a platform is never a link)."""
+    from urllib.parse import quote, urlsplit
+
+    text = md_cell(label)
+    if not isinstance(url, str):
+        return text
+    from repcli.render.human import strip_controls
+
+    address = strip_controls(url).strip()
+    try:
+        parts = urlsplit(address)
+    except ValueError:  # an invalid IPv6 host
+        return text
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return text
+    return f"[{text}]({quote(address, safe=_URL_SAFE)})"
 
 
 def to_markdown(

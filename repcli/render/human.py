@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from repcli.clock import from_iso
@@ -88,6 +88,30 @@ def local_time(value: str | None) -> str:
     if when is None:
         return ""
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def zone(name: str) -> tzinfo:
+    """An IANA time zone (`output.timezone`); ValueError naming it when unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def zoned_time(value: str | datetime | None, tz: tzinfo, with_zone: bool = False) -> str:
+    """A stored UTC time in the reader's zone: '2026-11-23 12:00' (+ ' MSK' with_zone)."""
+    when = from_iso(value) if not isinstance(value, datetime) else value
+    if when is None:
+        return ""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M" + (" %Z" if with_zone else ""))
+
+
+SIGNAL_LABELS = {
+    "burst": "near-duplicates", "one-star-burst": "1★ burst", "one-star-author": "1★-only author",
+    "spike": "spike", "topic-cluster": "cluster",
+}  # fmt: skip
 
 
 def shorten(text: str | None, width: int) -> str:

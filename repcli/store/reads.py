@@ -213,10 +213,16 @@ class Reads(StoreBase):
         sql = f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} ORDER BY created_at"
         return self._rows(sql, params)
 
-    def unreported_negatives(self, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Negative items no `check` has shown yet, newest first."""
+    def unreported_negatives(
+        self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Negative items no `check` has shown yet, newest first (competitors' sources go in
+        `exclude_sources`: their items are for reports, never for check's queue)."""
         clauses, params = ItemFilter(sources=sources, negative=True).where()
         clauses.append("items.reported_at IS NULL")
+        if exclude_sources:
+            clauses.append(f"items.source NOT IN ({','.join('?' * len(exclude_sources))})")
+            params.extend(exclude_sources)
         sql = (
             f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
             "ORDER BY created_at DESC, id DESC"
