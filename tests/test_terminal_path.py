@@ -193,3 +193,20 @@ def test_a_dead_destination_is_one_line_per_run_even_per_event(tmp_path: Path) -
     sent = cli("-q", "alerts", "send")
     assert sent.exit_code == ExitCode.SOURCES_FAILED
     assert len(sent.stderr.splitlines()) == 1, sent.stderr
+
+
+# --------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("columns", [60, 120])
+def test_help_paragraphs_reflow_to_the_terminal(columns: int) -> None:
+    result = Cli(None)("queue", "--help", env={"COLUMNS": str(columns)})
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    text = " ".join(" ".join(lines).split())
+    assert "not in it; `repcli mark` and `repcli reply` move items along." in text
+    widest = max(len(line.rstrip()) for line in result.stdout.splitlines())
+    assert widest <= columns
+    if columns == 120:  # one paragraph of 110 characters is one line, not cut at 100
+        assert any(line.endswith("move items along.") and "not in it" in line for line in lines)
+    paragraph = [line for line in lines if "`repcli mark`" in line]
+    assert paragraph and not paragraph[0].endswith("`repcli reply`")

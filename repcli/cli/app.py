@@ -280,11 +280,30 @@ def _register() -> None:
 
     for command in app.registered_commands:
         assert command.callback is not None
+        _reflow(command)
         _LAZY[command.name or get_command_name(command.callback.__name__)] = command
     for group in app.registered_groups:
+        for command in group.typer_instance.registered_commands if group.typer_instance else ():
+            _reflow(command)
         _LAZY[str(solve_typer_info_defaults(group).name)] = group
     app.registered_commands.clear()
     app.registered_groups.clear()
+
+
+def _reflow(command: Any) -> None:
+    """Help paragraphs flow to the terminal's width. Docstrings are wrapped at 100 columns in
+    the source, and Typer's rich help keeps a paragraph's line breaks (only the first paragraph
+    is joined), so `--help` broke lines mid-sentence. A paragraph that starts with \\b keeps
+    its lines, as in click."""
+    import inspect
+
+    if command.help is not None or command.callback is None:
+        return
+    doc = inspect.getdoc(command.callback)
+    if doc:
+        command.help = "\n\n".join(
+            p if p.startswith("\b") else " ".join(p.split("\n")) for p in doc.split("\n\n")
+        )
 
 
 _register()
