@@ -6,6 +6,7 @@ piped tables without trailing spaces, and `show` json/jsonl of one shape."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -210,3 +211,37 @@ def test_help_paragraphs_reflow_to_the_terminal(columns: int) -> None:
         assert any(line.endswith("move items along.") and "not in it" in line for line in lines)
     paragraph = [line for line in lines if "`repcli mark`" in line]
     assert paragraph and not paragraph[0].endswith("`repcli reply`")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize(
+    "args", [("status",), ("list",), ("queue",), ("sources", "list"), ("show", "1")]
+)
+def test_piped_tables_have_no_trailing_spaces(tmp_path: Path, args: tuple[str, ...]) -> None:
+    cli = _write(tmp_path, DEMO)
+    cli("check", "-q", "--format", "json")
+    shown = cli(*args, "--format", "table").stdout
+    assert shown.strip()
+    trailing = [line for line in shown.splitlines() if line != line.rstrip()]
+    assert not trailing, trailing[:3]
+
+
+def test_a_table_to_a_file_has_no_trailing_spaces(tmp_path: Path) -> None:
+    """Through a real file descriptor, as `repcli list --format table > list.txt`."""
+    import subprocess
+    import sys
+
+    cli = _write(tmp_path, DEMO)
+    cli("check", "-q", "--format", "json")
+    target = tmp_path / "list.txt"
+    with target.open("w") as out:
+        subprocess.run(
+            [sys.executable, "-m", "repcli", "--config", str(cli.config), "list", "-f", "table"],
+            stdout=out,
+            check=True,
+        )
+    text = target.read_text(encoding="utf-8")
+    assert "demo" in text
+    assert not re.search(r" +$", text, re.MULTILINE)

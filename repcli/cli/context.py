@@ -56,7 +56,8 @@ class State:
     def out(self) -> Console:
         """stdout: data."""
         if self._out is None:
-            self._out = _console(sys.stdout)
+            stream = sys.stdout
+            self._out = _console(stream if stream.isatty() else _TrimmedLines(stream))
         return self._out
 
     @property
@@ -87,6 +88,29 @@ class State:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+class _TrimmedLines:
+    """stdout when it is not a terminal (a pipe, a file): rich pads each line of a table or
+    panel to the console's width, and the spaces at line ends go. Machine output
+    (`output.write`) is written to `raw`, as it is."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._spaces = ""
+        """Spaces at the end of the last write: written only if more of that line follows."""
+
+    def write(self, text: str) -> int:
+        import re
+
+        whole = self._spaces + text
+        body = whole.rstrip(" ")
+        self._spaces = whole[len(body) :]
+        self.raw.write(re.sub(r" +\n", "\n", body))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, flush...
+        return getattr(self.raw, name)
 
 
 def _console(stream: Any, soft_wrap: bool = False) -> Console:

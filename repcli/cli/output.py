@@ -152,7 +152,7 @@ def write(state: State, text: str) -> None:
         from repcli.render.human import strip_controls
 
         text = strip_controls(text)
-    stream: Any = state.out.file
+    stream: Any = getattr(state.out.file, "raw", state.out.file)  # not trimmed: data as it is
     try:
         stream.flush()  # what was printed before goes first
         fd = _descriptor(stream)
