@@ -48,7 +48,7 @@ def test_rerun_never_duplicates_and_edits_are_versioned(cli: Cli, demo_config: P
     edited = next(c for c in data["changed"] if c["external_id"] == "wb-r-1004")
     assert (edited["previous_rating"], edited["rating"]) == (1, 4)
     shown = json.loads(cli("show", str(edited["id"]), "--format", "json").stdout)
-    assert shown["versions"][0]["rating"] == 1
+    assert shown["item"]["versions"][0]["rating"] == 1
     assert shown["item"]["rating"] == 4
 
 

@@ -50,11 +50,11 @@ def test_import_is_idempotent_links_reviews_and_updates_corrections(
 
     shown = json.loads(checked("show", "1", "--format", "json").stdout)
     assert shown["item"]["verified_buyer"] is True
-    assert shown["order"]["order_id"] == "WB-77310001"
-    assert shown["order"]["customer"] == "Анна Котова"
-    assert shown["order"]["ordered_at"] == "2026-11-14T04:30:00.000000Z"
-    assert shown["history"][-1]["action"] == "order linked"
-    assert "Анна Котова bought this product 2026-11-14" in shown["history"][-1]["detail"]
+    assert shown["item"]["order"]["order_id"] == "WB-77310001"
+    assert shown["item"]["order"]["customer"] == "Анна Котова"
+    assert shown["item"]["order"]["ordered_at"] == "2026-11-14T04:30:00.000000Z"
+    assert shown["item"]["history"][-1]["action"] == "order linked"
+    assert "Анна Котова bought this product 2026-11-14" in shown["item"]["history"][-1]["detail"]
 
 
 def test_a_reply_names_the_linked_order(checked: Cli, tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def test_wildberries_answer_loop(wb: tuple[Cli, FakeWildberries]) -> None:
     shown = json.loads(cli("show", str(target["id"]), "--format", "json").stdout)
     assert shown["item"]["answer_text"] == body["text"]
     assert shown["item"]["status"] == "answered"
-    actions = [e["action"] for e in shown["history"]]
+    actions = [e["action"] for e in shown["item"]["history"]]
     assert actions[-2:] == ["reply posted", "answer seen on the platform"]
     assert "reply failed" in actions
     # Posting again is impossible, and the token never showed.

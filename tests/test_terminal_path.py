@@ -245,3 +245,18 @@ def test_a_table_to_a_file_has_no_trailing_spaces(tmp_path: Path) -> None:
     text = target.read_text(encoding="utf-8")
     assert "demo" in text
     assert not re.search(r" +$", text, re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- show
+
+
+def test_show_json_and_jsonl_carry_the_same_object(tmp_path: Path) -> None:
+    cli = _write(tmp_path, DEMO)
+    cli("check", "-q", "--format", "json")
+    document = json.loads(cli("show", "1", "--format", "json").stdout)
+    line = json.loads(cli("show", "1", "--format", "jsonl").stdout)
+    assert set(document) == {"version", "item"} and document["version"] == 1
+    assert document["item"] == line
+    assert line["id"] == 1
+    for key in ("versions", "replies", "history", "signals", "order"):
+        assert key in line

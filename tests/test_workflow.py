@@ -47,7 +47,7 @@ def test_mark_assign_note_and_history(checked: Cli) -> None:
     assert len(after) == len(queue) - 1
 
     shown = json.loads(cli("show", str(first), "--format", "json").stdout)
-    actions = [(e["actor"], e["action"], e["detail"]) for e in shown["history"]]
+    actions = [(e["actor"], e["action"], e["detail"]) for e in shown["item"]["history"]]
     assert actions == [
         ("anna", "assigned to oleg", None),
         ("anna", "note", "called the customer"),
@@ -196,8 +196,8 @@ def test_post_loop_on_the_demo_platform(checked: Cli) -> None:
     assert first not in [r["id"] for r in _rows(cli("queue", "--format", "jsonl", "-n", "0"))]
     item = json.loads(cli("show", str(first), "--format", "json").stdout)
     assert item["item"]["status"] == "answered"
-    assert item["replies"][0]["status"] == "posted"
-    assert [e["action"] for e in item["history"]][-1] == "reply posted"
+    assert item["item"]["replies"][0]["status"] == "posted"
+    assert [e["action"] for e in item["item"]["history"]][-1] == "reply posted"
 
     again = cli("post", "1")
     assert again.exit_code == 1 and "already posted" in again.stderr

@@ -219,7 +219,11 @@ def show(
     item_id: Annotated[int, typer.Argument(metavar="ID", help="The item's ID (first column).")],
     fmt: FormatOpt = None,
 ) -> None:
-    """One item in full: text, analysis, answer, earlier versions, replies."""
+    """One item in full: text, analysis, answer, earlier versions, replies.
+
+    `--format json` is `{"version": 1, "item": {...}}`; `jsonl` is the same item object on one
+    line, with its versions, replies, history, signals and order inside it.
+    """
     from repcli.cli import output
     from repcli.errors import NotFoundError
     from repcli.render import formats
@@ -248,12 +252,13 @@ def show(
         if signals:
             state.out.print(tables.signals_table(signals, "\nSignals this item is part of"))
     else:
-        extra = {"versions": versions, "replies": replies, "history": history, "signals": signals,
-                 "order": order}  # fmt: skip
+        # One object in both: json's `item` is the jsonl line (as `items` holds list's lines).
+        item = {**record, "versions": versions, "replies": replies, "history": history,
+                "signals": signals, "order": order}  # fmt: skip
         if fmt_ is Format.json:
-            output.write(state, formats.to_json({"item": record, **extra}))
+            output.write(state, formats.to_json({"item": item}))
         else:
-            output.write(state, formats.to_jsonl([{**record, **extra}]))
+            output.write(state, formats.to_jsonl([item]))
 
 
 def search(

@@ -128,7 +128,7 @@ def test_an_answer_whose_outcome_is_unknown_is_sent_once(
     assert settled["status"] == "posted"
     shown = json.loads(cli("show", str(item_id), "--format", "json").stdout)
     assert shown["item"]["status"] == "answered"
-    details = {e["action"]: e["detail"] for e in shown["history"]}
+    details = {e["action"]: e["detail"] for e in shown["item"]["history"]}
     assert "its text is on the platform" in details["reply settled by fetch"]
     assert len(platform.posts) == 1
 
