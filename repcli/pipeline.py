@@ -22,6 +22,7 @@ from repcli.config import Config, SourceConfig
 from repcli.errors import RepcliError, StoreError
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
+from repcli.sources.parse import attachments_only
 from repcli.sources.registry import source_class
 from repcli.store import Store
 from repcli.store.base import as_store_error
@@ -98,7 +99,7 @@ class Pipeline:
         needs_reply = (
             not source.competitor
             and not item.answer_text
-            and (verdict.negative or item.kind == "question")
+            and (verdict.negative or item.kind == "question" or attachments_only(item.text))
         )
         hours = self.config.sla_hours(source, item.kind)
         due_at = item.created_at + timedelta(hours=hours) if needs_reply else None

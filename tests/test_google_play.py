@@ -222,10 +222,7 @@ def test_web_5xx_gives_up_and_keeps_what_was_stored(httpserver: HTTPServer, tmp_
         ),
         (')]}\'\n\n[["di",5],["af.httprm",4,"1",2]]', "no oCPfdb envelope"),
         (')]}\'\n\n[["wrb.fr","oCPfdb",null,null,null,[3],"generic"]]', "refused the oCPfdb call"),
-        (
-            ')]}\'\n\n[["wrb.fr","oCPfdb","[[[null,null,5]]]",null,null,null,"generic"]]',
-            "without an id",
-        ),
+        # A review without an id is a reject, not a failure: tests/test_genuine_responses.py
     ],
 )
 def test_web_malformed_answers_fail_this_source_only(

@@ -172,8 +172,12 @@ def test_first_run_walks_posts_comments_threads_and_answers(
     assert "thread_items_count" not in log[6][1]
 
     items = by_id(store)
-    assert len(items) == 1 + 4 + 11
-    assert not {"120_122", "120_125", "120_128", "117_141", "88_91"} & set(items)
+    assert len(items) == 1 + 5 + 11
+    assert not {"120_125", "120_128", "117_141", "88_91"} & set(items)
+    # A photo without a word (issue 22): stored with a marker, its URL in raw, wants a reply.
+    photo = items["120_122"]
+    assert (photo["text"], photo["needs_reply"], photo["status"]) == ("[photo]", True, "new")
+    assert "https://sun9-77.userapi.com/impg/comment-photo-s.jpg" in raw_of(store, "120_122")
     olga = items["120_121"]
     assert (olga["kind"], olga["rating"], olga["author"]) == ("comment", None, "Ольга Смирнова")
     assert olga["url"] == f"https://vk.com/wall-{GROUP}_120?reply=121"

@@ -253,18 +253,7 @@ def test_5xx_gives_up_and_keeps_what_was_stored(httpserver: HTTPServer, tmp_path
             "application/json",
             "unexpected feedbacks list shape",
         ),
-        (
-            200,
-            '{"status": "OK", "result": {"feedbacks": [{"feedbackId": 1, "createdAt": ""}]}}',
-            "application/json",
-            "a review Yandex Market sent is unreadable: createdAt: expected a time",
-        ),
-        (
-            200,
-            '{"status": "OK", "result": {"feedbacks": [{"createdAt": "2026-05-20T10:00:00Z"}]}}',
-            "application/json",
-            "unreadable: no feedbackId",
-        ),
+        # A review without a date or an id is a reject (issue 16): test_genuine_responses.py
         (
             400,
             '{"status": "ERROR", "errors": [{"code": "BAD_REQUEST", "message": "limit: must be less than or equal to 50"}]}',

@@ -293,6 +293,19 @@ def test_5xx_gives_up_after_the_retry_budget(httpserver: HTTPServer, tmp_path: P
             '{"kind": "youtube#commentThreadListResponse", "items": {}}',
             "unexpected commentThreads shape",
         ),
+    ],
+)
+def test_malformed_answers_are_our_own_errors(
+    httpserver: HTTPServer, tmp_path: Path, body: str, expected: str
+) -> None:
+    httpserver.expect_request(PATH).respond_with_data(body, content_type="application/json")
+    report, _ = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, fake_http()[0])
+    assert expected in report.failed[0].error  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
         (
             '{"items": [{"id": "Ugx1", "snippet": {"topLevelComment": {"id": "Ugx1", '
             '"snippet": {"textOriginal": "hi", "publishedAt": ""}}}}]}',
@@ -303,12 +316,18 @@ def test_5xx_gives_up_after_the_retry_budget(httpserver: HTTPServer, tmp_path: P
         ('{"items": [{"snippet": {}, "replies": {"comments": "x"}}]}', "thread of an unexpected"),
     ],
 )
-def test_malformed_answers_are_our_own_errors(
+def test_a_malformed_thread_is_set_aside_alone(
     httpserver: HTTPServer, tmp_path: Path, body: str, expected: str
 ) -> None:
+    """One thread that cannot be read is a reject (issue 16), not a failed source."""
     httpserver.expect_request(PATH).respond_with_data(body, content_type="application/json")
-    report, _ = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, fake_http()[0])
-    assert expected in report.failed[0].error  # type: ignore[attr-defined]
+    report, store = run_sources(
+        config(httpserver, tmp_path), tmp_path / "x.db", NOW, fake_http()[0]
+    )
+    assert not report.failed, report.results  # type: ignore[attr-defined]
+    assert report.results[0].rejected == 1  # type: ignore[attr-defined]
+    (reason,) = store.conn.execute("SELECT reason FROM rejects").fetchone()  # type: ignore[attr-defined]
+    assert expected in reason
 
 
 def test_keyword_filter_and_settings_checks(httpserver: HTTPServer, tmp_path: Path) -> None:

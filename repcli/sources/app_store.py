@@ -27,6 +27,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -160,7 +161,13 @@ class AppStoreSource(HttpSource):
                 items: list[Item] = []
                 reached = False
                 for entry in reviews:
-                    item = self._rss_item(entry, feed, app_id, cc, product)
+                    item = self.parse_row(
+                        entry,
+                        partial(self._rss_item, feed=feed, app_id=app_id, cc=cc, product=product),
+                        "review",
+                    )
+                    if item is None:
+                        continue
                     if mark.covers(item):
                         reached = True
                         continue
@@ -240,7 +247,13 @@ class AppStoreSource(HttpSource):
             items: list[Item] = []
             reached = False
             for review in data:
-                item = self._connect_item(review, responses, app_id)
+                item = self.parse_row(
+                    review,
+                    partial(self._connect_item, responses=responses, app_id=app_id),
+                    "review",
+                )
+                if item is None:
+                    continue
                 if item.created_at < stop_at:
                     reached = True
                     continue

@@ -66,6 +66,8 @@ ROW_ERRORS: tuple[type[Exception], ...] = (
     SourceError, KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError,
 )  # fmt: skip
 """What reading one malformed row raises: the row is rejected, the others go on."""
+_ID_KEYS = ("id", "feedbackId", "reviewId")
+"""Where a rejected row's id may be (most platforms; Yandex Market and eBay; Google Play API)."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -175,15 +177,17 @@ class Source(abc.ABC):
         return self.config.name
 
     def parse_row(
-        self, row: Any, build: Callable[[Any], Item], kind: str, id_prefix: str = ""
+        self, row: Any, build: Callable[[Any], Item | None], kind: str, id_prefix: str = ""
     ) -> Item | None:
-        """`build(row)`, or None when the row cannot be read: it is kept in `rejects` (its
-        `id` key, if it has one, as external id) and the rest of the page goes on."""
+        """`build(row)` (None: a row with nothing to store, such as a deleted comment), or None
+        when the row cannot be read: it is kept in `rejects` (its id, if it has one under
+        `_ID_KEYS`, as external id) and the rest of the page goes on."""
         try:
             return build(row)
         except ROW_ERRORS as exc:
             log.debug("%s: %s rejected", self.name, kind, exc_info=True)
-            found = row.get("id") if isinstance(row, dict) else None
+            ids = (row.get(key) for key in _ID_KEYS) if isinstance(row, dict) else iter(())
+            found = next((value for value in ids if value not in (None, "")), None)
             external_id = f"{id_prefix}{found}" if isinstance(found, str | int) and found else None
             reason = exc.message if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
             self.rejects.append(Reject(kind, external_id, reason, row))
@@ -191,7 +195,7 @@ class Source(abc.ABC):
             return None
 
     def parse_rows(
-        self, rows: list[Any], build: Callable[[Any], Item], kind: str, id_prefix: str = ""
+        self, rows: list[Any], build: Callable[[Any], Item | None], kind: str, id_prefix: str = ""
     ) -> list[Item]:
         """The items of the rows that can be read (`parse_row` for each)."""
         items = (self.parse_row(row, build, kind, id_prefix) for row in rows)

@@ -114,7 +114,7 @@ class EbaySource(HttpSource):
                 raise SourceError(
                     f"{self.name}: eBay answered with feedbackEntries that is not a list"
                 )
-            items = [self._item(row) for row in rows]
+            items = self.parse_rows(rows, self._item, "review")
             if items:
                 newest = max([t for t in (newest, *(i.created_at for i in items)) if t])
                 # The cursor moves only at the end: a run killed half way re-reads, never skips.

@@ -147,7 +147,9 @@ class GooglePlaySource(HttpSource):
             items: list[Item] = []
             reached = False
             for row in rows:
-                item = self._web_item(row)
+                item = self.parse_row(row, self._web_item, "review")
+                if item is None:
+                    continue
                 stamp = item.created_at.timestamp()
                 if stamp < stop_at:
                     reached = True
@@ -219,7 +221,9 @@ class GooglePlaySource(HttpSource):
                 raise SourceError(f"{self.name}: the API answered `reviews` that is not a list")
             items: list[Item] = []
             for review in reviews:
-                item = self._api_item(review)
+                item = self.parse_row(review, self._api_item, "review")
+                if item is None:
+                    continue
                 # A user's edit or our reply moves lastModified: either makes the review news.
                 stamp = max(d.timestamp() for d in (item.created_at, item.answered_at) if d)
                 if floor is not None and stamp <= floor:

@@ -16,6 +16,7 @@ returns `{answer_id}`. Both come back on the next fetch as the seller's comment 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -34,6 +35,8 @@ from repcli.sources.base import (
     refusals_as_rejections,
 )
 from repcli.sources.paging import PageGuard, max_pages, row_ids
+
+log = logging.getLogger(__name__)
 
 PRODUCT_URL = "https://www.ozon.ru/product/{sku}/"
 """The product page: the same pattern as `product_url` in the question methods."""
@@ -155,7 +158,7 @@ class OzonSource(HttpSource):
             reply = await self._seller_comment(item.external_id)
             if reply is not None:
                 item.answer_text = parse.text(reply.get("text"))
-                item.answered_at = parse.optional_time(reply.get("published_at"), "published_at")
+                item.answered_at = self._answer_time(reply, item.external_id)
         has_media = _count(row.get("photos_amount")) + _count(row.get("videos_amount")) > 0
         if self.settings.review_media and has_media:
             info = await self._post("/v2/review/info", {"review_id": item.external_id})
@@ -192,17 +195,33 @@ class OzonSource(HttpSource):
         if item is None:
             return None
         if _count(row.get("answers_count")) > 0:
-            answer = await self._seller_answer(item.external_id.removeprefix("q:"), row.get("sku"))
+            question_id = item.external_id.removeprefix("q:")
+            try:
+                answer = await self._seller_answer(question_id, row.get("sku"))
+            except _NoSku as exc:  # the question is stored; its answers cannot be asked for
+                log.warning("%s: %s; its answers were not read", self.name, exc)
+                answer = None
             if answer is not None:
                 item.answer_text = parse.text(answer.get("text"))
-                item.answered_at = parse.optional_time(answer.get("published_at"), "published_at")
+                item.answered_at = self._answer_time(answer, item.external_id)
         return item
+
+    def _answer_time(self, answer: dict[str, Any], external_id: str) -> datetime | None:
+        """When the seller's comment or answer was published; None (and a warning) when its
+        date cannot be read: the item and the answer's text are still stored."""
+        try:
+            return parse.optional_time(answer.get("published_at"), "published_at")
+        except SourceError as exc:
+            log.warning(
+                "%s: the answer to %s has no readable date (%s)", self.name, external_id, exc
+            )
+            return None
 
     async def _seller_answer(self, question_id: str, sku: Any) -> dict[str, Any] | None:
         try:
             sku_number = int(sku)
-        except (TypeError, ValueError):
-            raise SourceError(f"{self.name}: question {question_id} has no valid sku") from None
+        except (TypeError, ValueError, OverflowError):
+            raise _NoSku(f"question {question_id} has no valid sku ({sku!r})") from None
         answers: list[dict[str, Any]] = []
         last_id = ""
         what = f"answers to question {question_id}"
@@ -299,6 +318,10 @@ class OzonSource(HttpSource):
         if data is None:
             raise HttpError(f"Ozon {path}: expected a JSON object", status=response.status)
         return data
+
+
+class _NoSku(Exception):
+    """A question whose `sku` is no number: its answers cannot be listed."""
 
 
 def _error_message(body: dict[str, Any] | None) -> str | None:

@@ -94,11 +94,58 @@ def optional_time(value: Any, field: str = "time") -> datetime | None:
 
 
 def text(value: Any) -> str | None:
-    """A string field that may be missing, null, empty or whitespace: None unless it says something."""
+    """A plain-text field as every connector stores it (docs/connectors.md, "Text"): line
+    breaks normalised to `\n` (`\r\n` and lone `\r`), leading and trailing whitespace
+    stripped, everything in between kept as sent (inner spaces, blank lines, indentation).
+    None when the field is missing, null, empty or only whitespace."""
     if value is None:
         return None
-    value = str(value).strip()
-    return value or None
+    value = str(value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.strip() or None
+
+
+def html_text(value: Any) -> str | None:
+    """A field the platform sends as HTML (YouTube's `textDisplay`, an RSS description): the
+    text a browser shows, tags dropped, entities decoded, <br> and paragraphs as line breaks,
+    runs of spaces collapsed as HTML renders them; then `text`'s rule."""
+    if value is None:
+        return None
+    from repcli.sources.extract import html_to_text
+
+    return text(html_to_text(str(value)))
+
+
+_MARKUP = re.compile(
+    r"<(?:[a-zA-Z][\w-]*|/[a-zA-Z][\w-]*|!--)[^<>]*>|&(?:[a-zA-Z]\w{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});"
+)
+
+
+def prose(value: Any) -> str | None:
+    """A field that may hold HTML or plain text (schema.org `reviewBody`): `html_text` when it
+    has a tag or an entity, else `text` (plain text keeps its spacing)."""
+    if value is None:
+        return None
+    value = str(value)
+    return html_text(value) if _MARKUP.search(value) else text(value)
+
+
+ATTACHMENTS = ("photo", "video", "sticker", "doc", "audio")
+"""What an attachment-only message holds, as markers: `[photo]`, `[video]`... The same on
+every platform, so the pipeline knows such an item wants a reply (`attachments_only`)."""
+_ONLY_MARKERS = re.compile(r"(?:\[(?:photo|video|sticker|doc|audio)\][ \n]*)+")
+
+
+def attachment_marker(kind: str) -> str:
+    """`[photo]` for a photo; `[doc]` for any kind not in `ATTACHMENTS` (a link, a poll)."""
+    return f"[{kind if kind in ATTACHMENTS else 'doc'}]"
+
+
+def attachments_only(value: str | None) -> bool:
+    """True when a text is nothing but attachment markers (`[photo] [photo]`): a customer
+    sent only a picture, a video or a sticker, which no text model can read."""
+    return bool(value) and _ONLY_MARKERS.fullmatch(value or "") is not None
 
 
 def rating(value: Any, field: str = "rating") -> int | None:

@@ -206,7 +206,7 @@ class RedditSource(HttpSource):
             items: list[Item] = []
             times: list[float] = []
             for child in children:
-                item = self._item(child, stream)
+                item = self.parse_row(child, lambda c: self._item(c, stream), "comment")
                 if item is None:
                     continue
                 when = item.created_at.timestamp()

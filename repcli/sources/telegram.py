@@ -208,9 +208,10 @@ class TelegramSource(HttpSource):
             if message.get("is_automatic_forward"):
                 state.remember_post(message)
             elif self._is_staff(message, state):
-                self._answer(message, state, items)
+                # an answer that cannot be read is set aside like a comment: it costs only itself
+                self.parse_row(message, lambda m: self._answer(m, state, items), "comment")
             else:
-                item = self._comment(message, state)
+                item = self.parse_row(message, lambda m: self._comment(m, state), "comment")
                 if item is not None:
                     items[item.external_id] = item
         return [item for item in items.values() if self.keep(item.text)]
@@ -223,6 +224,7 @@ class TelegramSource(HttpSource):
         return user == self._bot_id or user in self.settings.staff_user_ids
 
     def _answer(self, message: dict[str, Any], state: _State, items: dict[str, Item]) -> None:
+        """Remember the shop's answer to a comment (and set it on the comment's item)."""
         target = message.get("reply_to_message")
         text = _text(message)
         if not isinstance(target, dict) or target.get("is_automatic_forward") or not text:
@@ -235,10 +237,11 @@ class TelegramSource(HttpSource):
         if earlier and earlier[2] != answer_id:
             return  # the first answer counts; an edit of it replaces its text
         date = _int(message.get("date"), "date")
-        state.answers[key] = [text, date, answer_id]
+        answered_at = parse.parse_time(date, "date")  # before it is remembered: a bad date
+        state.answers[key] = [text, date, answer_id]  # must not follow the comment around
         item = items.get(key) or self._comment(target, state)
         if item is not None:  # rebuilt from the replied-to copy if it came in an earlier run
-            item.answer_text, item.answered_at = text, parse.parse_time(date, "date")
+            item.answer_text, item.answered_at = text, answered_at
             items[key] = item
 
     def _comment(self, message: dict[str, Any], state: _State) -> Item | None:

@@ -136,7 +136,7 @@ class TrustpilotSource(HttpSource):
             rows = body.get("reviews")
             if not isinstance(rows, list):
                 raise SourceError(f"{self.name}: Trustpilot answered without a reviews list")
-            items = [self._api_item(row) for row in rows]
+            items = self.parse_rows(rows, self._api_item, "review")
             kept = [i for i in items if i.created_at >= stop_at]
             if kept:
                 yield kept
@@ -211,7 +211,7 @@ class TrustpilotSource(HttpSource):
             raise_for_status(response)
             props = _page_props(response.text, self.name)
             rows = props["reviews"]
-            items = [self._web_item(row) for row in rows]
+            items = self.parse_rows(rows, self._web_item, "review")
             kept = [i for i in items if i.created_at >= stop_at]
             if kept:
                 yield kept

@@ -12,7 +12,9 @@ every post in the window. Edits that keep the count unchanged are seen on the ne
 Comments written by the community itself (from_id = -group_id) are the seller's answers: they go
 into the answered comment's `answer_text`/`answered_at` (the first answer counts), never as
 items. Names come from `profiles[]`/`groups[]` (`extended=1`); `[id123|Name]` mentions become
-"Name"; deleted comments and comments with only attachments are skipped.
+"Name"; deleted comments are skipped. A comment with only attachments (a customer's photo of
+a broken item) is stored with `[photo]`/`[video]`/`[sticker]`/`[doc]`/`[audio]` markers as its
+text, the URLs in `raw`, and is flagged for a reply.
 
 Tokens: wall.get and wall.getComments accept a user token or the app's service token (open
 communities only), not a community token (VK answers error 27). Every call is a form POST (VK
@@ -34,6 +36,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar
 
 from repcli.errors import ConfigError, ReplyRejected, SourceError
@@ -216,30 +219,43 @@ class VkSource(HttpSource):
     ) -> list[Item]:
         items: dict[int, Item] = {}
         answers: list[dict[str, Any]] = []
+        prefix = f"{post_id}_"
         for comment in comments:
             if comment.get("from_id") == self._owner:
                 answers.append(comment)
                 continue
-            item = self._comment_item(post_id, post_text, comment, names)
-            if item is not None:
-                items[_int(comment.get("id"), "id")] = item
-        for answer in sorted(answers, key=lambda c: _int(c.get("date"), "date")):
-            text = _clean(answer.get("text"))
-            # the comment it replies to, else the root of its thread
-            target = items.get(_ref(answer.get("reply_to_comment"))) or items.get(
-                _ref(_root(answer))
+            item = self.parse_row(
+                comment,
+                lambda c: self._comment_item(post_id, post_text, c, names),
+                "comment",
+                prefix,
             )
-            if text and target is not None and target.answer_text is None:
-                target.answer_text = text
-                target.answered_at = parse.parse_time(answer.get("date"), "date")
+            if item is not None:
+                items[comment["id"]] = item
+        # Earliest first (an answer without a readable date last: it is set aside below).
+        for answer in sorted(answers, key=lambda c: _ref(c.get("date")) or float("inf")):
+            self.parse_row(answer, lambda a: self._answer(a, items), "comment", prefix)
         return [item for item in items.values() if self.keep(item.text)]
+
+    def _answer(self, answer: dict[str, Any], items: dict[int, Item]) -> None:
+        """The community's comment as the answer of the comment it replies to (else of the
+        root of its thread), when that one has none yet."""
+        text = _clean(answer.get("text"))
+        target = items.get(_ref(answer.get("reply_to_comment"))) or items.get(_ref(_root(answer)))
+        if text and target is not None and target.answer_text is None:
+            answered_at = parse.parse_time(answer.get("date"), "date")
+            target.answer_text, target.answered_at = text, answered_at
 
     def _comment_item(
         self, post_id: int, post_text: str | None, comment: dict[str, Any], names: dict[int, str]
     ) -> Item | None:
-        text = _clean(comment.get("text"))
-        if comment.get("deleted") or not text:
-            return None  # deleted, or only a photo/sticker: nothing to read
+        if comment.get("deleted"):
+            return None
+        # Only attachments (a photo of a broken item): their markers are the text, the
+        # URLs stay in `raw`, and the pipeline asks for a reply (`parse.attachments_only`).
+        text = _clean(comment.get("text")) or _attachment_markers(comment.get("attachments"))
+        if not text:
+            return None  # nothing at all to read
         try:
             comment_id = _int(comment["id"], "id")
             root = _ref(_root(comment))
@@ -295,8 +311,9 @@ class VkSource(HttpSource):
                 raise
             names = _names(data)
             for post in _items(data, "newsfeed.search"):
-                newest = max(newest, _int(post.get("date"), "date"))
-                item = self._mention_item(post, names)
+                if isinstance(post.get("date"), int) and not isinstance(post["date"], bool):
+                    newest = max(newest, post["date"])
+                item = self.parse_row(post, partial(self._mention_item, names=names), "comment")
                 if item is not None and self.keep(item.text):
                     items.append(item)
             next_from = data.get("next_from")
@@ -445,6 +462,20 @@ def _clean(text: Any) -> str | None:
     """VK text with `[id123|Name]` mentions turned into "Name"."""
     value = parse.text(text)
     return parse.text(_MENTION.sub(r"\1", value)) if value else None
+
+
+def _attachment_markers(attachments: Any) -> str | None:
+    """`[photo] [video]`: one marker per attachment (`parse.ATTACHMENTS` names them), or None."""
+    kinds = [a.get("type") for a in _list(attachments) if isinstance(a, dict)]
+    markers = [parse.attachment_marker(_ATTACHMENT_KINDS.get(str(k), str(k))) for k in kinds if k]
+    return " ".join(markers) or None
+
+
+_ATTACHMENT_KINDS = {
+    "photo": "photo", "posted_photo": "photo", "graffiti": "photo", "video": "video",
+    "sticker": "sticker", "doc": "doc", "audio": "audio", "audio_message": "audio",
+}  # fmt: skip
+"""VK's attachment types as the markers repcli uses on every platform."""
 
 
 def _excerpt(text: Any, width: int = 100) -> str | None:

@@ -89,8 +89,11 @@ class YandexMarketSource(HttpSource):
                 body["dateTimeTo"] = _rfc3339(date_to)
             pages = self._pages("goods-feedback", body, "feedbacks", settings.page_size)
             async for rows in pages:
-                items = [await self._item(row) for row in rows]
-                newest = max([t for t in (newest, *(i.created_at for i in items)) if t])
+                found = [await self._item(row) for row in rows]
+                items = [item for item in found if item is not None]
+                newest = max(
+                    [t for t in (newest, *(i.created_at for i in items)) if t], default=None
+                )
                 # The cursor moves only at the end: a run killed half way re-reads, never skips.
                 yield Batch(items, cursor)
         new_cursor = dict(cursor)
@@ -136,7 +139,20 @@ class YandexMarketSource(HttpSource):
             guard.next_page(next_token, row_ids(rows, "feedbackId", "id"))
             token = next_token
 
-    async def _item(self, row: Any) -> Item:
+    async def _item(self, row: Any) -> Item | None:
+        """The review with the seller's reply; None for a row that cannot be read (kept in
+        `rejects`: one bad review costs only itself)."""
+        item = self.parse_row(row, self._review, "review")
+        if item is None:
+            return None
+        comments = _object(row.get("statistics")).get("commentsCount")
+        if isinstance(comments, int) and comments > 0:
+            reply = await self._seller_comment(row.get("feedbackId"))
+            if reply is not None:
+                item.answer_text = parse.text(reply.get("text"))
+        return item
+
+    def _review(self, row: Any) -> Item:
         if not isinstance(row, dict):
             raise SourceError(f"{self.name}: Yandex Market sent a review that is not an object")
         feedback_id = row.get("feedbackId")
@@ -166,11 +182,6 @@ class YandexMarketSource(HttpSource):
             raise SourceError(
                 f"{self.name}: a review Yandex Market sent is unreadable: {exc}"
             ) from None
-        comments = statistics.get("commentsCount")
-        if isinstance(comments, int) and comments > 0:
-            reply = await self._seller_comment(feedback_id)
-            if reply is not None:
-                item.answer_text = parse.text(reply.get("text"))
         return item
 
     async def _seller_comment(self, feedback_id: Any) -> dict[str, Any] | None:

@@ -143,7 +143,8 @@ class YouTubeSource(HttpSource):
             for row in rows:
                 thread_items, when = self._thread(row)
                 items += thread_items
-                published.append(when)
+                if when is not None:  # None: the thread was set aside (`rejects`)
+                    published.append(when)
             yield items, max(published, default=0.0)
             token = body.get("nextPageToken") or None
             # Newest first: once a page reaches back past the cursor, the rest is older still.
@@ -181,43 +182,47 @@ class YouTubeSource(HttpSource):
             raise_for_status(response, f"{reason}: {message}" if reason and message else message)
         return body
 
-    def _thread(self, row: Any) -> tuple[list[Item], float]:
-        """The thread's own comment (with the seller's answer) and the other replies."""
+    def _thread(self, row: Any) -> tuple[list[Item], float | None]:
+        """The thread's own comment (with the seller's answer) and the other replies; a thread
+        or reply that cannot be read is set aside alone (`rejects`). The time is None when
+        the thread itself was set aside."""
+        thread = self.parse_row(row, self._top, "comment")
+        if thread is None:
+            return [], None
+        video = thread.product_id
+        # Only the configured channel answers for the seller (not a reviewer on their own video).
+        owner = self.settings.channel_id
+        answers: list[Item] = []
+        others: list[Item] = []
+        for reply in (row.get("replies") or {}).get("comments") or []:
+            item = self.parse_row(reply, lambda r: self._comment(r, video, raw=r), "comment")
+            if item is not None:
+                (answers if owner and _author_channel(reply) == owner else others).append(item)
+        items: list[Item] = []
+        own = owner and _author_channel(row["snippet"]["topLevelComment"]) == owner
+        if not own and self.keep(thread.text):
+            # The channel's earliest reply: when the seller first answered.
+            first = min(answers, key=lambda item: item.created_at, default=None)
+            if first is not None:
+                thread.answer_text, thread.answered_at = first.text or None, first.created_at
+            items.append(thread)
+        items += [item for item in others if self.keep(item.text)]
+        return items, thread.created_at.timestamp()
+
+    def _top(self, row: Any) -> Item:
+        """The thread's top-level comment, checking the thread's shape on the way."""
         try:
-            snippet = row.get("snippet") or {}
-            top = snippet.get("topLevelComment") or {}
+            snippet = row["snippet"]
+            top = snippet["topLevelComment"]
             video = snippet.get("videoId") or (top.get("snippet") or {}).get("videoId")
             replies = (row.get("replies") or {}).get("comments") or []
             if not isinstance(replies, list):
                 raise TypeError("replies.comments is not a list")
-        except (AttributeError, TypeError) as exc:
+        except (KeyError, AttributeError, TypeError) as exc:
             raise SourceError(
-                f"{self.name}: a YouTube comment thread of an unexpected shape ({exc})"
+                f"{self.name}: a YouTube comment thread of an unexpected shape ({exc!r})"
             ) from None
-        # Only the configured channel answers for the seller (not a reviewer on their own video).
-        owner = self.settings.channel_id
-        answers: list[dict[str, Any]] = []
-        others: list[dict[str, Any]] = []
-        for reply in replies:
-            (answers if owner and _author_channel(reply) == owner else others).append(reply)
-        items: list[Item] = []
-        thread = self._comment(top, video, raw=row)
-        if not (owner and _author_channel(top) == owner) and self.keep(thread.text):
-            # The channel's earliest reply: when the seller first answered.
-            first = min(
-                (self._comment(a, video, raw=a) for a in answers),
-                key=lambda item: item.created_at,
-                default=None,
-            )
-            if first is not None:
-                thread.answer_text, thread.answered_at = first.text or None, first.created_at
-            items.append(thread)
-        items += [
-            item
-            for item in (self._comment(r, video, raw=r) for r in others)
-            if self.keep(item.text)
-        ]
-        return items, thread.created_at.timestamp()
+        return self._comment(top, video, raw=row)
 
     def _comment(self, comment: Any, video: str | None, raw: dict[str, Any]) -> Item:
         try:
@@ -233,9 +238,10 @@ class YouTubeSource(HttpSource):
                 external_id=comment_id,
                 created_at=created,
                 updated_at=updated if updated and updated > created else None,
-                # textDisplay may be HTML; textOriginal is only guaranteed to the author.
+                # textDisplay is HTML (links as <a>, entities): its text, never its markup.
+                # textOriginal is only guaranteed to the author: often empty for others.
                 text=parse.text(snippet.get("textOriginal"))
-                or parse.text(snippet.get("textDisplay"))
+                or parse.html_text(snippet.get("textDisplay"))
                 or "",
                 author=parse.text(snippet.get("authorDisplayName")),
                 product_id=video,
