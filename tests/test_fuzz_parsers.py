@@ -34,6 +34,7 @@ SETTINGS = {
     "facebook": "page_id: '1'\n    access_token: t",
     "google_business": "account_id: '1'\n    client_id: c\n    client_secret: s\n"
     "    refresh_token: r",
+    "instagram": "ig_user_id: '1'\n    access_token: t",
 }
 
 
@@ -73,6 +74,13 @@ def _facebook(src: Any, row: Any) -> Any:
     return src._items({"id": "1_2", **post}, rows[1:] or rows)
 
 
+def _instagram(src: Any, row: Any) -> Any:
+    """A medium (its `username` names the account) and one thread of comments on it."""
+    rows = [r for r in (row if isinstance(row, list) else [row]) if isinstance(r, dict)]
+    medium = {"id": "1", **(rows[0] if rows else {})}
+    return src._items(medium, [rows[1:] or rows])
+
+
 PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "wildberries": lambda s, row: s._item(row, "review"),
     "ozon": lambda s, row: s._item(row, "review"),
@@ -89,6 +97,7 @@ PARSERS: dict[str, Callable[[Any, Any], Any]] = {
     "yandex_market": _yandex_market,
     "facebook": _facebook,
     "google_business": lambda s, row: s._item(row, "accounts/1/locations/2", None),
+    "instagram": _instagram,
 }
 
 # The platforms' own keys, at any depth (with any values), and arbitrary JSON.
@@ -99,7 +108,8 @@ KEYS = ["id", "text", "pros", "cons", "productValuation", "createdDate", "answer
         "title", "body", "createdAt", "author", "identifiers", "description", "statistics",
         "comment", "advantages", "offerId", "orderId", "created_time", "from", "parent",
         "attachment", "type", "reviewId", "starRating", "createTime", "updateTime",
-        "reviewReply", "reviewer", 0, 1, 2, 4, 5, 7]  # fmt: skip
+        "reviewReply", "reviewer", "timestamp", "username", "parent_id", "caption", "permalink",
+        0, 1, 2, 4, 5, 7]  # fmt: skip
 NAMES = [str(k) for k in KEYS]
 
 json_values = st.recursive(

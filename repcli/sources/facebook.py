@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from repcli.errors import ConfigError, SourceError
@@ -43,7 +43,7 @@ from repcli.sources.base import (
     SocialSettings,
     refusals_as_rejections,
 )
-from repcli.sources.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph
+from repcli.sources.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
 from repcli.sources.paging import PageGuard, max_pages
 
 POST_FIELDS = (
@@ -285,8 +285,4 @@ def _text(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _time(value: Any, field: str) -> datetime:
-    """Graph times: `2026-11-20T10:15:30+0000` (an offset without a colon)."""
-    if isinstance(value, str) and len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
-        value = f"{value[:-2]}:{value[-2:]}"
-    return parse.parse_time(value, field)
+_time = graph_time

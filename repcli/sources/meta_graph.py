@@ -25,12 +25,14 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from repcli import secrets
 from repcli.errors import SourceError
 from repcli.http import HostLimit, Http, HttpError, Response, RetryLater, host_of
+from repcli.sources import parse
 from repcli.sources.paging import PageGuard, row_ids
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,13 @@ def next_page(body: dict[str, Any]) -> dict[str, str] | None:
         return {"after": after}
     step = {k: v for k, v in parse_qsl(urlsplit(link).query) if k in PAGING_KEYS}
     return step or None
+
+
+def graph_time(value: Any, field: str) -> datetime:
+    """Graph times: `2026-11-20T10:15:30+0000` (an offset without a colon), as UTC."""
+    if isinstance(value, str) and len(value) > 5 and value[-5] in "+-" and value[-4:].isdigit():
+        value = f"{value[:-2]}:{value[-2:]}"
+    return parse.parse_time(value, field)
 
 
 def error_of(body: Any) -> dict[str, Any] | None:

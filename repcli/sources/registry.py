@@ -35,6 +35,7 @@ BUILTIN: dict[str, str] = {
     "trustpilot": "repcli.sources.trustpilot:TrustpilotSource",
     "facebook": "repcli.sources.facebook:FacebookSource",
     "google_business": "repcli.sources.google_business:GoogleBusinessSource",
+    "instagram": "repcli.sources.instagram:InstagramSource",
 }
 
 _plugin_cache: dict[str, Any] | None = None
