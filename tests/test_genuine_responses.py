@@ -318,3 +318,12 @@ def test_html_fields_and_prose() -> None:
     assert parse.attachments_only("[photo] [video]\n[doc]")
     assert not parse.attachments_only("[photo] сломан")
     assert not parse.attachments_only("")
+
+
+def test_jsonld_review_text_keeps_its_spacing() -> None:
+    """JSON-LD `reviewBody` is plain text unless it has markup: the same rule as every API."""
+    from repcli.sources.jsonld import _prose
+
+    assert _prose("Пришёл  битым.\r\nВерните деньги ") == "Пришёл  битым.\nВерните деньги"
+    assert _prose({"@value": "<p>Good&nbsp;and   cheap</p>"}) == "Good and cheap"
+    assert _prose(None) is None

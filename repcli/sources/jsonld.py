@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 from repcli.errors import SourceError
 from repcli.http import HostLimit, Response
 from repcli.models import Item
-from repcli.sources import extract, microdata
+from repcli.sources import extract, microdata, parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
 
 log = logging.getLogger(__name__)
@@ -257,8 +257,9 @@ def _name(value: Any, graph: _Graph | None = None) -> str | None:
 
 
 def _prose(value: Any) -> str | None:
-    found = _scalar(value)
-    return (extract.html_to_text(found) or None) if found else None
+    """Review text: HTML when it has markup (some sites put it there), else plain text kept
+    as written (`parse.prose`: no collapsing of a customer's spaces)."""
+    return parse.prose(_scalar(value))
 
 
 def _notes(value: Any) -> str | None:
