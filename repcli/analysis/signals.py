@@ -20,7 +20,7 @@ import dataclasses
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -280,7 +280,9 @@ class Window(Protocol):
         self, product_id: str | None = None, topics: Sequence[str] = ()
     ) -> list[dict[str, Any]]: ...
 
-    def by_author(self, platform: Any, folded: str) -> list[dict[str, Any]]: ...
+    def by_authors(
+        self, keys: Collection[tuple[Any, str]]
+    ) -> dict[tuple[Any, str], list[dict[str, Any]]]: ...
 
 
 def fresh(
@@ -400,9 +402,8 @@ def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -
         if r.get("rating") is not None and not is_placeholder(r.get("author"))
     )
     found: list[tuple[int, Signal]] = []
-    for platform, folded in authors:
-        rows = window.by_author(platform, folded)
-        found += [(int(rows[0]["id"]), x) for x in one_star_authors(rows, s)]
+    for rows in window.by_authors(list(authors)).values():
+        found += [(int(rows[0]["id"]), x) for x in one_star_authors(rows, s) if rows]
     return [x for _, x in sorted(found, key=lambda f: f[0])]
 
 

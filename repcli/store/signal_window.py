@@ -10,7 +10,7 @@ ordered by id), restricted to the window: posted at or after `since`, not from
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from repcli.store.reads import item_row
@@ -96,25 +96,23 @@ class SignalWindow:
             params.extend(topics)
         return self._rows(clauses, params)
 
-    def by_author(self, platform: Any, folded: str) -> list[dict[str, Any]]:
-        """Rated items on `platform` whose author, trimmed and lower-cased as Python does
-        (SQLite's lower() folds ASCII only), is `folded`."""
-        where = " AND ".join(
-            [*self._where, "platform IS ?", "rating IS NOT NULL", "author IS NOT NULL"]
-        )
-        spellings = [
-            name
-            for (name,) in self._conn.execute(
-                f"SELECT DISTINCT author FROM items WHERE {where}", [*self._params, platform]
-            )
-            if str(name).strip().lower() == folded
-        ]
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(spellings), _CHUNK):
-            part = spellings[start : start + _CHUNK]
-            found += self._rows(
-                ["platform IS ?", "rating IS NOT NULL", f"author IN ({','.join('?' * len(part))})"],
-                [platform, *part],
-            )
-        found.sort(key=lambda r: int(r["id"]))
+    def by_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], list[Any]]:
+        """Rated items by these (platform, author trimmed and lower-cased as Python does)
+        keys: one pass over the window's rated items (SQLite's lower() folds ASCII only, so
+        the spellings of one name cannot be looked up in an index)."""
+        found: dict[tuple[Any, str], list[Any]] = {key: [] for key in keys}
+        if not found:
+            return found
+        where = " AND ".join([*self._where, "rating IS NOT NULL", "author IS NOT NULL"])
+        sql = f"SELECT id, platform, author FROM items WHERE {where}"
+        owner: dict[int, tuple[Any, str]] = {}
+        for item_id, platform, author in self._conn.execute(sql, self._params):
+            key = (platform, str(author).strip().lower())
+            if key in found:
+                owner[item_id] = key
+        ids = sorted(owner)
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            for row in self._rows([f"id IN ({','.join('?' * len(part))})"], part):
+                found[owner[int(row["id"])]].append(row)
         return found
