@@ -156,6 +156,7 @@ def test_ctrl_c_while_one_source_holds_a_unit_open(
     class Paused:
         def __init__(self, src: Any, ctx: Any) -> None:
             self.name = src.name
+            self.rejects: list[Any] = []  # rows it could not read (none here)
 
         def item(self, n: int) -> Item:
             return Item(self.name, "demo", "review", f"{self.name}{n}", now, "пришла мятая коробка")
