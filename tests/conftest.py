@@ -45,6 +45,19 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 
 @pytest.fixture(autouse=True)
+def isolated_logging() -> Iterator[None]:
+    """The CLI sets up the `repcli` logger for its process (its own stderr handler, no
+    propagation); in-process CLI tests must not leave that to later tests (caplog sees nothing
+    once propagation is off)."""
+    import logging
+
+    logger = logging.getLogger("repcli")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+@pytest.fixture(autouse=True)
 def isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Secrets a test registers (a config's tokens) are masked in that test only: a fuzzed
     config's `token: feed` must not mask "feed" in every later test's messages."""
