@@ -64,19 +64,19 @@ def test_digest_once_then_never_again(httpserver: HTTPServer, tmp_path: Path) ->
     first = cli("check", "--format", "json", "-v")
     assert first.exit_code == 0, first.output
     titles = [m["title"] for m in receiver.messages]
-    assert titles[0] == "Уютный дом: 105 new negative"
+    assert titles[0] == "Уютный дом: 110 new negative"
     assert titles[1:] == ["Уютный дом: extortion"] * 12
     digest = receiver.messages[0]["message"].splitlines()
-    assert len(digest) == 11 and digest[-1] == "… and 95 more: repcli list --negative"
+    assert len(digest) == 11 and digest[-1] == "… and 100 more: repcli list --negative"
     assert digest[0].startswith("• #") and "«" in digest[0]
     summary = json.loads(first.stdout)["summary"]["alerts"]
-    assert summary["sent"] == 13 and summary["events"] == 105 + 12 and not summary["failed"]
+    assert summary["sent"] == 13 and summary["events"] == 110 + 12 and not summary["failed"]
 
     again = cli("check", "--format", "json")
     assert again.exit_code == 0
     assert len(receiver.messages) == 13  # nothing is alerted twice
     log = json.loads(cli("alerts", "list", "--format", "json").stdout)["alerts"]
-    assert len(log) == 117 and {a["status"] for a in log} == {"sent"}
+    assert len(log) == 122 and {a["status"] for a in log} == {"sent"}
     for result in (first, again):
         assert TOKEN not in result.output
     assert TOKEN.encode() not in (tmp_path / "repcli-demo.db").read_bytes()
