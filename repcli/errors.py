@@ -75,6 +75,13 @@ class SourceError(RepcliError):
     exit_code = ExitCode.SOURCES_FAILED
 
 
+class InputRefused(SourceError):
+    """A source's input file was refused whole (a bad row: the `file` source's all-or-nothing
+    rule). Exit 7 when that is all that failed."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
 class InputError(RepcliError):
     """A file given to a command (orders, labelled texts) cannot be read as asked."""
 

@@ -79,3 +79,5 @@ class SourceRunResult:
     error: str | None = None
     rejected: int = 0
     """Rows set aside (the `rejects` table) instead of stored: unreadable or unstorable."""
+    refused: bool = False
+    """It failed only because an input file was refused whole (exit 7 rather than 6)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from repcli import secrets
 from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
-from repcli.errors import RepcliError, StoreError
+from repcli.errors import ExitCode, InputRefused, RepcliError, StoreError
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
 from repcli.sources.parse import attachments_only
@@ -48,6 +48,16 @@ class RunReport:
     @property
     def failed(self) -> list[SourceRunResult]:
         return [r for r in self.results if r.error]
+
+    @property
+    def failure_code(self) -> ExitCode | None:
+        """The exit code the failures call for: 7 when every failure is a refused input file
+        (a `file` source's bad row), 6 when any source failed otherwise, None when none did."""
+        if not self.failed:
+            return None
+        if all(r.refused for r in self.failed):
+            return ExitCode.BAD_INPUT
+        return ExitCode.SOURCES_FAILED
 
 
 @dataclasses.dataclass
@@ -188,6 +198,7 @@ class Pipeline:
             run_id = self.store.start_run(report.group, command, src.name, self.now)
         done = _Tally()  # committed
         error: str | None = None
+        refused = False
         try:
             source = source_class(src.type)(src, ctx)
             async with _deadline(src):
@@ -200,6 +211,7 @@ class Pipeline:
             raise  # the store, not the source: a store error for the whole command
         except RepcliError as exc:
             error = secrets.redact(exc.message)
+            refused = isinstance(exc, InputRefused)
         except Exception as exc:  # one broken source must not stop the others
             if (store_error := as_store_error(self.store.path, exc)) is not None:
                 raise store_error from None  # corrupt, locked or full while writing this source
@@ -216,6 +228,7 @@ class Pipeline:
             changed=len(done.changed_ids),
             error=error,
             rejected=done.rejected,
+            refused=refused,
         )
 
     async def _store_all(

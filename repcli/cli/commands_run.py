@@ -106,8 +106,8 @@ def fetch(
         state, fmt_, rows, columns=("source", "fetched", "new", "changed", "rejected", "error"),
         key="sources", extra={"run": report.group}, table=lambda: tables.run_table(rows),
     )  # fmt: skip
-    if report.failed:
-        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+    if report.failure_code is not None:
+        raise typer.Exit(int(report.failure_code))
 
 
 def check(
@@ -200,8 +200,8 @@ def check(
         # Said even with -q: a script (or a cron mail) learns which rule gave exit 10.
         state.err.print(output.line(_matched_line(matched)))
         raise typer.Exit(int(ExitCode.FOUND))
-    if report.failed:
-        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
+    if report.failure_code is not None:
+        raise typer.Exit(int(report.failure_code))
 
 
 def _fresh_signals(state: State, report: RunReport) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from repcli.clock import ensure_utc
-from repcli.errors import SourceError
+from repcli.errors import InputRefused, SourceError
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
@@ -417,4 +417,6 @@ class Failures:
             return
         message = "; ".join(e.message for e in self.errors)
         hint = next((e.hint for e in self.errors if e.hint), None)
+        if all(isinstance(e, InputRefused) for e in self.errors):
+            raise InputRefused(message, hint)  # files refused whole: exit 7, not 6
         raise SourceError(message, hint)  # whoever reports it names the source

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, BinaryIO, Literal
 
-from repcli.errors import ConfigError, SourceError
+from repcli.errors import ConfigError, InputRefused, SourceError
 from repcli.models import Item
 from repcli.sources import extract, json_array, parse
 
@@ -113,13 +113,13 @@ class RowReader:
             data.decode(encoding)
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            return SourceError(
+            return InputRefused(
                 f"{name}:{line}: not valid {encoding} text "
                 f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
                 "save the file as UTF-8 (Excel: 'CSV UTF-8'), or set `encoding` to the file's "
                 "own, e.g. cp1251",
             )
-        return SourceError(f"{name}: not valid {encoding} text")  # pragma: no cover
+        return InputRefused(f"{name}: not valid {encoding} text")  # pragma: no cover
 
     # ----------------------------------------------------------------- the three formats
 
@@ -188,7 +188,7 @@ class RowReader:
                 missing.append(f"no column {column!r} for {field}{guess}")
         if missing:
             shown = ", ".join(repr(h) for h in header[:30]) or "none"
-            raise SourceError(
+            raise InputRefused(
                 f"{name}:1: " + "; ".join(missing) + f"; the file's columns: {shown}",
                 "fix `columns` in the config to name the file's columns exactly (if the "
                 "columns look run together, set `delimiter`)",
@@ -208,14 +208,14 @@ class RowReader:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise SourceError(
+                raise InputRefused(
                     f"{where}: not valid JSON ({exc.msg}, column {exc.colno})",
                     "each line of a .jsonl file must be one JSON object",
                 ) from None
             except RecursionError:
-                raise SourceError(f"{where}: JSON nested too deeply") from None
+                raise InputRefused(f"{where}: JSON nested too deeply") from None
             if not isinstance(record, dict):
-                raise SourceError(f"{where}: expected a JSON object, got {type(record).__name__}")
+                raise InputRefused(f"{where}: expected a JSON object, got {type(record).__name__}")
             yield where, record
 
     def _json(self, text: io.TextIOWrapper, name: str) -> Rows:
@@ -227,7 +227,7 @@ class RowReader:
     def _json_records(text: io.TextIOWrapper, name: str) -> Iterator[tuple[str, Any]]:
         for number, record in enumerate(json_array.records(text, name), 1):
             if not isinstance(record, dict):
-                raise SourceError(
+                raise InputRefused(
                     f"{name}: item {number}: expected an object, got {type(record).__name__}"
                 )
             yield f"{name}: item {number}", record
@@ -305,7 +305,7 @@ class Importer(RowReader):
                 yield item
         if problems:
             more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
-            raise SourceError(
+            raise InputRefused(
                 "; ".join(problems) + more,
                 "fix those cells (or `columns` / `date_format` in the config) and run again; "
                 "nothing from this file was stored",
@@ -338,7 +338,7 @@ class Importer(RowReader):
             values[field] = None if value is _MISSING else value
 
         def fail(field: str, problem: str) -> SourceError:
-            return SourceError(f"{where}: column {found[field]!r}: {problem}")
+            return InputRefused(f"{where}: column {found[field]!r}: {problem}")
 
         def formula_check(field: str) -> None:
             value = values.get(field)
@@ -413,7 +413,7 @@ _MISSING: Any = object()
 
 def _absent(name: str, absent: Mapping[str, str], keys: set[str]) -> SourceError:
     named = ", ".join(f"{column!r} (for {field})" for field, column in absent.items())
-    return SourceError(
+    return InputRefused(
         f"{name}: no record has the key {named}; keys seen: "
         + (", ".join(sorted(keys)[:30]) or "none"),
         "fix `columns` in the config to name the file's keys (a.b for nested ones)",
@@ -498,14 +498,14 @@ def _csv_error(
     """The csv module's complaint as file:line:column and what to do."""
     opened = _open_quote(first, delimiter) if first is not None else None
     if opened is None:
-        return SourceError(
+        return InputRefused(
             f"{name}:{last or line}: not readable as CSV ({exc})",
             "check the quoting on that line, or set `delimiter`",
         )
     cell, column = opened
     label = repr(header[cell]) if cell < len(header) and header[cell] else f"#{cell + 1}"
     ran = f" (lines {line}-{last} read as one row)" if last > line else ""
-    return SourceError(
+    return InputRefused(
         f"{name}:{line}:{column}: quote opened in column {label} on line {line} is never "
         f"closed{ran}",
         'a cell holding a quote or a line break must be quoted whole, inner quotes doubled (""): '

@@ -321,11 +321,23 @@ def test_a_file_with_a_bad_row_is_refused_whole(tmp_path: Path, line: str, probl
     (tmp_path / "reviews.jsonl").write_text(f"{good}\n{line}\n{good.replace('ok', 'ok 2')}\n")
     cli = Cli(file_config(tmp_path, "reviews.jsonl"))
     out = cli("fetch")
-    # TODO(lead): the brief asks exit 7 (BAD_INPUT); a refused file is still a failed source
-    # (6), as tests/test_file.py asserts for `sources test`.
-    assert out.exit_code == 6, out.output
+    assert out.exit_code == 7, out.output  # BAD_INPUT: the file was refused, nothing stored
     assert "reviews.jsonl:2: column" in out.stderr and problem in out.stderr
     assert json.loads(cli("list", "--format", "json").stdout)["items"] == []
+    assert cli("check", "--format", "json").exit_code == 7
+
+
+def test_a_refused_file_beside_a_failed_api_source_is_exit_6(tmp_path: Path) -> None:
+    """7 says "an input file was refused"; when another source also failed, 6 says more."""
+    good = '{"text": "ok", "date": "2026-05-02", "stars": 5}'
+    (tmp_path / "reviews.jsonl").write_text(f"{good}\n{{not json\n")
+    path = file_config(tmp_path, "reviews.jsonl")
+    with path.open("a") as f:  # an API source with nothing listening
+        f.write("  - {name: wb, type: wildberries, token: t0ken, base_url: 'http://127.0.0.1:9'}\n")
+    cli = Cli(path)
+    out = cli("fetch")
+    assert out.exit_code == 6, out.output
+    assert "reviews.jsonl:2" in out.stderr
 
 
 # ----------------------------------------------------------------- a corrupt store
