@@ -143,3 +143,21 @@ def test_wildberries_answer_loop(wb: tuple[Cli, FakeWildberries]) -> None:
     assert len([p for p in platform.posted if p[2] and p[2]["text"] != "!"]) == 1
     for result in (refused, drafted, posted):
         assert TOKEN not in result.output
+
+
+def test_posting_without_the_token_is_a_config_error_and_sends_nothing(
+    wb: tuple[Cli, FakeWildberries], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drafting needs no token; posting does: exit 3 naming the variable, the reply stays
+    approved (never claimed), nothing reaches the platform."""
+    cli, platform = wb
+    checked = json.loads(cli("check", "--format", "json").stdout)
+    item_id = checked["new_negative"][0]["id"]
+    monkeypatch.delenv("WB_TOKEN")
+    assert cli("reply", str(item_id), "--text", "Спасибо, разберёмся.", "--approve").exit_code == 0
+    posted = cli("post")
+    assert posted.exit_code == 3, posted.output
+    assert "WB_TOKEN" in posted.stderr
+    assert platform.posted == []
+    (reply,) = _jsonl(cli("replies", "--format", "jsonl").stdout)
+    assert reply["status"] == "approved"

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from repcli import secrets
-from repcli.errors import NotFoundError, RepcliError, ReplyRejected, UsageError
+from repcli.errors import ConfigError, NotFoundError, RepcliError, ReplyRejected, UsageError
 from repcli.http import OutcomeUnknown
 
 if TYPE_CHECKING:
@@ -137,6 +137,8 @@ async def _post_one(
         if not source.can_reply:
             return outcome("skipped", f"{source.type_name} sources cannot post answers here")
         target = _target(store, item)
+    except ConfigError:
+        raise  # a missing or malformed credential: exit 3 for the whole command, nothing sent
     except RepcliError as exc:
         return outcome("skipped", str(exc))
     if dry_run:
