@@ -203,7 +203,9 @@ def unwritable_stdout(stream: Any, exc: OSError) -> OutputError:
         message = "the output was closed before all of it was written (broken pipe)"
     else:
         message = f"cannot write the output: {exc.strerror or exc}"
-    return OutputError(message, "no export bookmark moved: the next run gives the same rows")
+    return OutputError(
+        message, "nothing else changed: an export's `--since last-run` bookmark did not move"
+    )
 
 
 def print_alerts(state: State, sent: Any) -> None:
