@@ -266,3 +266,34 @@ def test_reanalyze_says_what_changed_by_kind(cli: Cli) -> None:
     assert (
         "\n  questions: 30, 0 newly negative, 0 no longer negative, 0 changed, 30 same\n" in table
     )
+
+
+def test_complaints_the_lexicon_finds_under_3_to_5_stars_stay_negative_after_train(
+    cli: Cli,
+) -> None:
+    """Training labels come from stars, so the model learns that a 3-5★ text is no complaint;
+    it must not clear the complaint the lexicon finds under a high rating (check -> train ->
+    reanalyze, as the README tour does)."""
+    import sqlite3
+
+    from repcli.config import load_config
+
+    cli("check", "-q", "--format", "json")
+    store = load_config(cli.config).store
+
+    def flagged() -> dict[int, str]:
+        with sqlite3.connect(store) as conn:
+            rows = conn.execute(
+                "SELECT id, text FROM items WHERE rating >= 3 AND negative = 1 ORDER BY id"
+            )
+            return dict(rows.fetchall())
+
+    before = flagged()
+    texts = set(before.values())
+    assert "5 за печь, но курьер нагрубил и бросил коробку у двери." in texts
+    assert "Неплохое, но тормозит на старом Самсунге." in texts and len(before) >= 10
+    cli("train", "-q", "--format", "json")
+    counts = json.loads(cli("reanalyze", "--format", "json").stdout)
+    after = flagged()
+    assert {i: before[i] for i in before if i not in after} == {}
+    assert counts["by kind"]["review"]["no longer negative"] == 0

@@ -389,6 +389,13 @@ class BlendedModel:
     def score(
         self, text: str, lang: str | None = None, tokens: list[str] | None = None
     ) -> TextScore:
+        return self.read(text, lang, tokens)[0]
+
+    def read(
+        self, text: str, lang: str | None = None, tokens: list[str] | None = None
+    ) -> tuple[TextScore, TextScore]:
+        """The blend's score and the lexicon's alone (one lexicon pass for both): under a
+        rating the lexicon's complaint stands whatever the model says (`Analyzer.analyse`)."""
         tokens = tokenize(text) if tokens is None else tokens  # once for both
         lex = self.lexicon.score(text, lang, tokens)
         model = self.trained.score(text, lang, tokens)
@@ -396,11 +403,12 @@ class BlendedModel:
         score = calibrate(mixed, self.threshold)
         cues = list(lex.negative_cues)
         cues += [f"model: {w}" for w in model.negative_cues if w not in cues][:2]
-        return TextScore(
+        blended = TextScore(
             score=round(score, 4),
             negative_cues=tuple(cues) if score >= 0.5 else lex.negative_cues,
             positive_cues=lex.positive_cues,
         )
+        return blended, lex
 
 
 def model_path(store_path: Path) -> Path:

@@ -20,7 +20,8 @@ class Analyzer:
     Which text model reads an item depends on what it is: an unrated question (kind `question`,
     or text that asks) is read by the question rules (`questions.py`); a trained model reads
     only the kinds it was validated on (its `kinds`; None: every kind), the built-in lexicon
-    the rest."""
+    the rest. Under a rating, the trained model (which learnt from stars) may add a complaint
+    the lexicon misses, never clear one the lexicon finds."""
 
     def __init__(
         self,
@@ -55,6 +56,12 @@ class Analyzer:
         model = self.text_model(item, scored)
         if model is None:
             text_score = questions.score(scored, lang)
+        elif item.rating is not None and hasattr(model, "read"):
+            # A model trained on stars (BlendedModel.read: the blend and the lexicon alone)
+            # learns that a 3-5★ text is no complaint: it may find more under a rating than
+            # the lexicon does, never clear what the lexicon finds.
+            blended, lexicon = model.read(scored, lang, tokens)
+            text_score = lexicon if lexicon.score > blended.score else blended
         else:
             text_score = model.score(scored, lang, tokens)
         topics = self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
