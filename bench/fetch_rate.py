@@ -101,8 +101,8 @@ def _feedback(n: int) -> dict[str, Any]:
 
 
 def run(addresses: list[tuple[str, int]], rate: float, workdir: Path) -> float:
-    from repcli.config import parse_config
     from repcli.pipeline import Pipeline
+    from repcli.sources.registry import parse_config
     from repcli.store import open_store
 
     lines = [f"store: {workdir / f'bench-{time.monotonic_ns()}.db'}", "sources:"]

@@ -33,8 +33,8 @@ CONFIG = "sources:\n" + "".join(f"  - {{name: s{i}, type: demo}}\n" for i in ran
 
 def one(path: Path, days: int) -> None:
     """The measured part, in a process of its own."""
-    from repcli.config import parse_config
     from repcli.report import build
+    from repcli.sources.registry import parse_config
     from repcli.store import open_store
 
     with open_store(path) as store:

@@ -96,10 +96,14 @@ class Pipeline:
         self.config = config
         self.store = store
         self.now = now
+        from repcli.analysis.topics import tagger_for
         from repcli.analysis.trained import load_for_store
+        from repcli.config import read_yaml_file
 
         self.analyzer = Analyzer(
-            config.thresholds, model=load_for_store(config.store), tagger=config.topic_tagger()
+            config.thresholds,
+            model=load_for_store(config.store),
+            tagger=tagger_for(config.topics, read_yaml_file),
         )
 
     def analyse(self, item: Item, source: SourceConfig) -> Analysis:

@@ -35,8 +35,8 @@ def run_sources(
     from pathlib import Path
 
     from repcli.clock import from_iso
-    from repcli.config import parse_config
     from repcli.pipeline import Pipeline
+    from repcli.sources.registry import parse_config
     from repcli.store import open_store
 
     config = parse_config(config_yaml, Path(str(store_path)).parent / "repcli.yaml")

@@ -128,7 +128,8 @@ def test_any_text_gives_a_verdict(text: str, rating: int | None) -> None:
 def test_a_topics_file_extends_and_overrides_the_taxonomy(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from repcli.config import parse_config
+    from repcli.analysis.topics import tagger_for
+    from repcli.config import parse_config, read_yaml_file
     from repcli.errors import ConfigError
 
     extra = tmp_path / "topics.yaml"
@@ -140,19 +141,19 @@ def test_a_topics_file_extends_and_overrides_the_taxonomy(tmp_path) -> None:  # 
         encoding="utf-8",
     )
     config = parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml")
-    tagger = config.topic_tagger()
+    tagger = tagger_for(config.topics, read_yaml_file)
     assert tagger.tag("Курьер хамил и опоздал") == ("courier_rude", "delivery")
     assert tagger.tag("Дорого, переплатил") == ("price",)
     assert "price" not in tagger.tag("Слишком дорого")  # the built-in price cues were replaced
     assert tagger.labels["courier_rude"]["ru"] == "Грубый курьер"
     extra.write_text("topics:\n  bad:\n    cues: {ru: слово}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"topics.bad.cues.ru: expected a list"):
-        parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+        tagger_for(config.topics, read_yaml_file)
     extra.write_text("topics:\n  sync:\n    scope: apps\n    cues: {en: [sync]}\n")
     with pytest.raises(ConfigError, match=r"topics.sync.scope: expected `app`"):
-        parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+        tagger_for(config.topics, read_yaml_file)
     extra.write_text("topics:\n  sync:\n    scope: app\n    cues: {en: [sync]}\n")
-    tagger = parse_config("topics: topics.yaml\n", tmp_path / "repcli.yaml").topic_tagger()
+    tagger = tagger_for(config.topics, read_yaml_file)
     assert tagger.tag("sync fails", app=False) == ()
     assert tagger.tag("sync fails in the app", app=False) == ("sync",)
 

@@ -64,7 +64,7 @@ def test_the_demo_after_train_and_reanalyze_keeps_questions_and_complaints_apart
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The README tour: check, check three days later, train, reanalyze."""
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
 
     cli("check", "-q", "--format", "json")
     monkeypatch.setenv("REPCLI_NOW", "2026-11-26T09:00:00Z")

@@ -409,9 +409,9 @@ def test_connect_bad_key_and_5xx(
 @functools.cache
 def offline_source() -> Any:
     """An AppStoreSource with no server behind it, for feeding its parsers directly."""
-    from repcli.config import parse_config
     from repcli.sources.app_store import AppStoreSource
     from repcli.sources.base import FetchContext
+    from repcli.sources.registry import parse_config
 
     config = parse_config(f"sources:\n  - name: ios\n    type: app_store\n    app_id: '{APP}'\n")
     return AppStoreSource(config.sources[0], FetchContext(from_iso(NOW)))  # type: ignore[arg-type]

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from repcli import secrets
-from repcli.config import find_config, load_config, parse_config
+from repcli.config import find_config
 from repcli.errors import ConfigError, ExitCode
+from repcli.sources.registry import load_config, parse_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -180,7 +181,7 @@ def test_example_config_shows_every_source_type_and_each_example_is_valid(
 def test_every_section_is_accepted(tmp_path: Path) -> None:
     """Each top-level section documented in the README parses (a section added to Config but
     not to the loader would be refused as an unknown key)."""
-    from repcli.config import parse_config
+    from repcli.sources.registry import parse_config
 
     (tmp_path / "t.yaml").write_text("topics: {}\n", encoding="utf-8")
     config = parse_config(
@@ -202,7 +203,7 @@ def _config_strategies() -> tuple[dict[str, Any], Any]:
 
     from hypothesis import strategies as st
 
-    from repcli import config as cfg
+    from repcli.config import loader as cfg
     from repcli.sources.registry import BUILTIN, source_class
 
     settings_of = {

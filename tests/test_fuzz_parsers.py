@@ -13,10 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repcli.clock import from_iso
-from repcli.config import parse_config
 from repcli.errors import RepcliError
 from repcli.sources.base import FetchContext
-from repcli.sources.registry import source_class
+from repcli.sources.registry import parse_config, source_class
 
 NOW = from_iso("2026-11-23T09:00:00Z")
 SETTINGS = {

@@ -446,9 +446,9 @@ def test_api_bad_keys_are_config_errors(httpserver: HTTPServer, tmp_path: Path) 
 @functools.cache
 def offline_source() -> Any:
     """A GooglePlaySource with no server behind it, for feeding its parsers directly."""
-    from repcli.config import parse_config
     from repcli.sources.base import FetchContext
     from repcli.sources.google_play import GooglePlaySource
+    from repcli.sources.registry import parse_config
 
     config = parse_config(f"sources:\n  - name: play\n    type: google_play\n    app_id: {APP}\n")
     return GooglePlaySource(config.sources[0], FetchContext(from_iso(NOW)))  # type: ignore[arg-type]

@@ -29,10 +29,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.clock import from_iso
-from repcli.config import parse_config
 from repcli.errors import ReplyRejected
 from repcli.sources.base import FetchContext, PostedReply, ReplyTarget
-from repcli.sources.registry import source_class
+from repcli.sources.registry import parse_config, source_class
 from repcli.store import ItemFilter
 from tests.httpkit import fake_http, json_fixtures, run_sources
 

@@ -408,10 +408,10 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_any_child_parses_or_raises_our_error(child: Any) -> None:
     from repcli.clock import from_iso
-    from repcli.config import parse_config
     from repcli.errors import RepcliError
     from repcli.sources.base import FetchContext
     from repcli.sources.reddit import RedditSource, _Stream
+    from repcli.sources.registry import parse_config
 
     config = parse_config("sources:\n  - name: rd\n    type: reddit\n    query: Cozy Home\n")
     now = from_iso(NOW)

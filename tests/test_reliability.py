@@ -145,9 +145,9 @@ def test_ctrl_c_while_one_source_holds_a_unit_open(
     from datetime import UTC, datetime
 
     from repcli import pipeline
-    from repcli.config import parse_config
     from repcli.models import Item
     from repcli.sources.base import Batch
+    from repcli.sources.registry import parse_config
     from repcli.store import open_store
 
     now = datetime(2026, 5, 20, 9, tzinfo=UTC)

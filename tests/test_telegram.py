@@ -385,9 +385,9 @@ _UPDATE = st.fixed_dictionaries(
 @given(st.lists(_UPDATE, max_size=6))
 def test_update_reader_raises_only_our_errors(updates: list[dict[str, Any]]) -> None:
     from repcli.clock import from_iso
-    from repcli.config import parse_config
     from repcli.errors import SourceError
     from repcli.sources.base import FetchContext
+    from repcli.sources.registry import parse_config
     from repcli.sources.telegram import TelegramSource, _State
 
     text = f"sources:\n  - name: tg\n    type: telegram\n    bot_token: '{TOKEN}'\n    chat_id: {GROUP}\n"

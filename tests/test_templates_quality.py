@@ -222,7 +222,7 @@ CLAIMS: dict[str, tuple[str, ...]] = {
 
 
 def _demo_items(cli: Cli) -> list[dict[str, Any]]:
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
     from repcli.store.db import open_store
     from repcli.store.reads import ItemFilter
 

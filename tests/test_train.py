@@ -118,8 +118,8 @@ def test_any_text_scores_in_range(text: str) -> None:
 
 def test_the_pipeline_blends_a_trained_model_when_there_is_one(cli: Cli) -> None:
     from repcli.clock import now
-    from repcli.config import load_config
     from repcli.pipeline import Pipeline
+    from repcli.sources.registry import load_config
     from repcli.store import open_store
 
     cli("check", "-q", "--format", "json")
@@ -161,7 +161,7 @@ def test_reanalyze_applies_a_new_model_topics_and_thresholds_to_what_is_stored(
     shows the items that turned negative."""
     import sqlite3
 
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
 
     cli("check", "-q", "--format", "json")
     store = load_config(cli.config).store
@@ -276,7 +276,7 @@ def test_complaints_the_lexicon_finds_under_3_to_5_stars_stay_negative_after_tra
     reanalyze, as the README tour does)."""
     import sqlite3
 
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
 
     cli("check", "-q", "--format", "json")
     store = load_config(cli.config).store

@@ -440,8 +440,8 @@ def test_comment_parser_raises_only_our_errors(
 
 def _source() -> Any:
     from repcli.clock import from_iso
-    from repcli.config import parse_config
     from repcli.sources.base import FetchContext
+    from repcli.sources.registry import parse_config
     from repcli.sources.vk import VkSource
 
     text = (

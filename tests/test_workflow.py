@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repcli.analysis.names import first_name
-from repcli.config import parse_config
 from repcli.errors import ConfigError
+from repcli.sources.registry import parse_config
 from repcli.workflow import templates as tpl
 from tests.conftest import Cli
 

@@ -373,9 +373,9 @@ _JSON = st.recursive(
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(_JSON)
 def test_any_thread_parses_or_raises_our_error(row: Any) -> None:
-    from repcli.config import parse_config
     from repcli.errors import RepcliError
     from repcli.sources.base import FetchContext
+    from repcli.sources.registry import parse_config
     from repcli.sources.youtube import YouTubeSource
 
     config = parse_config(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from repcli.analysis.cues import CueMatcher, tokenize
 from repcli.analysis.shipped import load_yaml
+from repcli.errors import ConfigError
 
 EXTORTION = "extortion"
 APP_PLATFORMS = frozenset({"app_store", "google_play"})
@@ -48,6 +51,23 @@ def merged_taxonomy(user: dict[str, Any] | None, origin: str = "topics file") ->
             current.setdefault("cues", {}).setdefault(lang, [])
             current["cues"][lang] = [*(current["cues"].get(lang) or []), *words]
     return data
+
+
+def tagger_for(path: Path | None, read: Callable[[Path], Any]) -> TopicTagger:
+    """The topic tagger of a config: the built-in taxonomy, with the file of its `topics:`
+    (`Config.topics`) over it when there is one. `read` reads that YAML file
+    (`repcli.config.read_yaml_file`: the config's limits, errors as ConfigError)."""
+    if path is None:
+        return TopicTagger()
+    import yaml
+
+    try:
+        return TopicTagger(merged_taxonomy(read(path), str(path)))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: cannot use this topics file: {exc}",
+            "fix it, or remove `topics:` from the config (README, 'Topics')",
+        ) from None
 
 
 class TopicTagger:

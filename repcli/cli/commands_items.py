@@ -101,7 +101,10 @@ def _narrow(
 
     wanted = tuple(t.lstrip("#") for t in topics or ())
     if wanted:
-        known = state.config.topic_tagger().labels
+        from repcli.analysis.topics import tagger_for
+        from repcli.config import read_yaml_file
+
+        known = tagger_for(state.config.topics, read_yaml_file).labels
         unknown = [t for t in wanted if t not in known]
         if unknown:
             raise UsageError(

@@ -31,7 +31,7 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from repcli.config import load_config
+            from repcli.sources.registry import load_config
 
             self._config = load_config(self.config_path)
         return self._config

@@ -3,6 +3,9 @@
 Built-in types are listed by module path and imported only when used, so that `repcli --help`
 stays fast. Third-party types come from the `repcli.sources` entry-point group; a plugin that
 fails to load is reported as a warning and does not break the CLI.
+
+A config with sources is loaded here (`load_config`, `parse_config`): the config loader gets
+this registry's types passed in, so that config never imports sources.
 """
 
 from __future__ import annotations
@@ -10,9 +13,13 @@ from __future__ import annotations
 import importlib
 import logging
 from importlib.metadata import entry_points
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from repcli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from repcli.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +81,31 @@ def source_class(type_name: str) -> Any:
 
 def settings_class(type_name: str) -> Any:
     return source_class(type_name).settings_class
+
+
+class SourceTypes:
+    """This registry as the config loader sees it (`repcli.config.SourceTypes`): config
+    checks each source's settings against its type's class without importing a source."""
+
+    def known_types(self) -> list[str]:
+        return known_types()
+
+    def settings_class(self, type_name: str) -> Any:
+        return settings_class(type_name)
+
+
+TYPES = SourceTypes()
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """`repcli.config.load_config` with this registry's source types: the one the CLI uses."""
+    from repcli.config import loader
+
+    return loader.load_config(explicit, TYPES)
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    """`repcli.config.parse_config` with this registry's source types."""
+    from repcli.config import loader
+
+    return loader.parse_config(text, path, TYPES)

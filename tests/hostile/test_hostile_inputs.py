@@ -245,7 +245,7 @@ def test_a_literal_token_with_a_space_is_refused_too(tmp_path: Path) -> None:
 
 
 def test_a_pem_key_may_span_lines(tmp_path: Path) -> None:
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
 
     pem = "-----BEGIN PRIVATE KEY-----\n      MIGTAgEAMBMG\n      -----END PRIVATE KEY-----"
     path = _config(
@@ -297,7 +297,7 @@ def test_a_huge_config_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
 
 
 def test_anchors_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
-    from repcli.config import load_config
+    from repcli.sources.registry import load_config
 
     path = _config(
         tmp_path,
@@ -329,7 +329,7 @@ def _shop(tmp_path: Path, value: str, env: dict[str, str]) -> Any:
     ],
 )
 def test_interpolation_follows_the_shell(value: str, env: dict[str, str], expected: str) -> None:
-    from repcli.config import _Doc, expand
+    from repcli.config.loader import _Doc, expand
 
     assert expand(value, "shop", _Doc("", None), env) == expected
 
@@ -385,7 +385,7 @@ def _expr(depth: int = 0) -> st.SearchStrategy[list[tuple[str, str]]]:
 def test_interpolation_matches_bash(pieces: list[tuple[str, str]], env: dict[str, str]) -> None:
     """Each generated string expands as `bash -c 'set -u; printf %s "..."'` expands it, with
     our plain `${V}` spelled `${V:?}` for bash (empty or unset is an error in both)."""
-    from repcli.config import _Doc, expand
+    from repcli.config.loader import _Doc, expand
     from repcli.errors import ConfigError
 
     ours = "".join(o for o, _ in pieces)

@@ -1,7 +1,12 @@
-"""YAML -> validated, frozen config objects.
+"""YAML -> validated, frozen config objects: the engine behind `repcli.config`.
 
-Errors name the file, the line and the key, and say what to do:
+Reads a YAML file within limits (size, nesting depth, alias expansion), expands `${VAR}`
+references, and builds the frozen dataclasses of `repcli.config.model` from the data, with
+errors that name the file, the line and the key and say what to do:
 `repcli.yaml:12: sources[2].token: environment variable OZON_API_KEY is not set`.
+
+Source types are not known here: the caller passes them in (`SourceTypes`; the CLI passes
+`repcli.sources.registry.TYPES`), so that config never imports a source.
 """
 
 from __future__ import annotations
@@ -14,18 +19,29 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import platformdirs
 import yaml
 
 from repcli import secrets
+from repcli.config.model import (
+    DEFAULT_SLA,
+    AlertSettings,
+    Config,
+    OrdersSettings,
+    OutputSettings,
+    SignalSettings,
+    SlaHours,
+    SourceConfig,
+    Thresholds,
+    WorkflowSettings,
+)
 from repcli.errors import ConfigError
 
 APP_NAME = "repcli"
 CONFIG_ENV = "REPCLI_CONFIG"
 LOCAL_CONFIG = "repcli.yaml"
-FORMATS = ("auto", "table", "json", "jsonl", "csv", "md")
 MAX_CONFIG_BYTES = 1 << 20
 """A config (or topics file) larger than this is refused before it is parsed."""
 MAX_DEPTH = 64
@@ -43,237 +59,18 @@ def default_store_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "repcli.db"
 
 
-# --------------------------------------------------------------------------- the schema
+class SourceTypes(Protocol):
+    """What the loader needs to know of source types: their names, and each one's settings
+    dataclass (`repcli.sources.registry.TYPES` is the one the CLI uses)."""
 
+    def known_types(self) -> list[str]: ...
 
-@dataclasses.dataclass(frozen=True)
-class Thresholds:
-    negative_rating: int = 2
-    """A rating at or below this is negative (1-5)."""
-    neutral_rating: int = 3
-    """A rating at or below this (and above negative_rating) is neutral/mixed."""
-    text_negative: float = 0.5
-    """Text negativity score (0-1) at or above which unrated text is negative."""
-    text_flags_high_rating: float = 0.75
-    """Score at or above which a complaint in a rated review's text flags it despite its stars."""
-
-
-@dataclasses.dataclass(frozen=True)
-class OutputSettings:
-    format: Literal["auto", "table", "json", "jsonl", "csv", "md"] = "auto"
-    """Default listing format; auto = table on a terminal, jsonl when piped."""
-    limit: int = 50
-    """Default number of rows in listings (0 = no limit)."""
-    timezone: str = "UTC"
-    """Time zone of the times people read in mails (`check --format md`): an IANA name such
-    as Europe/Moscow. Machine formats keep UTC."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SlaHours:
-    """Answer deadlines in hours, per kind of item (unset: the next level decides)."""
-
-    review: float | None = None
-    question: float | None = None
-    comment: float | None = None
-
-
-DEFAULT_SLA = SlaHours(review=24.0, question=24.0, comment=6.0)
-
-
-@dataclasses.dataclass(frozen=True)
-class AutoApproveRule:
-    """A narrow rule for drafts approved without a person: 4-5★ reviews with no complaint."""
-
-    ratings: tuple[int, ...] = ()
-    """Only these ratings: 4 and/or 5."""
-    no_text: bool = False
-    """Only reviews without text (a bare rating)."""
-    templates: tuple[str, ...] = ()
-    """Only drafts from these templates."""
-    sources: tuple[str, ...] = ()
-    langs: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkflowSettings:
-    """The response workflow: who acts, and where reply templates live."""
-
-    user: str | None = None
-    """Your name in item history (default: $REPCLI_USER, then the login name)."""
-    templates: str | None = None
-    """A YAML file of reply templates (relative to this config); added before the built-in ones."""
-    signature: str | None = None
-    """Appended to every reply as {signature}; default: the shop's name."""
-    builtin_templates: bool = True
-    """Also use the built-in RU/UK/EN templates."""
-    auto_approve: tuple[AutoApproveRule, ...] = ()
-    """Drafts `repcli draft` approves without a person (off by default; praise only)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SignalSettings:
-    """Thresholds of the cross-item signals (repcli/analysis/signals.py)."""
-
-    duplicate_similarity: float = 0.5
-    """Shingle similarity (0-1) at which two texts count as near-duplicates."""
-    duplicate_min: int = 3
-    """Reviews in a near-duplicate group before it is a burst."""
-    burst_hours: float = 72.0
-    """A burst's reviews all fall within this many hours."""
-    one_star_min: int = 3
-    """1★ reviews of one product within `burst_hours` that make a one-star burst..."""
-    one_star_ratio: float = 3.0
-    """...when that is also this many times the product's usual rate."""
-    author_min: int = 2
-    """Reviews by one author, all 1★, that make a one-star author."""
-    spike_min: int = 3
-    """Negatives in the last day (per product or topic) before a spike can be called."""
-    baseline_days: int = 28
-    """Days before the last one that make the spike baseline."""
-    cluster_min: int = 3
-    """Negatives on one topic within `cluster_days` that make a topic cluster."""
-    cluster_days: int = 7
-
-
-ALERT_RULES = ("new-negative", "extortion", "burst", "spike", "topic-cluster", "sla-breach")
-AlertRuleName = Literal[
-    "new-negative", "extortion", "burst", "spike", "topic-cluster", "sla-breach"
-]
-
-
-@dataclasses.dataclass(frozen=True)
-class AlertRule:
-    rule: AlertRuleName
-    """What to alert on."""
-    to: tuple[str, ...]
-    """Destination names (keys of `alerts.destinations`)."""
-    digest: bool = True
-    """One message per destination per run listing everything, or one message per event."""
-    sources: tuple[str, ...] = ()
-    """Only events from these sources (default: all but competitors)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class AlertSettings:
-    destinations: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    """Name -> apprise URL (tgram://, slack://, mailto://, json://...); use ${VAR} for tokens."""
-    rules: tuple[AlertRule, ...] = ()
-    throttle: int = 20
-    """At most this many messages to one destination per run; the rest wait for the next."""
-    max_attempts: int = 5
-    """A failing send is retried on later runs this many times, then given up (and said so)."""
-    lookback_hours: float = 48.0
-    """Items first seen this recently can still alert (new-negative, extortion)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class OrdersSettings:
-    """`repcli orders import` defaults and how reviews are linked to orders."""
-
-    columns: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    """Order field -> the export's column, for columns the usual headers don't name."""
-    date_format: str | None = None
-    """strptime format of the export's dates; default: ISO and common shapes (14.05.2026)."""
-    encoding: str = "utf-8-sig"
-    link_days: int = 60
-    """A review links to an order of the same product bought at most this many days before."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceConfig:
-    name: str
-    type: str
-    sla_hours: float | None = None
-    """Hours within which an item needing an answer must be answered (every kind)."""
-    sla: SlaHours = dataclasses.field(default_factory=SlaHours)
-    """Per-kind deadlines for this source; override `sla_hours`."""
-    competitor: bool = False
-    """A competitor's source: stored and reported, never queued for replies."""
-    tags: tuple[str, ...] = ()
-    enabled: bool = True
-    timeout: float | None = 600.0
-    """Seconds one run may spend on this source (`timeout:`; null for no limit). Past it the
-    source stops with an error; what it stored is kept, the other sources go on, and the next
-    run resumes from the cursor. Each request has its own, shorter caps (repcli.http)."""
-    settings: Any = None
-    """The source type's own settings object (validated by the type's settings dataclass)."""
-    unresolved: Mapping[str, ConfigError] = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({}), repr=False, compare=False
-    )
-    """Credentials (secret settings) that could not be read, by setting: a missing ${VAR}, a
-    malformed token. They are None in `settings`; `require_secrets` raises the error."""
-
-    def require_secrets(self) -> None:
-        """The ConfigError of a credential that could not be read (file, line, key and
-        variable; never the value). Called when the source is built to fetch, post or test:
-        offline commands (queue, show, reply drafts, status, sources list) never need one."""
-        for error in self.unresolved.values():
-            raise ConfigError(error.message, error.hint)
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    path: Path | None
-    store: Path
-    shop: str | None = None
-    thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
-    output: OutputSettings = dataclasses.field(default_factory=OutputSettings)
-    sources: tuple[SourceConfig, ...] = ()
-    sla: SlaHours = DEFAULT_SLA
-    workflow: WorkflowSettings = dataclasses.field(default_factory=WorkflowSettings)
-    signals: SignalSettings = dataclasses.field(default_factory=SignalSettings)
-    alerts: AlertSettings = dataclasses.field(default_factory=AlertSettings)
-    orders: OrdersSettings = dataclasses.field(default_factory=OrdersSettings)
-    locale: Literal["en", "ru", "uk"] = "en"
-    """Language of reports (headings, labels, dates); machine formats never change."""
-    topics: Path | None = None
-    """A YAML file of complaint topics that extends or overrides the built-in taxonomy."""
-
-    def topic_tagger(self) -> Any:
-        """The topic tagger: the built-in taxonomy, with `topics:` over it when configured."""
-        from repcli.analysis.topics import TopicTagger, merged_taxonomy
-
-        if self.topics is None:
-            return TopicTagger()
-        import yaml
-
-        try:
-            user = parse_yaml(read_capped(self.topics), str(self.topics))
-            return TopicTagger(merged_taxonomy(user, str(self.topics)))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
-            raise ConfigError(
-                f"{self.topics}: cannot use this topics file: {exc}",
-                "fix it, or remove `topics:` from the config (README, 'Topics')",
-            ) from None
-
-    def sla_hours(self, source: SourceConfig, kind: str) -> float:
-        """The answer deadline for `kind` items of `source`: the source's per-kind value, its
-        `sla_hours`, the config's `sla:` per kind, then the built-in default."""
-        for value in (
-            getattr(source.sla, kind, None),
-            source.sla_hours,
-            getattr(self.sla, kind, None),
-            getattr(DEFAULT_SLA, kind, None),
-        ):
-            if value is not None:
-                return float(value)
-        return 24.0
-
-    def source(self, name: str) -> SourceConfig:
-        for src in self.sources:
-            if src.name == name:
-                return src
-        from repcli.errors import NotFoundError
-
-        known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise NotFoundError(f"no source named {name!r} (known: {known})")
+    def settings_class(self, type_name: str) -> Any: ...
 
 
 _TOP_KEYS = {f.name for f in dataclasses.fields(Config)} - {"path"}
 """Every section of `Config` is a top-level key: one list, so a new section cannot be missed."""
 _SOURCE_COMMON = {f.name for f in dataclasses.fields(SourceConfig)} - {"settings", "unresolved"}
-
 
 # --------------------------------------------------------------------------- locating config
 
@@ -306,9 +103,11 @@ def find_config(explicit: str | Path | None) -> Path:
     )
 
 
-def load_config(explicit: str | Path | None = None) -> Config:
+def load_config(
+    explicit: str | Path | None = None, source_types: SourceTypes | None = None
+) -> Config:
     path = find_config(explicit)
-    return parse_config(read_capped(path), path)
+    return parse_config(read_capped(path), path, source_types)
 
 
 def read_capped(path: Path) -> str:
@@ -415,6 +214,11 @@ def parse_yaml(text: str, name: str, inspect: Callable[[yaml.Node], None] | None
             loader.dispose()
 
 
+def read_yaml_file(path: Path) -> Any:
+    """The data of a YAML file beside the config (e.g. `topics:`), within the same limits."""
+    return parse_yaml(read_capped(path), str(path))
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -497,21 +301,19 @@ class _Unresolved:
     error: ConfigError
 
 
-def _credential_paths(data: Mapping[str, Any]) -> frozenset[str]:
+def _credential_paths(data: Mapping[str, Any], source_types: SourceTypes) -> frozenset[str]:
     """Key paths of the sources' secret settings (`sources[2].token`), whose variables are
     needed only when the source fetches, posts or is tested."""
-    from repcli.sources.registry import known_types, settings_class
-
     raw_sources = data.get("sources")
     if not isinstance(raw_sources, list):
         return frozenset()
-    known = known_types()
+    known = source_types.known_types()
     paths: set[str] = set()
     for i, raw in enumerate(raw_sources):
         if not isinstance(raw, dict) or raw.get("type") not in known:
             continue  # _parse_source says what is wrong
         try:
-            fields = dataclasses.fields(settings_class(raw["type"]))
+            fields = dataclasses.fields(source_types.settings_class(raw["type"]))
         except ConfigError:  # a plugin that fails to load: _parse_source says so
             continue
         paths.update(f"sources[{i}].{f.name}" for f in fields if f.metadata.get("secret"))
@@ -734,12 +536,18 @@ def build_dataclass(
     return kwargs if skip is not None else cls(**kwargs)
 
 
-def parse_config(text: str, path: Path | None = None) -> Config:
+def parse_config(
+    text: str, path: Path | None = None, source_types: SourceTypes | None = None
+) -> Config:
+    """The config in `text` (read from `path`, which relative paths in it are resolved
+    against). Its sources are checked against `source_types`, which a config with sources
+    needs: `repcli.sources.registry.parse_config` passes the registry's."""
     doc = _Doc(text, path)
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise doc.error("", "the config must be a mapping (key: value lines) at the top level")
-    data = _interpolate(data, "", doc, _credential_paths(data))
+    types_ = _source_types(data, source_types)
+    data = _interpolate(data, "", doc, _credential_paths(data, types_))
     secrets.register_urls(data)  # passwords in URLs (base_url: https://user:pw@host)
     for key in data:
         if key not in _TOP_KEYS:
@@ -787,13 +595,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             templates = base / templates
         workflow = dataclasses.replace(workflow, templates=str(templates))
 
-    raw_sources = data.get("sources") or []
-    if not isinstance(raw_sources, list):
-        raise doc.error("sources", "expected a list of sources (lines starting with `- name:`)")
-    sources = []
-    names: set[str] = set()
-    for i, raw in enumerate(raw_sources):
-        sources.append(_parse_source(raw, f"sources[{i}]", doc, names))
+    sources = _parse_sources(data.get("sources") or [], doc, types_)
     return Config(
         path=path,
         store=store,
@@ -809,6 +611,37 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         locale=locale,
         topics=topics,
     )
+
+
+def _parse_sources(raw_sources: Any, doc: _Doc, source_types: SourceTypes) -> list[SourceConfig]:
+    if not isinstance(raw_sources, list):
+        raise doc.error("sources", "expected a list of sources (lines starting with `- name:`)")
+    names: set[str] = set()
+    return [
+        _parse_source(raw, f"sources[{i}]", doc, names, source_types)
+        for i, raw in enumerate(raw_sources)
+    ]
+
+
+class _NoSourceTypes:
+    """Stands in for `source_types` when a config has no sources to check."""
+
+    def known_types(self) -> list[str]:
+        return []
+
+    def settings_class(self, type_name: str) -> Any:  # pragma: no cover - no type is known
+        raise ConfigError(f"unknown source type {type_name!r}")
+
+
+def _source_types(data: Mapping[str, Any], given: SourceTypes | None) -> SourceTypes:
+    if given is not None:
+        return given
+    if data.get("sources"):
+        raise TypeError(
+            "this config has sources: load it with repcli.sources.registry.load_config / "
+            "parse_config, or pass source_types"
+        )
+    return _NoSourceTypes()
 
 
 def _check_timezone(name: str, doc: _Doc) -> None:
@@ -883,9 +716,9 @@ def _sla_values(raw: Any, key_path: str, doc: _Doc) -> dict[str, float]:
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> SourceConfig:
-    from repcli.sources.registry import known_types, settings_class
-
+def _parse_source(
+    raw: Any, key_path: str, doc: _Doc, names: set[str], source_types: SourceTypes
+) -> SourceConfig:
     if not isinstance(raw, dict):
         raise doc.error(key_path, "expected a mapping with at least `name` and `type`")
     for required in ("name", "type"):
@@ -902,7 +735,7 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
         raise doc.error(f"{key_path}.name", f"source name {name!r} is used twice")
     names.add(name)
     type_name = raw["type"]
-    known = known_types()
+    known = source_types.known_types()
     if type_name not in known:
         close = difflib.get_close_matches(str(type_name), known, n=1)
         hint = (
@@ -911,7 +744,7 @@ def _parse_source(raw: Any, key_path: str, doc: _Doc, names: set[str]) -> Source
         raise doc.error(f"{key_path}.type", f"unknown source type {type_name!r}", hint)
     common = {k: v for k, v in raw.items() if k in _SOURCE_COMMON}
     specific = {k: v for k, v in raw.items() if k not in _SOURCE_COMMON}
-    settings_cls = settings_class(type_name)
+    settings_cls = source_types.settings_class(type_name)
     all_keys = _SOURCE_COMMON | {f.name for f in dataclasses.fields(settings_cls)}
     for key in specific:
         if key not in all_keys:
