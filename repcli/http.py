@@ -157,7 +157,13 @@ class RetryLater(Exception):
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc or url
+    """host[:port] of a URL, never its userinfo (`user:password@`): the key of the host's rate
+    limits and the name in messages."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    return netloc.lower() if netloc else url
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

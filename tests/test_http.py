@@ -275,3 +275,11 @@ def test_invalid_json_and_invalid_utf8(httpserver: HTTPServer) -> None:
     assert "\ufffd" in response.text
     with pytest.raises(HttpError, match="not valid JSON"):
         response.json()
+
+
+def test_a_host_is_named_without_its_userinfo() -> None:
+    from repcli.http import host_of
+
+    assert host_of("https://alice:hunter2@Shop.Example:8443/api?x=1") == "shop.example:8443"
+    assert host_of("http://[::1]:8080/") == "[::1]:8080"
+    assert host_of("http://127.0.0.1/") == "127.0.0.1"

@@ -52,7 +52,7 @@ def _rows(n: int, stray: int | None = None, order: str = "date-first") -> str:
 def test_a_stray_quote_is_refused_with_file_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text(_rows(50, stray=2))
     result = Cli(_file_config(tmp_path, "r.csv"))("check", "--format", "json")
-    assert result.exit_code == ExitCode.SOURCES_FAILED, result.output
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
     where = f"{tmp_path / 'r.csv'}:3:14"
     assert f"{where}: quote opened in column 'Review' on line 3 is never closed" in result.output
     assert "2 fetched" not in result.output
@@ -64,7 +64,7 @@ def test_a_stray_quote_that_meets_another_quote_is_refused_too(tmp_path: Path) -
     )
     (tmp_path / "r.csv").write_text(text)
     result = Cli(_file_config(tmp_path, "r.csv"))("check", "--format", "json")
-    assert result.exit_code == ExitCode.SOURCES_FAILED, result.output
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
     assert (
         f"{tmp_path / 'r.csv'}:3:1: quote opened in column 'Review' on line 3 is never closed"
     ) in result.output
@@ -76,7 +76,7 @@ def test_a_stray_quote_closed_by_an_inch_mark_is_refused(tmp_path: Path) -> None
     text = _rows(10, stray=2).replace("Review number 6 is fine", 'Screen 12", bright')
     (tmp_path / "r.csv").write_text(text)
     result = Cli(_file_config(tmp_path, "r.csv"))("check", "--format", "json")
-    assert result.exit_code == ExitCode.SOURCES_FAILED, result.output
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
     assert "quote opened in column 'Review' on line 3 is never closed" in result.output
 
 
