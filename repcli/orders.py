@@ -19,8 +19,8 @@ from typing import Any
 
 from repcli.clock import from_iso, to_iso
 from repcli.errors import InputError, SourceError
-from repcli.sources import extract
-from repcli.sources.file_import import FileSettings, RowReader, dig
+from repcli.sources.wire import extract
+from repcli.sources.wire.file_import import FileSettings, RowReader, dig
 
 FIELDS = (
     "order_id", "customer", "email", "phone", "product_id", "product_name", "ordered_at",

@@ -22,8 +22,8 @@ from repcli.config import Config, SourceConfig
 from repcli.errors import ExitCode, InputRefused, RepcliError, StoreError
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
-from repcli.sources.parse import attachments_only
 from repcli.sources.registry import source_class
+from repcli.sources.wire.parse import attachments_only
 from repcli.store import Store
 from repcli.store.base import as_store_error
 from repcli.store.writes import Analysis

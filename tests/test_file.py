@@ -472,7 +472,7 @@ def _reviews(n: int) -> list[dict[str, Any]]:
 
 
 def test_a_json_array_is_read_element_by_element(monkeypatch: pytest.MonkeyPatch) -> None:
-    from repcli.sources import json_array
+    from repcli.sources.wire import json_array
 
     monkeypatch.setattr(json_array, "CHUNK", 4096)
     rows = _reviews(3000)
@@ -493,7 +493,7 @@ def test_a_json_array_is_read_element_by_element(monkeypatch: pytest.MonkeyPatch
 def test_streamed_json_reads_what_json_loads_reads(value: Any, indent: Any, chunk: int) -> None:
     """Any chunk size, any layout: the same values as `json.loads`, or a SourceError where it
     fails (never another error, never different values)."""
-    from repcli.sources import json_array
+    from repcli.sources.wire import json_array
 
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     wrapper = io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
@@ -525,7 +525,7 @@ def test_streamed_json_reads_what_json_loads_reads(value: Any, indent: Any, chun
 def test_a_broken_json_array_names_the_line(
     text: str, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from repcli.sources import json_array
+    from repcli.sources.wire import json_array
 
     monkeypatch.setattr(json_array, "CHUNK", 5)  # errors found across buffer refills
     with pytest.raises(SourceError, match=message):

@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from repcli.sources import parse
+from repcli.sources.wire import parse
 from repcli.store import ItemFilter
 from tests import test_app_store as app_store
 from tests import test_ebay as ebay

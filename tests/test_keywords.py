@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repcli.sources.keywords import KeywordFilter, stem
+from repcli.sources.wire.keywords import KeywordFilter, stem
 
 
 @pytest.mark.parametrize(

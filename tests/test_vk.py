@@ -37,7 +37,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.clock import to_iso
-from repcli.sources.parse import parse_time
+from repcli.sources.wire.parse import parse_time
 from repcli.store import ItemFilter
 from tests.httpkit import fake_http, json_fixtures, run_sources
 

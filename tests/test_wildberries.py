@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from repcli.sources.parse import parse_time
+from repcli.sources.wire.parse import parse_time
 from repcli.store import ItemFilter
 from tests.httpkit import fake_http, json_fixtures, run_sources
 

@@ -38,7 +38,6 @@ from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, raise_for_status
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     FetchContext,
@@ -48,7 +47,8 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 RSS_PATH = "/{cc}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
 RSS_MAX_PAGE = 10

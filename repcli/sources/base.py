@@ -37,7 +37,7 @@ class HttpSettings:
     """How far back `--full` goes, for platforms that need a start date."""
     max_pages: int | None = None
     """Pages one list may take in one run before the source stops with an error (1-100000);
-    default 1000 (`repcli.sources.paging`)."""
+    default 1000 (`repcli.sources.wire.paging`)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -247,7 +247,7 @@ class HttpSource(Source):
         exclude = getattr(self.settings, "exclude", ())
         if not include and not exclude:
             return True
-        from repcli.sources.keywords import KeywordFilter
+        from repcli.sources.wire.keywords import KeywordFilter
 
         if getattr(self, "_filter", None) is None:
             self._filter = KeywordFilter(include=include, exclude=exclude)

@@ -35,9 +35,9 @@ from repcli.clock import from_iso, to_iso
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, Response, host_of, raise_for_status
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 PATH = "/commerce/feedback/v1/feedback"
 ITEM_URL = "https://www.ebay.com/itm/{listing_id}"

@@ -33,7 +33,6 @@ from typing import Any, ClassVar
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     HttpSource,
@@ -43,8 +42,9 @@ from repcli.sources.base import (
     SocialSettings,
     refusals_as_rejections,
 )
-from repcli.sources.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
-from repcli.sources.paging import PageGuard, max_pages
+from repcli.sources.wire import parse
+from repcli.sources.wire.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
+from repcli.sources.wire.paging import PageGuard, max_pages
 
 POST_FIELDS = (
     "id,message,created_time,updated_time,permalink_url,from{id,name},"

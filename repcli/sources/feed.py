@@ -23,8 +23,8 @@ from repcli.clock import ensure_utc
 from repcli.errors import SourceError
 from repcli.http import HostLimit, Response
 from repcli.models import Item, Kind
-from repcli.sources import extract
 from repcli.sources.base import Batch, HttpSource, SocialSettings
+from repcli.sources.wire import extract
 
 log = logging.getLogger(__name__)
 

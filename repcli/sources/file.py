@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from repcli.errors import SourceError
-from repcli.sources import extract
 from repcli.sources.base import Batch, Source
-from repcli.sources.file_import import PLATFORM, FileSettings, Importer
+from repcli.sources.wire import extract
+from repcli.sources.wire.file_import import PLATFORM, FileSettings, Importer
 
 log = logging.getLogger(__name__)
 

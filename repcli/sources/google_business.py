@@ -40,7 +40,6 @@ from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, Response, host_of, raise_for_status
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     FetchContext,
@@ -50,7 +49,8 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
 INFO_BASE = "https://mybusinessbusinessinformation.googleapis.com"

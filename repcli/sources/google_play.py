@@ -40,7 +40,6 @@ from repcli.http import (
     raise_for_status,
 )
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     FetchContext,
@@ -50,8 +49,9 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
-from repcli.sources.play_batchexecute import (
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire.play_batchexecute import (
     BATCH_PATH,
     at,
     gateway_check,

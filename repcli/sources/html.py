@@ -20,8 +20,8 @@ from urllib.parse import urljoin, urlsplit
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit
 from repcli.models import Item
-from repcli.sources import extract, paging
 from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.wire import extract, paging
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ Hosts: `graph.facebook.com` (Instagram API with Facebook Login: a Page access to
 Page linked to the account, `instagram_basic`, `instagram_manage_comments`,
 `pages_read_engagement`) or `graph.instagram.com` (Instagram Login: an Instagram user token,
 `instagram_business_basic`, `instagram_business_manage_comments`) as `base_url`. Errors, paging,
-rate limits and the usage headers as for `facebook` (`repcli.sources.meta_graph`); throttling of
+rate limits and the usage headers as for `facebook` (`repcli.sources.wire.meta_graph`); throttling of
 Instagram calls is code 80002 among the others.
 
 Answers: `POST /{ig-comment-id}/replies` with `message`, sent once, to the thread's top-level
@@ -36,7 +36,6 @@ from typing import Any, ClassVar
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     HttpSource,
@@ -46,8 +45,9 @@ from repcli.sources.base import (
     SocialSettings,
     refusals_as_rejections,
 )
-from repcli.sources.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
-from repcli.sources.paging import PageGuard, max_pages
+from repcli.sources.wire import parse
+from repcli.sources.wire.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
+from repcli.sources.wire.paging import PageGuard, max_pages
 
 MEDIA_FIELDS = (
     "id,caption,media_type,media_product_type,permalink,timestamp,username,comments_count"

@@ -22,8 +22,8 @@ from urllib.parse import urljoin
 from repcli.errors import SourceError
 from repcli.http import HostLimit, Response
 from repcli.models import Item
-from repcli.sources import extract, microdata, parse
 from repcli.sources.base import Batch, HttpSettings, HttpSource
+from repcli.sources.wire import extract, microdata, parse
 
 log = logging.getLogger(__name__)
 

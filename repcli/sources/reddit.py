@@ -46,10 +46,10 @@ from repcli.http import (
     raise_for_status,
 )
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import Batch, FetchContext, HttpSource, SocialSettings
-from repcli.sources.keywords import KeywordFilter
-from repcli.sources.paging import PageGuard, max_pages
+from repcli.sources.wire import parse
+from repcli.sources.wire.keywords import KeywordFilter
+from repcli.sources.wire.paging import PageGuard, max_pages
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,6 @@ from typing import Any, ClassVar
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     HttpSource,
@@ -50,7 +49,8 @@ from repcli.sources.base import (
     SocialSettings,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 log = logging.getLogger(__name__)
 

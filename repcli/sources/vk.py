@@ -42,9 +42,9 @@ from typing import Any, ClassVar
 from repcli.errors import ConfigError, ReplyRejected, SourceError
 from repcli.http import HostLimit, HttpError, Response, RetryLater, raise_for_status
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import Batch, HttpSource, PostedReply, ReplyTarget, SocialSettings
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 log = logging.getLogger(__name__)
 

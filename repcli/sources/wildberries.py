@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item, Kind
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     HttpSettings,
@@ -30,7 +29,8 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 PRODUCT_URL = "https://www.wildberries.ru/catalog/{nm_id}/detail.aspx"
 _LISTS: tuple[tuple[str, Kind], ...] = (("feedbacks", "review"), ("questions", "question"))

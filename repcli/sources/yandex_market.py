@@ -23,7 +23,6 @@ from repcli.clock import from_iso, to_iso
 from repcli.errors import ConfigError, SourceError
 from repcli.http import HostLimit, HttpError, raise_for_status
 from repcli.models import Item
-from repcli.sources import parse
 from repcli.sources.base import (
     Batch,
     HttpSettings,
@@ -32,7 +31,8 @@ from repcli.sources.base import (
     ReplyTarget,
     refusals_as_rejections,
 )
-from repcli.sources.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
 
 WINDOW = timedelta(days=180)
 """The filter's dates may be at most 6 months apart; 180 days is within any 6 months."""

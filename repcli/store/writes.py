@@ -15,7 +15,7 @@ from repcli import secrets
 from repcli.clock import from_iso, to_iso
 from repcli.models import Item, Verdict
 from repcli.sources.base import Reject
-from repcli.sources.parse import escape_surrogates, unstorable
+from repcli.sources.wire.parse import escape_surrogates, unstorable
 from repcli.store.base import StoreBase
 
 _ITEM_COLUMNS = (

@@ -217,7 +217,7 @@ def test_ozon_rating_off_the_scale_is_stored_as_unknown(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    logger = logging.getLogger("repcli.sources.parse")  # seen whether it propagates or not
+    logger = logging.getLogger("repcli.sources.wire.parse")  # seen whether it propagates or not
     monkeypatch.setattr(logger, "handlers", [*logger.handlers, caplog.handler])
     reviews = ozon_reviews()
     reviews[0]["rating"] = rating  # the documentation's own example has "rating": 0

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 from repcli.errors import ConfigError, InputRefused, SourceError
 from repcli.models import Item
-from repcli.sources import extract, json_array, parse
+from repcli.sources.wire import extract, json_array, parse
 
 log = logging.getLogger(__name__)
 

@@ -29,14 +29,14 @@ _TIME_FIELDS = ("created_at", "updated_at", "answered_at")
 
 def parse_time(value: Any, field: str = "time") -> datetime:
     """ISO-8601 with any fraction length (WB sends nanoseconds), `Z` or an offset, or unix
-    seconds (int, float or digits). Always aware UTC."""
+    seconds or milliseconds (int, float or digits; `from_unix`). Always aware UTC."""
     if isinstance(value, bool) or value is None or value == "":
         raise SourceError(f"{field}: expected a time, got {value!r}")
     if isinstance(value, int | float):
-        return _from_unix(float(value), field)
+        return plausible(from_unix(float(value), field), field, float(value))
     text = str(value).strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return _from_unix(float(text), field)
+        return plausible(from_unix(float(text), field), field, float(text))
     text = text.replace("Z", "+00:00").replace("z", "+00:00")
     text = _FRACTION.sub(lambda m: m.group(1)[:7].ljust(7, "0"), text, count=1)
     try:
@@ -46,12 +46,19 @@ def parse_time(value: Any, field: str = "time") -> datetime:
     return plausible(when, field, value)
 
 
-def _from_unix(seconds: float, field: str) -> datetime:
+UNIX_MILLISECONDS = 1e11
+"""A unix time above this is in milliseconds (exports and JavaScript send them): as seconds
+it would be the year 5138."""
+
+
+def from_unix(number: float, field: str = "time") -> datetime:
+    """The one reading of a unix time: seconds, or milliseconds above `UNIX_MILLISECONDS`.
+    Aware UTC; a SourceError for a number no clock shows. (`plausible` is the caller's.)"""
+    seconds = number / 1000 if number > UNIX_MILLISECONDS else number
     try:
-        when = datetime.fromtimestamp(seconds, tz=UTC)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise SourceError(f"{field}: {seconds!r} is not a plausible unix time") from None
-    return plausible(when, field, seconds)
+        raise SourceError(f"{field}: {number!r} is not a plausible unix time") from None
 
 
 def plausible(when: datetime, field: str, value: Any = None) -> datetime:
@@ -112,7 +119,7 @@ def html_text(value: Any) -> str | None:
     runs of spaces collapsed as HTML renders them; then `text`'s rule."""
     if value is None:
         return None
-    from repcli.sources.extract import html_to_text
+    from repcli.sources.wire.extract import html_to_text
 
     return text(html_to_text(str(value)))
 

@@ -7,25 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from repcli.analysis.cues import tokenize
-
-# Inflection endings, longest first; a word keeps at least 3 letters of stem.
-_ENDINGS = sorted(
-    """ами ями ого его ому ему ыми ими ией иям иях ах ях ам ям ом ем ой ей ий ый ая яя ое ее
-    ые ие ов ев ью ию ия ие ою ею ів їв ою ам ям а я ы и і ї у ю е є о ь""".split(),
-    key=len,
-    reverse=True,
-)
-_MIN_STEM = 3
-
-
-def stem(word: str) -> str:
-    """A crude, predictable stem: the word without one inflection ending (Cyrillic only)."""
-    if not any("а" <= ch <= "я" or ch in "іїєґ" for ch in word):
-        return word.rstrip("s") if len(word) > 3 else word  # English plural
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= _MIN_STEM:
-            return word[: -len(ending)]
-    return word
+from repcli.analysis.stems import ending_stem as stem
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-from repcli.sources import extract
+from repcli.sources.wire import extract
 
 MAX_DEPTH = 64
 """Items nested deeper than this are not read: no real page needs it."""

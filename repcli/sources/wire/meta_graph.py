@@ -32,8 +32,8 @@ from urllib.parse import parse_qsl, urlsplit
 from repcli import secrets
 from repcli.errors import SourceError
 from repcli.http import HostLimit, Http, HttpError, Response, RetryLater, host_of
-from repcli.sources import parse
-from repcli.sources.paging import PageGuard, row_ids
+from repcli.sources.wire import parse
+from repcli.sources.wire.paging import PageGuard, row_ids
 
 log = logging.getLogger(__name__)
 

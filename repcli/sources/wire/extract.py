@@ -13,11 +13,12 @@ import logging
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from repcli.clock import ensure_utc
 from repcli.errors import InputRefused, SourceError
+from repcli.sources.wire.parse import from_unix
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
@@ -224,7 +225,7 @@ def parse_date(value: Any, date_format: str | None = None, field: str = "date") 
     if isinstance(value, bool) or value is None:
         raise SourceError(f"{field}: expected a date, got {value!r}")
     if isinstance(value, int | float):
-        return _from_unix(float(value), field)
+        return from_unix(float(value), field)
     text = " ".join(str(value).split())
     if not text:
         raise SourceError(f"{field}: expected a date, got an empty value")
@@ -244,19 +245,10 @@ def parse_date(value: Any, date_format: str | None = None, field: str = "date") 
     )
 
 
-def _from_unix(number: float, field: str) -> datetime:
-    if number > 1e11:  # milliseconds (exports and JavaScript)
-        number /= 1000
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise SourceError(f"{field}: {number!r} is not a unix time") from None
-
-
 def _guess_date(text: str) -> datetime | None:
     if re.fullmatch(r"\d{9,13}(\.\d+)?", text):
         try:
-            return _from_unix(float(text), "date")
+            return from_unix(float(text), "date")
         except SourceError:
             return None
     iso = text.replace("Z", "+00:00").replace("z", "+00:00")
