@@ -56,13 +56,31 @@ def test_a_mistyped_command_gets_a_suggestion() -> None:
 
 
 def _imports(path: Path) -> set[str]:
+    """Every module `path` imports, at the top or inside functions (and under TYPE_CHECKING):
+    `from a.b import c` counts as a.b and a.b.c, so that a submodule imported by name shows."""
+    package = ".".join(("repcli", *path.relative_to(PACKAGE).with_suffix("").parts[:-1]))
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _hits(imported: set[str], *modules: str) -> set[str]:
+    """The names in `imported` that are one of `modules` or inside one of them (`=name`: that
+    module itself only, not its submodules)."""
+
+    def hit(name: str, module: str) -> bool:
+        if module.startswith("="):
+            return name == module[1:]
+        return name == module or name.startswith(module + ".")
+
+    return {n for n in imported if any(hit(n, m) for m in modules)}
 
 
 def test_layers_point_down() -> None:
@@ -73,10 +91,62 @@ def test_layers_point_down() -> None:
         tops = {name.split(".")[0] for name in imported}
         if not rel.startswith("cli/") and rel != "__main__.py":
             assert "typer" not in tops, rel
-            assert not any(n.startswith("repcli.cli") for n in imported), rel
+            assert not _hits(imported, "repcli.cli"), rel
         if not rel.startswith(("cli/", "render/")):
             assert "rich" not in tops, rel
         if not rel.startswith("store/"):
             assert "sqlite3" not in tops and "sqlite_utils" not in tops, f"{rel} speaks SQL"
         if rel.startswith(("analysis/", "render/")):
             assert not {"httpx", "sqlite3", "sqlite_utils"} & tops, rel
+
+
+RULES = {
+    # docs/architecture.md, "Rules": (files, modules they must not import, why)
+    "analysis/": (
+        ("httpx", "sqlite3", "sqlite_utils", "repcli.http", "repcli.store", "repcli.sources",
+         "repcli.pipeline", "repcli.config.loader", "=repcli.config"),
+        "analysis is pure: data in, verdicts out (settings from repcli.config.model only)",
+    ),
+    "sources/": (
+        ("sqlite3", "sqlite_utils", "repcli.store", "repcli.pipeline"),
+        "sources know their platform's wire format and never touch the store",
+    ),
+    "config/": (
+        ("repcli.analysis", "repcli.sources", "repcli.store", "repcli.pipeline"),
+        "config is the edge: it imports no analysis or sources (their types are passed in)",
+    ),
+}  # fmt: skip
+
+
+def test_each_part_imports_only_what_its_rules_allow() -> None:
+    """The rules of docs/architecture.md, imports inside functions included."""
+    broken = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        for prefix, (modules, why) in RULES.items():
+            if rel.startswith(prefix) and (hits := _hits(_imports(path), *modules)):
+                broken.append(f"{rel} imports {', '.join(sorted(hits))}: {why}")
+    assert not broken, "\n".join(broken)
+
+
+def test_no_command_module_imports_another() -> None:
+    """cli/commands_*.py share helpers through modules that are not commands (cli/filters.py,
+    cli/signal_rows.py, cli/output.py...), so that each command module stands alone."""
+    commands = sorted((PACKAGE / "cli").glob("commands_*.py"))
+    assert len(commands) >= 5
+    names = {f"repcli.cli.{p.stem}" for p in commands}
+    for path in commands:
+        others = _hits(_imports(path), *(names - {f"repcli.cli.{path.stem}"}))
+        assert not others, f"cli/{path.name} imports {sorted(others)}"
+
+
+def test_usage_errors_are_found_without_typer_private_modules() -> None:
+    """typer 0.12 (the floor in pyproject.toml) has no typer._click: click's ClickException is
+    found through typer.BadParameter, whichever click typer raises."""
+    import typer
+
+    from repcli.cli.app import _is_click_error
+
+    assert _is_click_error(typer.BadParameter("no"))
+    assert not _is_click_error(ValueError("no"))
+    assert "typer._click" not in _imports(PACKAGE / "cli" / "app.py")

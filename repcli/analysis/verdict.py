@@ -7,7 +7,7 @@ from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel, TextModel
 from repcli.analysis.topics import APP_PLATFORMS, EXTORTION, TopicTagger
-from repcli.config import Thresholds
+from repcli.config.model import Thresholds
 from repcli.models import Item, Verdict
 
 MAX_CUES_SHOWN = 3

@@ -187,9 +187,17 @@ def _store_error(ctx: Any, exc: Exception) -> RepcliError | None:
 
 
 def _is_click_error(exc: Exception) -> bool:
-    from typer._click.exceptions import ClickException
+    """A usage error for click to report (a bad option value, say). Found through the public
+    `typer.BadParameter`: typer up to 0.2x raises click's own ClickException, later ones a
+    copy of click inside typer (the private `typer._click`, which 0.12 lacks)."""
+    return isinstance(exc, _click_exception())
 
-    return isinstance(exc, ClickException)
+
+def _click_exception() -> type[Exception]:
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "ClickException":
+            return cls
+    return typer.BadParameter  # pragma: no cover - every typer derives it from ClickException
 
 
 def _print_error(ctx: Any, message: str, hint: str | None = None) -> None:

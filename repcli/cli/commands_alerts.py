@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,29 +12,6 @@ from repcli.cli.options import Format, FormatOpt, LimitOpt
 alerts_app = typer.Typer(
     help="Alerts: what was sent where, and a test message.", no_args_is_help=True
 )
-
-
-def current_signals(state: State) -> list[Any]:
-    """Every cross-item signal in the store's recent items (competitors left out)."""
-    from datetime import timedelta
-
-    from repcli.analysis import signals
-
-    settings = state.config.signals
-    since = state.now - timedelta(days=settings.baseline_days + 2)
-    competitors = [s.name for s in state.config.sources if s.competitor]
-    records = state.store.recent_for_signals(since, competitors)
-    return signals.detect(records, state.now, settings)
-
-
-def signal_row(sig: Any) -> dict[str, Any]:
-    return {
-        "kind": sig.kind,
-        "subject": sig.subject,
-        "reason": sig.reason,
-        "items": list(sig.item_ids),
-        "key": sig.key,
-    }
 
 
 def signals(
@@ -60,6 +37,8 @@ def signals(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    from repcli.cli.signal_rows import current_signals, signal_row
+
     rows = [signal_row(s) for s in current_signals(state) if not kind or s.kind in kind]
     if cap := output.limit_of(state, limit, fmt_):
         rows = rows[:cap]

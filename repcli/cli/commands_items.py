@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from repcli.cli.context import State
+from repcli.cli.filters import item_filter, narrow
 from repcli.cli.options import Format, FormatOpt, LimitOpt, SinceOpt, SourceOpt
-
-if TYPE_CHECKING:
-    from repcli.store import ItemFilter
 
 NegativeOpt = Annotated[bool, typer.Option("--negative", help="Only items flagged negative.")]
 KindOpt = Annotated[
@@ -57,104 +55,6 @@ AssigneeOpt = Annotated[
 ]  # fmt: skip
 
 
-def parse_ratings(spec: str) -> tuple[int, ...]:
-    """`--rating` values: 3, 1-2, 4,5, <=2, >=4 (on the 1-5 scale)."""
-    from repcli.errors import UsageError
-
-    ratings: set[int] = set()
-    for part in spec.replace(" ", "").split(","):
-        low, high = _rating_range(part)
-        if low is None or high is None or not 1 <= low <= high <= 5:
-            raise UsageError(
-                f"--rating {spec!r} is not a rating range", "use e.g. 1, 1-2, 4,5, <=2 or >=4"
-            )
-        ratings.update(range(low, high + 1))
-    return tuple(sorted(ratings))
-
-
-def _rating_range(part: str) -> tuple[int | None, int | None]:
-    def num(text: str) -> int | None:
-        return int(text) if text.isdigit() else None
-
-    if part.startswith("<="):
-        return 1, num(part[2:])
-    if part.startswith(">="):
-        return num(part[2:]), 5
-    low, dash, high = part.partition("-")
-    return (num(low), num(high)) if dash else (num(part), num(part))
-
-
-def _narrow(
-    state: State,
-    flt: ItemFilter,
-    topics: list[str] | None = None,
-    rating: str | None = None,
-    product: str | None = None,
-    statuses: list[str] | None = None,
-    assignees: list[str] | None = None,
-) -> ItemFilter:
-    """The listing filters beyond source, time, kind and limit."""
-    import dataclasses
-
-    from repcli.errors import UsageError
-    from repcli.models import STATUSES
-
-    wanted = tuple(t.lstrip("#") for t in topics or ())
-    if wanted:
-        from repcli.analysis.topics import tagger_for
-        from repcli.config import read_yaml_file
-
-        known = tagger_for(state.config.topics, read_yaml_file).labels
-        unknown = [t for t in wanted if t not in known]
-        if unknown:
-            raise UsageError(
-                f"--topic {unknown[0]!r} is unknown", f"topics: {', '.join(sorted(known))}"
-            )
-    for status in statuses or ():
-        if status not in STATUSES:
-            raise UsageError(
-                f"--status {status!r} is unknown", f"use one of: {', '.join(STATUSES)}"
-            )
-    return dataclasses.replace(
-        flt,
-        topics=wanted,
-        ratings=parse_ratings(rating) if rating else (),
-        product=product or None,
-        statuses=tuple(statuses or ()),
-        assignees=tuple(assignees or ()) or flt.assignees,
-    )
-
-
-def _filter(
-    state: State,
-    source: list[str] | None,
-    since: str | None,
-    limit: int | None,
-    fmt: Format,
-    negative: bool = False,
-    kinds: list[str] | None = None,
-) -> ItemFilter:
-    from repcli.errors import UsageError
-    from repcli.models import KINDS
-    from repcli.store import ItemFilter
-    from repcli.timespec import parse_since
-
-    for name in source or ():
-        state.config.source(name)  # unknown source names are an error, not an empty list
-    for kind in kinds or ():
-        if kind not in KINDS:
-            raise UsageError(f"--kind {kind!r} is unknown", f"use one of: {', '.join(KINDS)}")
-    from repcli.cli.output import limit_of
-
-    return ItemFilter(
-        sources=tuple(source or ()),
-        since=parse_since(since, state.now) if since else None,
-        negative=True if negative else None,
-        kinds=tuple(kinds or ()),
-        limit=limit_of(state, limit, fmt),
-    )
-
-
 def list_items(
     ctx: typer.Context,
     source: SourceOpt = None,
@@ -177,8 +77,8 @@ def list_items(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, fmt_, negative, kind)
-    flt = _narrow(state, flt, topic, rating, product, status, assignee)
+    flt = item_filter(state, source, since, limit, fmt_, negative, kind)
+    flt = narrow(state, flt, topic, rating, product, status, assignee)
     records = state.store.list_items(flt)
     output.emit_items(state, fmt_, records, title=f"Items ({len(records)})")
 
@@ -207,8 +107,8 @@ def queue(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, fmt_, kinds=kind)
-    flt = _narrow(state, flt, topic, rating, product)
+    flt = item_filter(state, source, since, limit, fmt_, kinds=kind)
+    flt = narrow(state, flt, topic, rating, product)
     who = [*(assignee or ()), *([state.actor] if mine else [])]
     if who:
         flt = dataclasses.replace(flt, assignees=tuple(who))
@@ -241,7 +141,7 @@ def show(
     versions = state.store.versions(item_id)
     replies = state.store.replies(item_id)
     history = state.store.history(item_id)
-    from repcli.cli.commands_alerts import current_signals, signal_row
+    from repcli.cli.signal_rows import current_signals, signal_row
 
     signals = [signal_row(s) for s in current_signals(state) if item_id in s.item_ids]
     order = state.store.order_for_item(item_id)
@@ -278,7 +178,7 @@ def search(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _filter(state, source, since, limit, fmt_, negative)
+    flt = item_filter(state, source, since, limit, fmt_, negative)
     records = state.store.search(query, flt)
     output.emit_items(state, fmt_, records, title=f"Search {query!r} ({len(records)})")
 
@@ -371,7 +271,7 @@ def export(
         )
         records, mark = batch.rows, batch.mark
     elif what is ExportWhat.items:
-        records = state.store.list_items(_filter(state, source, since, limit, fmt, negative))
+        records = state.store.list_items(item_filter(state, source, since, limit, fmt, negative))
     else:
         from repcli.timespec import parse_since
 
@@ -386,18 +286,11 @@ def export(
     if out is None:
         output.write(state, text)  # written and flushed, or OutputError: the bookmark stays
     else:
-        write_atomically(out, text)
+        output.write_atomically(out, text)
         state.info(f"Wrote {len(records)} {what.value} to {out}")
     if mark is not None:
         with state.store.transaction():
             state.store.set_export_mark(*bookmark, mark, len(records), state.now)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write next to the target, then rename: a failed export never leaves half a file."""
-    from repcli.cli import output
-
-    output.write_atomically(path, text)
 
 
 def register(app: typer.Typer) -> None:

@@ -70,7 +70,6 @@ def report(
     """
     from repcli import report as build_report
     from repcli.cli import output
-    from repcli.cli.commands_items import write_atomically
     from repcli.errors import UsageError
     from repcli.render import formats, report_view
     from repcli.timespec import parse_since
@@ -112,7 +111,7 @@ def report(
     if out is None:
         output.write(state, text)
     else:
-        write_atomically(out, text)
+        output.write_atomically(out, text)
         state.info(f"Wrote the report to {out}")
 
 

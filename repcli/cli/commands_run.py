@@ -210,7 +210,7 @@ def _fresh_signals(state: State, report: RunReport) -> list[dict[str, Any]]:
     from datetime import timedelta
 
     from repcli.analysis import signals
-    from repcli.cli.commands_alerts import signal_row
+    from repcli.cli.signal_rows import signal_row
 
     settings = state.config.signals
     since = state.now - timedelta(days=settings.baseline_days + 2)

@@ -428,7 +428,7 @@ def draft(
     import dataclasses
 
     from repcli.cli import output
-    from repcli.cli.commands_items import _filter, _narrow
+    from repcli.cli.filters import item_filter, narrow
     from repcli.cli.output import plain
     from repcli.render import tables
     from repcli.workflow import bulk
@@ -436,7 +436,7 @@ def draft(
     state: State = ctx.obj
     store = state.store
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    flt = _narrow(state, _filter(state, source, None, limit, fmt_, kinds=kind), topic, rating)
+    flt = narrow(state, item_filter(state, source, None, limit, fmt_, kinds=kind), topic, rating)
     competitors = [s.name for s in state.config.sources if s.competitor]
     if unanswered:
         flt = dataclasses.replace(flt, statuses=("new", "open"))
