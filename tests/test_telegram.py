@@ -7,7 +7,9 @@ Formats confirmed from (fixtures in tests/fixtures/telegram/ are written by hand
   called with an offset higher than its update_id"), Update (update_id, message, edited_message),
   Message (message_id, message_thread_id, from, sender_chat, chat, date, edit_date,
   forward_origin, is_automatic_forward, reply_to_message without nested replies, text, caption,
-  author_signature, sticker, photo), User, Chat, MessageOriginChannel, ResponseParameters
+  author_signature, sticker, photo, video, video_note, voice, document, media_group_id, and
+  animation: "for backward compatibility, when this field is set, the document field will also
+  be set"), PhotoSize, Video, VideoNote, Voice, Animation, Document, User, Chat, MessageOriginChannel, ResponseParameters
   (retry_after), getMe (can_read_all_group_messages), getChatMember, sendMessage +
   ReplyParameters.
 - The Bot API server's source, GitHub tdlib/telegram-bot-api @
@@ -123,6 +125,11 @@ def by_id(store: Any) -> dict[str, dict[str, Any]]:
     return {i["external_id"]: i for i in store.list_items(ItemFilter())}
 
 
+def raw_of(store: Any, item_id: int) -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads(store.item_raw(item_id))
+    return raw
+
+
 def first_run(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> tuple[Any, Any, FakeBotApi]:
     api = FakeBotApi(FIRST_RUN)
     api.serve(httpserver)
@@ -143,8 +150,10 @@ def test_first_run_pages_forwards_comments_answers_and_edits(
         ("getUpdates", 500109, 3),  # a full page: ask once more, and get nothing
     ]
     items = by_id(store)
-    # not items: the forwarded post, a sticker, the shop's answers, another chat's message
-    assert set(items) == {key(1202), key(1205), key(1206)}
+    # not items: the forwarded post, the shop's answers, another chat's message
+    assert set(items) == {key(1202), key(1203), key(1205), key(1206)}
+    sticker = items[key(1203)]  # a sticker alone: its marker, and a reply is asked for
+    assert (sticker["text"], sticker["needs_reply"]) == ("[sticker]", True)
     olga = items[key(1202)]
     assert (olga["kind"], olga["rating"], olga["author"]) == ("comment", None, "Ольга К.")
     assert olga["text"].endswith("Написала в личку, жду.")  # the edit, same external id
@@ -205,6 +214,41 @@ def test_second_run_resumes_at_the_offset_and_answers_earlier_comments(
     assert store.cursor_for("tg")["offset"] == 500112  # type: ignore[attr-defined]
 
 
+def test_attachments_without_caption_are_comments_with_markers(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    pages = {None: "updates_attachments1.json", 500207: "updates_attachments2.json"}
+    FakeBotApi(pages).serve(httpserver)
+    text = config(httpserver, tmp_path, page_size="7")
+    report, store = run_sources(text, tmp_path / "x.db", NOW, fake_http()[0])
+    assert not report.failed, report.results  # type: ignore[attr-defined]
+    items = by_id(store)
+    assert {k: i["text"] for k, i in items.items()} == {
+        key(1301): "[photo]",
+        key(1302): "[audio]",  # a voice message
+        key(1303): "[video]",  # a GIF: Telegram sends it as animation and as document
+        key(1304): "[doc]",
+        key(1305): "[photo]",  # an album: its second photo, on page 2, is no comment of its own
+        key(1307): "Плед пришёл с затяжками, вот видео и фото",  # the caption of message 2
+        key(1310): "[video]",  # a round video message
+        key(1311): "А вот так он выглядит в гостиной 😍",
+    }
+    asks = {k for k, i in items.items() if i["needs_reply"]}  # attachments alone ask for a reply
+    assert asks == {key(1301), key(1302), key(1303), key(1304), key(1305), key(1310)}
+    photo = raw_of(store, items[key(1301)]["id"])["photo"]
+    assert photo[-1]["file_id"] == "AgACAgIAAxkBAAIF1301-x"  # the file ids stay in raw
+    assert raw_of(store, items[key(1302)]["id"])["voice"]["file_id"] == "AwACAgIAAxkBAAIF1302Voice"
+    album = raw_of(store, items[key(1307)]["id"])
+    assert [m["message_id"] for m in album["album"]] == [1308]
+    assert album["video"]["file_id"] and album["album"][0]["photo"][0]["file_id"]
+    petro = items[key(1305)]  # the shop answered the album's second photo: the album's answer
+    assert petro["answer_text"].startswith("Петро, дякуємо за фото!")
+    assert petro["status"] == "answered"
+    assert store.versions(petro["id"]) == []  # type: ignore[attr-defined]
+    cursor = store.cursor_for("tg")  # type: ignore[attr-defined]
+    assert cursor["albums"]["13975553123456789"] == [key(1305), "[photo]"]
+
+
 def test_rate_limit_waits_what_telegram_asks(httpserver: HTTPServer, tmp_path: Path) -> None:
     api = FakeBotApi({None: "updates_page1.json"})
     api.queued = [(429, fixture("error_429.json"), {"Retry-After": "7"})]
@@ -214,7 +258,7 @@ def test_rate_limit_waits_what_telegram_asks(httpserver: HTTPServer, tmp_path: P
     assert not report.failed  # type: ignore[attr-defined]
     assert http.waits == [7.0] and 7.0 in clock.slept
     assert fixture("error_429.json")["parameters"]["retry_after"] == 7
-    assert set(by_id(store)) == {key(1202)}
+    assert set(by_id(store)) == {key(1202), key(1203)}
 
 
 @pytest.mark.parametrize(
@@ -326,7 +370,7 @@ def test_failure_mid_run_keeps_what_is_stored_and_its_offset(
     http, _ = fake_http(max_attempts=3)
     report, store = run_sources(config(httpserver, tmp_path), tmp_path / "x.db", NOW, http)
     assert "HTTP 502, still failing after 3 attempts" in report.failed[0].error  # type: ignore[attr-defined]
-    assert set(by_id(store)) == {key(1202)}  # page 1 is kept...
+    assert set(by_id(store)) == {key(1202), key(1203)}  # page 1 is kept...
     cursor = store.cursor_for("tg")  # type: ignore[attr-defined]
     assert cursor["offset"] == 500103 and "1201" in cursor["posts"]  # ...with what it covers
 
@@ -362,6 +406,8 @@ _MESSAGE = st.fixed_dictionaries(
         "from": st.fixed_dictionaries({}, optional={"id": _SCALAR, "first_name": _SCALAR}),
         "sender_chat": _CHAT | _SCALAR,
         "message_thread_id": st.just(1201) | _SCALAR,
+        "media_group_id": st.just("13975553123456789") | _SCALAR,
+        "photo": st.just([{"file_id": "AgAC-x"}]) | _SCALAR,
         "is_automatic_forward": st.booleans(),
         "forward_origin": st.fixed_dictionaries(
             {}, optional={"message_id": _SCALAR, "chat": _CHAT}

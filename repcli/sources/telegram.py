@@ -13,6 +13,14 @@ version. Replies from the channel itself, from the group (anonymous admins), fro
 `staff_user_ids` to a customer's comment are the seller's answers: they fill the comment's
 `answer_text`/`answered_at` (the first answer counts; an edit of it updates the text).
 
+A photo, video, sticker, file or voice message without a caption is stored with its markers
+(`[photo]`, `[video]`, `[sticker]`, `[doc]`, `[audio]`, see `parse.ATTACHMENTS`) as its text and
+its file ids in `raw`: the pipeline asks for a reply to such a comment. An album (messages that
+share a `media_group_id`) is one comment, under its first message: the caption of any of its
+messages, else one marker per message; the others' payloads go into `raw["album"]`. The cursor
+remembers recent albums, so a message of one that arrives on a later page is not a comment of its
+own, and an answer to any of its messages answers the album.
+
 Telegram forgets an update once a later `getUpdates` asks for a higher offset, and keeps
 unread ones for 24 hours only, so: run at least daily; `--full` cannot go further back; and give
 repcli a bot of its own (another program polling the same bot takes the updates, and a bot with
@@ -59,7 +67,8 @@ SERVICE_USER = 777000
 """The "Telegram" account that sends automatic forwards of channel posts."""
 KEEP_POSTS = 500
 KEEP_ANSWERS = 500
-"""How many remembered posts and answers the cursor keeps (the newest)."""
+KEEP_ALBUMS = 200
+"""How many remembered posts, answers and albums the cursor keeps (the newest)."""
 _TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]{20,}$")
 
 
@@ -85,6 +94,8 @@ class _State:
     """Forward message id (the thread id) -> {"text", "post" (channel post id), "channel"}."""
     answers: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
     """Comment external id -> [answer text, unix date, the answering message id]."""
+    albums: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    """media_group_id -> [the album's comment external id, its text]."""
 
     @classmethod
     def load(cls, cursor: dict[str, Any]) -> _State:
@@ -94,6 +105,11 @@ class _State:
             channel_id=channel if isinstance(channel, int) else None,
             posts=dict(cursor.get("posts") or {}),
             answers=dict(cursor.get("answers") or {}),
+            albums={
+                str(k): v
+                for k, v in _obj(cursor.get("albums")).items()
+                if isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
+            },
         )
 
     def dump(self) -> dict[str, Any]:
@@ -103,6 +119,7 @@ class _State:
             "channel_id": self.channel_id,
             "posts": {key: self.posts[key] for key in newest},
             "answers": dict(list(self.answers.items())[-KEEP_ANSWERS:]),
+            "albums": dict(list(self.albums.items())[-KEEP_ALBUMS:]),
         }
 
     def remember_post(self, forward: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +229,7 @@ class TelegramSource(HttpSource):
                 self.parse_row(message, lambda m: self._answer(m, state, items), "comment")
             else:
                 item = self.parse_row(message, lambda m: self._comment(m, state), "comment")
-                if item is not None:
+                if item is not None and not _in_album(item, state, items):
                     items[item.external_id] = item
         return [item for item in items.values() if self.keep(item.text)]
 
@@ -231,7 +248,7 @@ class TelegramSource(HttpSource):
             return  # the shop's own comment on a post, not an answer to someone
         if self._is_staff(target, state):
             return
-        key = self._key(target)
+        key = _album(target, state, [self._key(target), ""])[0]
         answer_id = _int(message.get("message_id"), "message_id")
         earlier = state.answers.get(key)
         if earlier and earlier[2] != answer_id:
@@ -240,6 +257,8 @@ class TelegramSource(HttpSource):
         answered_at = parse.parse_time(date, "date")  # before it is remembered: a bad date
         state.answers[key] = [text, date, answer_id]  # must not follow the comment around
         item = items.get(key) or self._comment(target, state)
+        if item is not None and item.external_id != key:  # another message of the album
+            item.external_id, item.text = key, state.albums[str(target["media_group_id"])][1]
         if item is not None:  # rebuilt from the replied-to copy if it came in an earlier run
             item.answer_text, item.answered_at = text, answered_at
             items[key] = item
@@ -251,9 +270,9 @@ class TelegramSource(HttpSource):
         else:
             post = state.posts.get(str(message.get("message_thread_id")))
         user = _obj(message.get("from"))
-        text = _text(message)
+        text = _text(message) or _marker(message)
         if post is None or user.get("id") == SERVICE_USER or not text:
-            return None  # not a comment on a channel post, or nothing to read (a sticker)
+            return None  # not a comment on a channel post, or nothing to read (a poll)
         try:
             key = self._key(message)
             answer = state.answers.get(key)
@@ -359,6 +378,52 @@ def _obj(value: Any) -> dict[str, Any]:
 
 def _text(message: dict[str, Any]) -> str | None:
     return parse.text(message.get("text") or message.get("caption"))
+
+
+_MEDIA = (
+    ("photo", "photo"), ("animation", "video"), ("video", "video"), ("video_note", "video"),
+    ("sticker", "sticker"), ("voice", "audio"), ("audio", "audio"), ("document", "doc"),
+)  # fmt: skip
+"""Message fields that hold a file, and their markers. `animation` comes before `document`:
+Telegram sets both on a GIF, for backward compatibility."""
+
+
+def _marker(message: dict[str, Any]) -> str | None:
+    """`[photo]` for a photo without a caption, `[audio]` for a voice message...; else None."""
+    for field, kind in _MEDIA:
+        if message.get(field):
+            return parse.attachment_marker(kind)
+    return None
+
+
+def _album(message: dict[str, Any], state: _State, default: list[str]) -> list[str]:
+    """[external id, text] of the album `message` belongs to; `default` when none is known."""
+    group = message.get("media_group_id")
+    return state.albums.get(str(group), default) if group else default
+
+
+def _in_album(item: Item, state: _State, items: dict[str, Item]) -> bool:
+    """True when `item` is a later message of an album: merged into the album's comment (its
+    caption, else its marker, is added; its payload goes to `raw["album"]`) or, if that came
+    on an earlier page, left out. The first message of an album is remembered."""
+    raw = item.raw or {}
+    group = raw.get("media_group_id")
+    if not group:
+        return False
+    key, _ = state.albums.setdefault(str(group), [item.external_id, item.text])
+    if key == item.external_id:  # the first message, or an edit of it
+        state.albums[str(group)][1] = item.text
+        return False
+    first = items.get(key)
+    if first is None:
+        log.debug("album %s: message %s came after its comment was stored", group, item.external_id)
+        return True
+    if parse.attachments_only(first.text):
+        caption = not parse.attachments_only(item.text)
+        first.text = item.text if caption else f"{first.text} {item.text}"
+    first.raw = {**(first.raw or {}), "album": [*(first.raw or {}).get("album", []), raw]}
+    state.albums[str(group)][1] = first.text
+    return True
 
 
 def _author(message: dict[str, Any]) -> str | None:
