@@ -84,7 +84,8 @@ def _hits(imported: set[str], *modules: str) -> set[str]:
 
 
 def test_layers_point_down() -> None:
-    """Only cli/ knows typer; only cli/ and render/ know rich; nothing imports cli/."""
+    """Only cli/ knows typer; only cli/ and render/ know rich; nothing imports cli/; only
+    store/ speaks SQL; only http.py knows httpx."""
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).as_posix()
         imported = _imports(path)
@@ -98,6 +99,8 @@ def test_layers_point_down() -> None:
             assert "sqlite3" not in tops and "sqlite_utils" not in tops, f"{rel} speaks SQL"
         if rel.startswith(("analysis/", "render/")):
             assert not {"httpx", "sqlite3", "sqlite_utils"} & tops, rel
+        if rel != "http.py":
+            assert "httpx" not in tops, f"{rel}: the one HTTP client factory is repcli/http.py"
 
 
 RULES = {
