@@ -24,6 +24,8 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
 @dataclasses.dataclass(frozen=True, slots=True)
 class AnswerRules:
     max_chars: int | None = None
+    max_bytes: int | None = None
+    """A limit the platform counts in bytes of UTF-8 (Cyrillic letters take two each)."""
     min_chars: int = 1
     links: bool = True
     """Links to other sites allowed."""
@@ -57,6 +59,12 @@ RULES: dict[tuple[str, str | None], AnswerRules] = {
     ("telegram", None): AnswerRules(
         max_chars=4096, rule="Bot API sendMessage: text 1-4096 characters"
     ),
+    ("google_business", None): AnswerRules(
+        max_bytes=4096,
+        rule="Business Profile API ReviewReply.comment: the maximum length is 4096 bytes",
+    ),
+    # facebook, instagram: Meta's Graph API references for posting a comment or a reply
+    # (/{object-id}/comments, /{ig-comment-id}/replies) document no length limit.
     ("ebay", None): AnswerRules(
         max_chars=500,
         contacts=False,
@@ -82,6 +90,11 @@ def problems(platform: str | None, kind: str | None, text: str) -> list[str]:
     size = len(text)
     if rules.max_chars is not None and size > rules.max_chars:
         found.append(f"{size} characters; {platform} takes at most {rules.max_chars}")
+    if rules.max_bytes is not None and (octets := len(text.encode("utf-8"))) > rules.max_bytes:
+        found.append(
+            f"{octets} bytes in UTF-8 ({size} characters); {platform} takes at most "
+            f"{rules.max_bytes} bytes"
+        )
     if size < rules.min_chars:
         found.append(f"{size} characters; {platform} wants at least {rules.min_chars}")
     if not rules.links and (link := _LINK.search(text)):
