@@ -21,17 +21,21 @@ _RU_WORDS = frozenset(
 )
 
 
-_CYRILLIC = re.compile(r"[а-яёіїєґ]+")
-_LATIN = re.compile(r"[a-z]+")
 _WORD = re.compile(r"\w+")
+# Letters are counted in C: the text in cp1251 (one byte per Russian, Ukrainian or English
+# letter; what it lacks is no letter counted here and is left out), then bytes.translate keeps
+# one script's letters.
+_CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюяёіїєґ"
+_KEEP_CYRILLIC = bytes(set(range(256)) - set(_CYRILLIC.encode("cp1251")))
+_KEEP_LATIN = bytes(set(range(256)) - set(b"abcdefghijklmnopqrstuvwxyz"))
 
 
 def detect_language(text: str) -> str | None:
     """'ru', 'uk', 'en', or None when there are no letters to go by."""
     low = text.lower()
-    # Letters are counted in C: the runs of each script, then the telling letters.
-    cyrillic = sum(map(len, _CYRILLIC.findall(low)))
-    latin = sum(map(len, _LATIN.findall(low)))
+    data = low.encode("cp1251", "ignore")
+    cyrillic = len(data.translate(None, _KEEP_CYRILLIC))
+    latin = len(data.translate(None, _KEEP_LATIN))
     if cyrillic == 0 and latin == 0:
         return None
     if latin > cyrillic:

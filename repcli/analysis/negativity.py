@@ -7,6 +7,7 @@ that decided it. A trained model (the `train` command, later) implements the sam
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Protocol
 
 from repcli.analysis.cues import BOUNDARY, CueMatcher, Hit, tokenize
@@ -86,6 +87,9 @@ class LexiconModel:
             **{k: float(v) for k, v in (emoji.get("negative") or {}).items()},
             **{k: -float(v) for k, v in (emoji.get("positive") or {}).items()},
         }
+        # One C scan for a character as high as the lowest emoji (most texts have none).
+        low = min((e[0] for e in self._emoji), default="\U0010ffff")
+        self._maybe_emoji = re.compile(f"[{re.escape(low)}-\U0010ffff]")
 
     def score(self, text: str, lang: str | None, tokens: list[str] | None = None) -> TextScore:
         """`tokens`: the text's `tokenize`, when the caller has it already."""
@@ -113,7 +117,7 @@ class LexiconModel:
             else:
                 pos_total += weight
                 pos_cues.append(label)
-        for ch, value in self._emoji.items():
+        for ch, value in self._emoji.items() if self._maybe_emoji.search(text) else ():
             if ch in text:
                 if value > 0:
                     neg_total += value
@@ -141,5 +145,7 @@ class LexiconModel:
 
     @staticmethod
     def _intensity(tokens: list[str], hit: Hit, reader: _Reader) -> float:
-        window = tokens[max(0, hit.start - INTENSIFIER_WINDOW) : hit.start]
-        return max([1.0, *(reader.intensifiers.get(t, 1.0) for t in window)])
+        strongest = 1.0
+        for token in tokens[max(0, hit.start - INTENSIFIER_WINDOW) : hit.start]:
+            strongest = max(strongest, reader.intensifiers.get(token, 1.0))
+        return strongest
