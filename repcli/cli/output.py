@@ -31,8 +31,6 @@ ITEM_JSONL_COLUMNS = (
     "flagged_at",
     "assignee",
 )
-ITEM_MD_COLUMNS = ("id", "created_at", "source", "rating", "product_name", "author", "text", "why")
-ITEM_MD_HEADERS = ("ID", "Posted (UTC)", "Source", "Rating", "Product", "Author", "Text", "Why")
 
 
 def resolve_format(
@@ -61,17 +59,6 @@ def limit_of(state: State, requested: int | None, fmt: Format) -> int:
     if requested is not None:
         return requested
     return state.config.output.limit if fmt in (Format.table, Format.md) else 0
-
-
-def md_item(record: dict[str, Any]) -> dict[str, Any]:
-    from repcli.render import human
-
-    return {
-        **record,
-        "rating": human.stars(record.get("rating")) if record.get("rating") else record["kind"],
-        "text": human.item_text(record, 200),
-        "why": human.why(record),
-    }
 
 
 def emit(
@@ -122,16 +109,21 @@ def emit_items(
     key: str = "items",
     extra: dict[str, Any] | None = None,
 ) -> None:
-    """A listing of items: the item table for people, stable item columns for scripts."""
-    from repcli.render import formats, tables
+    """A listing of items: the item table for people, stable item columns for scripts, and
+    for md the rows `check --format md` shows (`render.item_md`: `output.timezone`, links)."""
+    from repcli.render import tables
 
     if fmt is Format.table and not records:
         state.info(f"[dim]{title}: nothing to show.[/dim]")
         return
 
     def markdown() -> str:
-        rows = [md_item(r) for r in records]
-        return f"### {title}\n\n" + formats.to_markdown(rows, ITEM_MD_COLUMNS, ITEM_MD_HEADERS)
+        from repcli.render import human, item_md
+        from repcli.render.formats import md_text
+
+        zone = human.zone(state.config.output.timezone)
+        lines = [f"### {md_text(title)}", "", *item_md.table(records, zone)]
+        return "\n".join(lines) + "\n"
 
     emit(
         state,

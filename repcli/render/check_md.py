@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from repcli.render import human
-from repcli.render.formats import md_cell, md_link, md_text
+from repcli.render import human, item_md
+from repcli.render.formats import md_cell, md_link, md_table, md_text
 
 SIGNALS_PER_KIND = 3
 """Signals of one kind in the mail; `repcli signals` lists them all."""
@@ -110,24 +110,8 @@ def _negatives(mail: CheckMail) -> list[str]:
     total = int(mail.summary.get("new_negative") or 0)
     if not total:
         return []
-    zone_name = str(getattr(mail.zone, "key", None) or mail.zone)
     out = [f"\n## New negative ({total})\n"]
-    out += _table(
-        ("ID", f"Posted ({zone_name})", "Source", "Rating", "Product", "Author", "Text", "Why"),
-        [
-            (
-                md_link(r["id"], r.get("url")),
-                md_cell(human.zoned_time(r.get("created_at"), mail.zone)),
-                md_cell(r["source"]),
-                md_cell(human.stars(r["rating"]) if r.get("rating") else r.get("kind")),
-                md_cell(human.shorten(r.get("product_name"), 60)),
-                md_cell(human.shorten(r.get("author"), 40)),
-                md_cell(human.item_text(r, 200)),
-                md_cell(human.why(r)),
-            )
-            for r in mail.negatives
-        ],
-    )
+    out += item_md.table(mail.negatives, mail.zone)  # as `list --format md` shows items
     if total > len(mail.negatives):
         out += ["", f"… and {total - len(mail.negatives)} more: `repcli list --negative`"]
     return out
@@ -198,8 +182,7 @@ def _changed(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Cells already escaped (links are made before escaping would spoil them)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+    return md_table(headers, rows)
 
 
 def _ids(ids: Sequence[int]) -> str:

@@ -113,13 +113,14 @@ def md_link(label: Any, url: Any) -> str:
     return f"[{text}]({quote(address, safe=_URL_SAFE)})"
 
 
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table's lines from cells already escaped (`md_cell`, `md_link`)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def to_markdown(
     records: Sequence[Mapping[str, Any]], columns: Sequence[str], headers: Sequence[str]
 ) -> str:
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" for _ in headers) + "|",
-    ]
-    for record in records:
-        lines.append("| " + " | ".join(md_cell(record.get(c)) for c in columns) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[md_cell(record.get(c)) for c in columns] for record in records]
+    return "\n".join(md_table(headers, rows)) + "\n"
