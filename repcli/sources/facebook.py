@@ -30,20 +30,18 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit
+from repcli.errors import SourceError
 from repcli.models import Item
 from repcli.sources.base import (
     Batch,
-    HttpSource,
     PostedReply,
     Reject,
     ReplyTarget,
-    SocialSettings,
     refusals_as_rejections,
 )
+from repcli.sources.graph_source import GraphSettings, GraphSource
 from repcli.sources.wire import parse
-from repcli.sources.wire.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
+from repcli.sources.wire.meta_graph import graph_time
 from repcli.sources.wire.paging import PageGuard, max_pages
 
 POST_FIELDS = (
@@ -67,67 +65,32 @@ _ATTACHMENTS = {
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class FacebookSettings(SocialSettings):
+class FacebookSettings(GraphSettings):
+    """`access_token`: a Page access token (pages_read_engagement, pages_read_user_content; to
+    answer: pages_manage_engagement)."""
+
     page_id: str
     """The Page's numeric id (Page settings -> About -> Page ID)."""
-    access_token: str = dataclasses.field(metadata={"secret": True})
-    """A Page access token (pages_read_engagement, pages_read_user_content; to answer:
-    pages_manage_engagement)."""
-    app_secret: str | None = dataclasses.field(default=None, metadata={"secret": True})
-    """The app's secret: sends `appsecret_proof` (required when the app demands it)."""
-    api_version: str = DEFAULT_VERSION
-    """Graph API version, as in graph.facebook.com/v25.0/."""
     posts_depth: int = 50
     """How many of the newest posts to watch for comments."""
-    page_size: int = 100
-    """Posts or comments per request (`limit`, 1-100)."""
 
 
-class FacebookSource(HttpSource):
+class FacebookSource(GraphSource):
     type_name: ClassVar[str] = "facebook"
     platform: ClassVar[str] = "facebook"
     settings_class: ClassVar[type[Any]] = FacebookSettings
     description: ClassVar[str] = "Facebook Page comments and visitor posts (Graph API, Page token)"
-    default_base_url: ClassVar[str] = GRAPH_BASE
-    # Page tokens fall under Meta's business use case limit (4800 calls a day per engaged
-    # user, measured over 24 h): stay slow, and the usage headers slow us further.
-    default_limit: ClassVar[HostLimit] = HostLimit(rate=1.0, burst=2, concurrency=1)
-
-    can_reply = True
-
-    @property
-    def graph(self) -> Graph:
-        if getattr(self, "_graph", None) is None:
-            s: FacebookSettings = self.settings
-            self._graph = Graph(
-                self.ctx.http,
-                platform="Facebook",
-                base_url=self.base_url,
-                version=s.api_version,
-                token=s.access_token,
-                app_secret=s.app_secret,
-                limit=self.limit,
-                source=self.name,
-            )
-        return self._graph
-
-    def _validate(self) -> None:
-        s: FacebookSettings = self.settings
-        if not s.access_token:
-            raise ConfigError(
-                f"sources: {self.name}: access_token is empty", "set ${FB_PAGE_TOKEN}"
-            )
-        if not str(s.page_id).strip().isdigit():
-            raise ConfigError(
-                f"sources: {self.name}: page_id must be the Page's numeric id",
-                "Page settings -> About -> Page ID, quoted: page_id: '104857600123456'",
-            )
-        if s.posts_depth < 1 or not 1 <= s.page_size <= 100:
-            raise ConfigError(f"sources: {self.name}: posts_depth >= 1 and page_size 1-100")
+    graph_platform: ClassVar[str] = "Facebook"
+    account_setting: ClassVar[str] = "page_id"
+    account_hint: ClassVar[str] = (
+        "Page settings -> About -> Page ID, quoted: page_id: '104857600123456'"
+    )
+    depth_setting: ClassVar[str] = "posts_depth"
+    env_var: ClassVar[str] = "FB_PAGE_TOKEN"
 
     @property
     def _page(self) -> str:
-        return str(self.settings.page_id).strip()
+        return self.account
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         self._validate()

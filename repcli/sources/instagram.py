@@ -33,20 +33,18 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit
+from repcli.errors import SourceError
 from repcli.models import Item
 from repcli.sources.base import (
     Batch,
-    HttpSource,
     PostedReply,
     Reject,
     ReplyTarget,
-    SocialSettings,
     refusals_as_rejections,
 )
+from repcli.sources.graph_source import GraphSettings, GraphSource
 from repcli.sources.wire import parse
-from repcli.sources.wire.meta_graph import DEFAULT_VERSION, GRAPH_BASE, Graph, graph_time
+from repcli.sources.wire.meta_graph import graph_time
 from repcli.sources.wire.paging import PageGuard, max_pages
 
 MEDIA_FIELDS = (
@@ -59,64 +57,34 @@ COMMENT_FIELDS = (
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class InstagramSettings(SocialSettings):
+class InstagramSettings(GraphSettings):
+    """`access_token`: a Page access token of the linked Page (graph.facebook.com), or an
+    Instagram user token (graph.instagram.com as base_url)."""
+
     ig_user_id: str
     """The professional account's numeric id (the IG User id, not the @username)."""
-    access_token: str = dataclasses.field(metadata={"secret": True})
-    """A Page access token of the linked Page (graph.facebook.com), or an Instagram user token
-    (graph.instagram.com as base_url)."""
-    app_secret: str | None = dataclasses.field(default=None, metadata={"secret": True})
-    """The app's secret: sends `appsecret_proof`."""
-    api_version: str = DEFAULT_VERSION
-    """Graph API version, as in graph.facebook.com/v25.0/."""
     media_depth: int = 25
     """How many of the newest media to watch for comments."""
     page_size: int = 50
     """Media or comments per request (`limit`, 1-100)."""
 
 
-class InstagramSource(HttpSource):
+class InstagramSource(GraphSource):
     type_name: ClassVar[str] = "instagram"
     platform: ClassVar[str] = "instagram"
     settings_class: ClassVar[type[Any]] = InstagramSettings
     description: ClassVar[str] = "Instagram comments on your business account's media (Graph API)"
-    default_base_url: ClassVar[str] = GRAPH_BASE
-    # Instagram calls fall under Meta's business use case limit (code 80002): stay slow.
-    default_limit: ClassVar[HostLimit] = HostLimit(rate=1.0, burst=2, concurrency=1)
-
-    can_reply = True
-
-    @property
-    def graph(self) -> Graph:
-        if getattr(self, "_graph", None) is None:
-            s: InstagramSettings = self.settings
-            self._graph = Graph(
-                self.ctx.http,
-                platform="Instagram",
-                base_url=self.base_url,
-                version=s.api_version,
-                token=s.access_token,
-                app_secret=s.app_secret,
-                limit=self.limit,
-                source=self.name,
-            )
-        return self._graph
-
-    def _validate(self) -> None:
-        s: InstagramSettings = self.settings
-        if not s.access_token:
-            raise ConfigError(f"sources: {self.name}: access_token is empty", "set ${IG_TOKEN}")
-        if not str(s.ig_user_id).strip().isdigit():
-            raise ConfigError(
-                f"sources: {self.name}: ig_user_id must be the account's numeric id",
-                "GET /{page-id}?fields=instagram_business_account gives it; quote it",
-            )
-        if s.media_depth < 1 or not 1 <= s.page_size <= 100:
-            raise ConfigError(f"sources: {self.name}: media_depth >= 1 and page_size 1-100")
+    graph_platform: ClassVar[str] = "Instagram"
+    account_setting: ClassVar[str] = "ig_user_id"
+    account_hint: ClassVar[str] = (
+        "GET /{page-id}?fields=instagram_business_account gives it; quote it"
+    )
+    depth_setting: ClassVar[str] = "media_depth"
+    env_var: ClassVar[str] = "IG_TOKEN"
 
     @property
     def _user(self) -> str:
-        return str(self.settings.ig_user_id).strip()
+        return self.account
 
     async def fetch(self, cursor: dict[str, Any], full: bool = False) -> AsyncIterator[Batch]:
         self._validate()
