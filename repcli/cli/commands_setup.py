@@ -21,7 +21,10 @@ def init(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a starter config (with the offline demo source) to get going."""
+    """Write a starter config (with the offline demo source) to get going.
+
+    The file is readable by you alone (0600): a config may come to hold tokens.
+    """
     from importlib import resources
 
     from repcli.config import user_config_path
@@ -29,12 +32,16 @@ def init(
 
     state: State = ctx.obj
     target = path or user_config_path()
+    exists = UsageError(f"{target}: already exists", "pass --force to overwrite it")
     if target.exists() and not force:
-        raise UsageError(f"{target}: already exists", "pass --force to overwrite it")
+        raise exists
     text = resources.files("repcli").joinpath("starter_config.yaml").read_text(encoding="utf-8")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        try:
+            _write_private(target, text, replace=force)
+        except FileExistsError:  # made between the look and the write
+            raise exists from None
     except OSError as exc:
         raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
     from repcli.cli.output import plain
@@ -42,6 +49,28 @@ def init(
     state.info(plain(f"Wrote {target}"))
     hint = "" if path is None else f" --config {target}"
     state.info(plain(f"Next: edit it, then run `repcli{hint} check`."))
+
+
+def _write_private(target: Path, text: str, replace: bool) -> None:
+    """Write `text` as a file only its owner can read and write (0600, whatever the umask).
+
+    Without `replace` the file must be new (O_EXCL: an existing file, or a link, is never
+    written through; FileExistsError). With it a new file is written beside `target` and
+    renamed onto it, so `target` is the old file or the whole new one, never half of it."""
+    import os
+
+    new = target if not replace else target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), 0o600)  # a umask such as 0o277 takes bits off too
+            out.write(text.encode("utf-8"))
+        if replace:
+            os.replace(new, target)
+    except BaseException:
+        new.unlink(missing_ok=True)
+        raise
 
 
 sources_app = typer.Typer(
