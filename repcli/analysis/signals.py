@@ -206,19 +206,33 @@ def spikes(records: Sequence[Record], now: datetime, s: SignalSettings) -> list[
                 elif age <= day * (s.baseline_days + 1):
                     before[value] += 1
         for value, rows in recent.items():
-            mean = before[value] / s.baseline_days
-            if len(rows) >= s.spike_min and len(rows) > mean + 3 * math.sqrt(max(mean, 0.25)):
-                ids = tuple(sorted(int(r["id"]) for r in rows))
-                out.append(
-                    Signal(
-                        "spike",
-                        f"spike:{dimension}:{value}:{now.date().isoformat()}",
-                        ids,
-                        f"{len(ids)} negatives in 24h against {mean:.1f} a day before",
-                        names[value],
-                    )
-                )
+            ids = [int(r["id"]) for r in rows]
+            found = _spike(dimension, value, ids, before[value], names[value], now, s)
+            out += [found] if found else []
     return out
+
+
+def _spike(
+    dimension: str,
+    value: str,
+    ids: Sequence[int],
+    before: int,
+    name: str,
+    now: datetime,
+    s: SignalSettings,
+) -> Signal | None:
+    """The spike of `ids` (the value's negatives in the last day) against `before` (its
+    negatives in the `baseline_days` before that), if they make one."""
+    mean = before / s.baseline_days
+    if len(ids) >= s.spike_min and len(ids) > mean + 3 * math.sqrt(max(mean, 0.25)):
+        return Signal(
+            "spike",
+            f"spike:{dimension}:{value}:{now.date().isoformat()}",
+            tuple(sorted(ids)),
+            f"{len(ids)} negatives in 24h against {mean:.1f} a day before",
+            name,
+        )
+    return None
 
 
 def topic_clusters(records: Sequence[Record], now: datetime, s: SignalSettings) -> list[Signal]:
@@ -231,18 +245,23 @@ def topic_clusters(records: Sequence[Record], now: datetime, s: SignalSettings) 
                 by_topic[topic].append(r)
     out = []
     for topic, rows in sorted(by_topic.items()):
-        if len(rows) >= s.cluster_min:
-            ids = tuple(sorted(int(r["id"]) for r in rows))
-            out.append(
-                Signal(
-                    "topic-cluster",
-                    f"topic-cluster:{topic}:{ids[0]}",
-                    ids,
-                    f"{len(ids)} negatives about #{topic} in {s.cluster_days} days",
-                    f"#{topic}",
-                )
-            )
+        found = _cluster(topic, [int(r["id"]) for r in rows], s)
+        out += [found] if found else []
     return out
+
+
+def _cluster(topic: str, ids: Sequence[int], s: SignalSettings) -> Signal | None:
+    """The topic cluster of `ids` (the topic's negatives within `cluster_days`), if any."""
+    if len(ids) < s.cluster_min:
+        return None
+    ordered = tuple(sorted(ids))
+    return Signal(
+        "topic-cluster",
+        f"topic-cluster:{topic}:{ordered[0]}",
+        ordered,
+        f"{len(ordered)} negatives about #{topic} in {s.cluster_days} days",
+        f"#{topic}",
+    )
 
 
 def detect(
@@ -276,9 +295,17 @@ class Window(Protocol):
 
     def one_star(self, platform: Any, product_id: Any) -> list[dict[str, Any]]: ...
 
-    def negatives(
-        self, product_id: str | None = None, topics: Sequence[str] = ()
-    ) -> list[dict[str, Any]]: ...
+    def negative_counts(
+        self, dimension: str, values: Sequence[str], low: str, high: str
+    ) -> dict[str, int]: ...
+
+    def negative_ids(
+        self, dimension: str, values: Sequence[str], low: str
+    ) -> list[tuple[str, int, str]]: ...
+
+    def product_names(self, products: Sequence[str]) -> dict[str, tuple[Any, Any]]: ...
+
+    def one_star_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], int]: ...
 
     def by_authors(
         self, keys: Collection[tuple[Any, str]]
@@ -396,13 +423,18 @@ def _fresh_one_star(
 
 
 def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -> list[Signal]:
+    """One-star authors among the fresh items' authors. Only a 1★ seed can be in one (all of
+    its author's reviews are 1★), and only an author with `author_min` 1★ reviews in the
+    window: those are counted from the 1★ items first, the rest read for them alone."""
     authors = dict.fromkeys(
         (r.get("platform"), str(r["author"]).strip().lower())
         for r in seeds
-        if r.get("rating") is not None and not is_placeholder(r.get("author"))
+        if r.get("rating") == 1 and not is_placeholder(r.get("author"))
     )
+    counts = window.one_star_authors(list(authors))
+    candidates = [key for key in authors if counts[key] >= s.author_min]
     found: list[tuple[int, Signal]] = []
-    for rows in window.by_authors(list(authors)).values():
+    for rows in window.by_authors(candidates).values():
         found += [(int(rows[0]["id"]), x) for x in one_star_authors(rows, s) if rows]
     return [x for _, x in sorted(found, key=lambda f: f[0])]
 
@@ -410,31 +442,51 @@ def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -
 def _fresh_spikes_and_clusters(
     window: Window, seeds: Sequence[Record], now: datetime, s: SignalSettings
 ) -> list[Signal]:
-    """Spikes of the fresh negatives' products and topics, then their topics' clusters."""
+    """Spikes of the fresh negatives' products and topics, then their topics' clusters: the
+    baselines counted by SQLite, only the last day's (and `cluster_days`') ids read."""
     day, week = timedelta(days=1), timedelta(days=s.cluster_days)
     negatives = [r for r in seeds if r.get("negative")]
     today = [r for r in negatives if now - _when(r) <= day]
-    products = dict.fromkeys(v for r in today for v in _dimension_values(r, "product"))
-    spike_topics = {t for r in today for t in _dimension_values(r, "topic")}
+    products = list(dict.fromkeys(v for r in today for v in _dimension_values(r, "product")))
+    spike_topics = dict.fromkeys(t for r in today for t in _dimension_values(r, "topic"))
     cluster_topics = {
         t for r in negatives if now - _when(r) <= week for t in _dimension_values(r, "topic")
     }
-    found = []
-    for product in products:
-        found += [
-            (0, x)
-            for x in spikes(window.negatives(product_id=product), now, s)
-            if x.key.startswith("spike:product:")
-        ]
+    # Times are stored as fixed-width UTC text (clock.to_iso): text order is time order.
+    day_from = to_iso(now - day) or ""
+    week_from = to_iso(now - week) or ""
+    base_from = to_iso(now - day * (s.baseline_days + 1)) or ""
+    found: list[tuple[int, Signal]] = []
+    if products:
+        recent: dict[str, list[int]] = defaultdict(list)
+        for value, i, _ in window.negative_ids("product", products, day_from):
+            recent[value].append(i)
+        before = window.negative_counts("product", products, base_from, day_from)
+        names = window.product_names(products)
+        for product in products:
+            name, pid = names.get(product, (None, product))
+            spike = _spike(
+                "product", product, recent[product], before.get(product, 0),
+                str(name or pid or "the shop"), now, s,
+            )  # fmt: skip
+            found += [(0, spike)] if spike else []
     clusters: list[Signal] = []
-    if spike_topics or cluster_topics:
-        rows = window.negatives(topics=sorted(spike_topics | cluster_topics))
-        found += [
-            (1, x)
-            for x in spikes(rows, now, s)
-            if x.key.startswith("spike:topic:") and x.subject[1:] in spike_topics
-        ]
-        clusters = [c for c in topic_clusters(rows, now, s) if c.subject[1:] in cluster_topics]
+    topics = sorted({*spike_topics, *cluster_topics})
+    if topics:
+        today_ids: dict[str, list[int]] = defaultdict(list)
+        week_ids: dict[str, list[int]] = defaultdict(list)
+        for value, i, created in window.negative_ids("topic", topics, min(day_from, week_from)):
+            if created >= day_from:
+                today_ids[value].append(i)
+            if created >= week_from:
+                week_ids[value].append(i)
+        before = window.negative_counts("topic", list(spike_topics), base_from, day_from)
+        for topic in spike_topics:
+            spike = _spike(
+                "topic", topic, today_ids[topic], before.get(topic, 0), f"#{topic}", now, s
+            )
+            found += [(1, spike)] if spike else []
+        clusters = [c for t in sorted(cluster_topics) if (c := _cluster(t, week_ids[t], s))]
     found.sort(key=lambda f: (-len(f[1].item_ids), f[0], f[1].item_ids[0]))
     clusters.sort(key=lambda c: (-len(c.item_ids), c.subject))
     return [*(x for _, x in found), *clusters]

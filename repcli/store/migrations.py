@@ -359,6 +359,20 @@ def m008_daily_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS items_product_created ON items (product_id, created_at)")
 
 
+def m009_signal_indexes(db: sqlite_utils.Database) -> None:
+    """Covering indexes for the signals of the daily `check` (signals.fresh): negatives per
+    product or topic are counted by day from an index of negatives only, and one-star authors
+    are looked for among the window's 1★ reviews, without reading the window's rows."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_negative_window ON items "
+        "(created_at, source, product_id, topics) WHERE negative <> 0"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_rating_authors ON items "
+        "(rating, created_at, source, platform, author) WHERE author IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
@@ -368,4 +382,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m006_change_sequence", m006_change_sequence),
     ("m007_fts_on_content_change", m007_fts_on_content_change),
     ("m008_daily_indexes", m008_daily_indexes),
+    ("m009_signal_indexes", m009_signal_indexes),
 ]

@@ -79,22 +79,78 @@ class SignalWindow:
         """One product's 1★ items on one platform."""
         return self._rows(["rating = 1", "platform IS ?", "product_id = ?"], [platform, product_id])
 
-    def negatives(
-        self, product_id: str | None = None, topics: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        """Negative items of one product (any platform), or tagged with any of `topics`."""
-        clauses, params = ["negative <> 0"], []
-        if product_id is not None:
-            clauses.append("product_id = ?")
-            params.append(product_id)
-        if topics:
-            marks = ",".join("?" * len(topics))
-            clauses.append(
-                "topics <> '' AND EXISTS (SELECT 1 FROM json_each(items.topics) "
-                f"WHERE value IN ({marks}))"
-            )
-            params.extend(topics)
-        return self._rows(clauses, params)
+    def _negative_source(self, dimension: str) -> tuple[str, str]:
+        """(FROM clause, value expression) of negatives per product or per topic: a topic
+        listed twice in one item counts twice, as `spikes` and `topic_clusters` count it."""
+        if dimension == "product":
+            return "items", "items.product_id"
+        return "items, json_each(nullif(items.topics, '')) j", "j.value"
+
+    def negative_counts(
+        self, dimension: str, values: Sequence[str], low: str, high: str
+    ) -> dict[str, int]:
+        """Negatives per product (any platform) or topic among `values`, posted in
+        [`low`, `high`): counted by SQLite, no row leaves it."""
+        if not values:
+            return {}
+        source, value = self._negative_source(dimension)
+        marks = ",".join("?" * len(values))
+        where = " AND ".join(
+            [*self._where, "negative <> 0", f"{value} IN ({marks})", "created_at < ?"]
+        )
+        rows = self._conn.execute(
+            f"SELECT {value}, count(*) FROM {source} WHERE {where} GROUP BY {value}",
+            [*self._params_from(low), *values, high],
+        )
+        return {str(v): int(n) for v, n in rows}
+
+    def negative_ids(
+        self, dimension: str, values: Sequence[str], low: str
+    ) -> list[tuple[str, int, str]]:
+        """(value, id, created_at) of the negatives per product (any platform) or topic among
+        `values` posted at or after `low`, by id."""
+        if not values:
+            return []
+        source, value = self._negative_source(dimension)
+        marks = ",".join("?" * len(values))
+        where = " AND ".join([*self._where, "negative <> 0", f"{value} IN ({marks})"])
+        rows = self._conn.execute(  # sorted here: ORDER BY id would walk the whole table
+            f"SELECT {value}, items.id, created_at FROM {source} WHERE {where}",
+            [*self._params_from(low), *values],
+        )
+        return sorted(((str(v), int(i), str(c)) for v, i, c in rows), key=lambda r: r[1])
+
+    def product_names(self, products: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+        """(product_name, product_id) of each product's first negative (lowest id) in the
+        window: what a product spike is named after."""
+        if not products:
+            return {}
+        marks = ",".join("?" * len(products))
+        where = " AND ".join([*self._where, "negative <> 0", f"product_id IN ({marks})"])
+        rows = self._conn.execute(  # SQLite takes the bare columns from the min(id) row
+            f"SELECT product_id, product_name, min(id) FROM items WHERE {where} "
+            "GROUP BY product_id",
+            [*self._params, *products],
+        )
+        return {str(p): (name, p) for p, name, _ in rows}
+
+    def _params_from(self, low: str) -> list[Any]:
+        """The window's parameters with its start raised to `low` when that is later."""
+        return [max(self._params[0], low), *self._params[1:]]
+
+    def one_star_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], int]:
+        """How many 1★ items each of these (platform, author folded as in `by_authors`) keys
+        has: a pass over the window's 1★ items only, from an index (m009)."""
+        found = dict.fromkeys(keys, 0)
+        if not found:
+            return found
+        where = " AND ".join([*self._where, "rating = 1", "author IS NOT NULL"])
+        sql = f"SELECT platform, author FROM items WHERE {where}"
+        for platform, author in self._conn.execute(sql, self._params):
+            key = (platform, str(author).strip().lower())
+            if key in found:
+                found[key] += 1
+        return found
 
     def by_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], list[Any]]:
         """Rated items by these (platform, author trimmed and lower-cased as Python does)
