@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from repcli import secrets
-from repcli.clock import to_iso
 
 if TYPE_CHECKING:
     from repcli.analysis.signals import Signal
@@ -89,8 +88,14 @@ def _signal_line(signal: Signal) -> str:
     return f"{signal.subject}: {signal.reason} ({ids}{more})"
 
 
-def collect(config: Config, store: Store, now: datetime) -> dict[str, list[Event]]:
-    """The events each configured rule would alert on now (before de-duplication)."""
+def collect(
+    config: Config, store: Store, now: datetime, fresh_ids: Collection[int] | None = None
+) -> dict[str, list[Event]]:
+    """The events each configured rule would alert on now (before de-duplication).
+
+    With `fresh_ids` (what `check` just fetched, new or changed), the signals are those these
+    items take part in (`signals.fresh`, read near them: the day's cost); without, every
+    signal of the window (`signals.detect`)."""
     from repcli.store import ItemFilter
 
     wanted = {rule.rule for rule in config.alerts.rules}
@@ -109,21 +114,20 @@ def collect(config: Config, store: Store, now: datetime) -> dict[str, list[Event
             if "extortion" in (r.get("topics") or ())
         ]
     if "sla-breach" in wanted:
-        stamp = to_iso(now) or ""
-        overdue = [
-            r
-            for r in store.queue(now, ItemFilter(), exclude_sources=competitors)
-            if r.get("due_at") and r["due_at"] < stamp
-        ]
         events["sla-breach"] = [
             Event("sla-breach", str(r["id"]), r["id"], r["source"], _item_line(r, now))
-            for r in overdue
+            for r in store.overdue(now, ItemFilter(), exclude_sources=competitors)
         ]
     if wanted & set(SIGNAL_KINDS):
         from repcli.analysis import signals
 
-        window = now - timedelta(days=config.signals.baseline_days + 2)
-        found = signals.detect(store.recent_for_signals(window, competitors), now, config.signals)
+        since = now - timedelta(days=config.signals.baseline_days + 2)
+        if fresh_ids is None:
+            records = store.recent_for_signals(since, competitors)
+            found = signals.detect(records, now, config.signals)
+        else:
+            window = store.signal_window(since, competitors)
+            found = signals.fresh(window, fresh_ids, now, config.signals)
         for rule, kinds in SIGNAL_KINDS.items():
             events[rule] = [
                 Event(rule, s.key, None, None, _signal_line(s)) for s in found if s.kind in kinds
@@ -179,14 +183,19 @@ def _message(rule: AlertRule, events: Sequence[Event], shop: str | None) -> tupl
 
 
 def send(
-    config: Config, store: Store, now: datetime, notify: Notify = apprise_notify
+    config: Config,
+    store: Store,
+    now: datetime,
+    notify: Notify = apprise_notify,
+    fresh_ids: Collection[int] | None = None,
 ) -> AlertReport:
-    """Alert on everything new since the last run, once per destination."""
+    """Alert on everything new since the last run, once per destination (signals: see
+    `collect`'s `fresh_ids`)."""
     report = AlertReport()
     settings = config.alerts
     if not settings.rules:
         return report
-    events = collect(config, store, now)
+    events = collect(config, store, now, fresh_ids)
     budget = dict.fromkeys(settings.destinations, settings.throttle)
     down: set[str] = set()  # failed once this run: its other events wait for the next run
     for rule in settings.rules:

@@ -83,3 +83,50 @@ def test_the_queue_is_counted_from_a_covering_index(tmp_path: Path) -> None:
             ("x", "rival"),
         ).fetchall()
     assert "COVERING INDEX items_open_queue" in " ".join(str(row[-1]) for row in plan)
+
+
+def test_overdue_is_the_queue_past_its_deadline_in_its_order(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.db") as store:
+        hours = [5, -3, 2, 9, 1, 7, -1, 4]
+        for i, h in enumerate(hours, 1):
+            due = to_iso(NOW - timedelta(hours=h))
+            _add(store, i, due_at=due, negative=i % 3 == 0, source="rival" if i == 4 else "shop")
+        _add(store, 20, due_at="")
+        _add(store, 21, due_at=None)
+        stamp = to_iso(NOW) or ""
+        for exclude in ([], ["rival"]):
+            queue = store.queue(NOW, ItemFilter(), exclude_sources=exclude)
+            expected = [q["id"] for q in queue if q.get("due_at") and q["due_at"] < stamp]
+            overdue = store.overdue(NOW, ItemFilter(), exclude_sources=exclude)
+            assert [q["id"] for q in overdue] == expected and len(expected) >= 5
+            assert overdue == [q for q in queue if q["id"] in set(expected)]
+
+
+def test_alerts_on_fresh_items_are_the_window_signals_they_take_part_in(tmp_path: Path) -> None:
+    """`alerts.collect` given the fresh items reads near them; given every item of the window,
+    it finds what the full `detect` finds."""
+    from repcli import alerts
+    from repcli.sources.registry import parse_config
+
+    config = parse_config(
+        "sources:\n  - {name: shop, type: demo}\n  - {name: rival, type: demo, competitor: true}\n"
+        "alerts:\n  destinations: {team: 'json://127.0.0.1:9/x'}\n  rules:\n"
+        "    - {rule: burst, to: [team]}\n    - {rule: spike, to: [team]}\n"
+        "    - {rule: topic-cluster, to: [team]}\n    - {rule: sla-breach, to: [team]}\n"
+    )
+    text = "Ужасное качество, развалилось после первой стирки, не покупайте"
+    with open_store(tmp_path / "s.db") as store:
+        for i in range(1, 13):
+            _add(
+                store, i, text=text + "!" * (i % 2), product_id=f"p{i % 2}", rating=1,
+                negative=1, topics='["quality"]', author=f"A{i % 4}", due_at=to_iso(NOW - timedelta(hours=i)),
+                created_at=to_iso(NOW - timedelta(hours=i * 3)),
+            )  # fmt: skip
+        every = alerts.collect(config, store, NOW)
+        assert {rule for rule, found in every.items() if found} == {
+            "burst", "spike", "topic-cluster", "sla-breach",
+        }  # fmt: skip
+        assert alerts.collect(config, store, NOW, fresh_ids=range(1, 13)) == every
+        only = alerts.collect(config, store, NOW, fresh_ids=[1])
+        assert only["sla-breach"] == every["sla-breach"]
+        assert all("#1," in e.line or "#1)" in e.line for e in only["spike"] + only["burst"])
