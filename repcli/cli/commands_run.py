@@ -191,7 +191,10 @@ def check(
             extra={"changed": changed, "signals": signal_rows, "summary": summary,
                    "sources": _results(report)},
         )  # fmt: skip
-    store.mark_reported([r["id"] for r in negatives], now)
+    # A competitor's negatives are seen too, though never shown: a source that stops being a
+    # competitor brings only its new negatives into the queue, not its whole history at once.
+    unseen_rivals = store.unreported_negatives(competitors) if competitors else []
+    store.mark_reported([r["id"] for r in [*negatives, *unseen_rivals]], now)
     if "alerts" in summary:
         output.print_alerts(state, sent)
     _print_summary(state, summary, len(negatives) - len(visible), ran=len(report.results))
