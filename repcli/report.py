@@ -167,10 +167,9 @@ def build(
 
     from repcli.analysis import signals
 
-    records = store.recent_for_signals(
-        since - timedelta(days=config.signals.baseline_days), competitors
-    )
-    found = [x for x in signals.detect(records, until, config.signals) if x.kind != "topic-cluster"]
+    # What detect() finds in the period but topic clusters, read piecemeal (bounded memory).
+    window = store.signal_window(since - timedelta(days=config.signals.baseline_days), competitors)
+    found = signals.period(window, until, config.signals)
 
     weekly = span > timedelta(days=45)
     distribution = {str(k): totals[f"r{k}"] for k in range(1, 6)}

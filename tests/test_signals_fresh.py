@@ -133,3 +133,19 @@ def test_fresh_reads_only_near_the_fresh_items(tmp_path: Path) -> None:
         (burst, *_) = signals.fresh(window, [3000, 3001, 3002], NOW)
     assert burst.kind == "burst" and burst.item_ids == (3000, 3001, 3002)
     assert sum(read) <= 6
+
+
+@settings(max_examples=120, deadline=None)
+@given(ROWS, SETTINGS)
+def test_period_finds_what_detect_finds_but_clusters(
+    specs: list[tuple[Any, ...]], s: SignalSettings
+) -> None:
+    """What a report counts: every signal of the window but topic clusters, read piecemeal."""
+    rows = [_row(i + 1, spec) for i, spec in enumerate(specs)]
+    store = _scratch_store()
+    store.conn.execute("DELETE FROM items")
+    _insert(store, rows)
+    everything = signals.detect(store.recent_for_signals(SINCE, [COMPETITOR]), NOW, s)
+    expected = [x for x in everything if x.kind != "topic-cluster"]
+    found = signals.period(store.signal_window(SINCE, [COMPETITOR]), NOW, s)
+    assert sorted(found, key=repr) == sorted(expected, key=repr)

@@ -300,16 +300,72 @@ class Window(Protocol):
     ) -> dict[str, int]: ...
 
     def negative_ids(
-        self, dimension: str, values: Sequence[str], low: str
+        self, dimension: str, values: Sequence[str] | None, low: str
     ) -> list[tuple[str, int, str]]: ...
 
     def product_names(self, products: Sequence[str]) -> dict[str, tuple[Any, Any]]: ...
 
-    def one_star_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], int]: ...
+    def one_star_authors(
+        self, keys: Collection[tuple[Any, str]] | None
+    ) -> dict[tuple[Any, str], int]: ...
 
     def by_authors(
         self, keys: Collection[tuple[Any, str]]
     ) -> dict[tuple[Any, str], list[dict[str, Any]]]: ...
+
+
+class PeriodWindow(Window, Protocol):
+    """A `Window` that also reads the whole window piecemeal (the store's `signal_window`)."""
+
+    def product_groups(self) -> Iterable[list[dict[str, Any]]]: ...
+
+    def one_star_since(self, low: str) -> list[dict[str, Any]]: ...
+
+
+def period(window: PeriodWindow, now: datetime, s: SignalSettings | None = None) -> list[Signal]:
+    """The signals `detect` finds in the whole window but topic clusters (what a report
+    counts), in bounded memory: near-duplicates compared one product at a time, the rest from
+    indexes and SQLite counts. Each kind in its own order, not `detect`'s."""
+    s = s or SignalSettings()
+    bursts: list[Signal] = []
+    for group in window.product_groups():
+        bursts += near_duplicate_bursts(group, s)
+    covered = [set(b.item_ids) for b in bursts]
+    low = to_iso(now - timedelta(hours=s.burst_hours) - timedelta(days=s.baseline_days)) or ""
+    one_star = [
+        b
+        for b in one_star_bursts(window.one_star_since(low), now, s)
+        if not any(set(b.item_ids) <= c for c in covered)
+    ]
+    # Only an author with `author_min` 1★ reviews can be a one-star author.
+    counts = window.one_star_authors(None)
+    candidates = [key for key, n in counts.items() if n >= s.author_min]
+    authors = [
+        x for rows in window.by_authors(candidates).values() for x in one_star_authors(rows, s)
+    ]
+    return [*bursts, *one_star, *authors, *_window_spikes(window, now, s)]
+
+
+def _window_spikes(window: Window, now: datetime, s: SignalSettings) -> list[Signal]:
+    """Every spike of the window: the last day's negatives read, their baselines counted."""
+    day = timedelta(days=1)
+    day_from = to_iso(now - day) or ""
+    base_from = to_iso(now - day * (s.baseline_days + 1)) or ""
+    out: list[Signal] = []
+    for dimension in ("product", "topic"):
+        recent: dict[str, list[int]] = defaultdict(list)
+        for value, i, _ in window.negative_ids(dimension, None, day_from):
+            if dimension == "product" or value != "extortion":
+                recent[value].append(i)
+        values = [v for v, ids in recent.items() if len(ids) >= s.spike_min]
+        before = window.negative_counts(dimension, values, base_from, day_from)
+        names = window.product_names(values) if dimension == "product" else {}
+        for value in values:
+            name, pid = names.get(value, (None, value))
+            label = str(name or pid or "the shop") if dimension == "product" else f"#{value}"
+            spike = _spike(dimension, value, recent[value], before.get(value, 0), label, now, s)
+            out += [spike] if spike else []
+    return out
 
 
 def fresh(

@@ -10,7 +10,7 @@ ordered by id), restricted to the window: posted at or after `since`, not from
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from repcli.store.reads import item_row
@@ -75,6 +75,34 @@ class SignalWindow:
         ).fetchone()
         return int(row[0] or 0)
 
+    def product_groups(self) -> Iterator[list[dict[str, Any]]]:
+        """The window's items with a text of 20 characters or more, one product (all its
+        platforms) at a time, in posting order: what near-duplicate bursts compare, read
+        along the (product_id, created_at) index in bounded memory."""
+        cur = self._conn.cursor()
+        cur.row_factory = sqlite3.Row
+        where = " AND ".join([*self._where, "length(text) >= 20"])
+        sql = f"SELECT {_FIELDS} FROM items WHERE {where} ORDER BY product_id, created_at, id"
+        group: list[dict[str, Any]] = []
+        for row in cur.execute(sql, self._params):
+            record = item_row(row)
+            if group and group[0]["product_id"] != record["product_id"]:
+                yield group
+                group = []
+            group.append(record)
+        if group:
+            yield group
+
+    def one_star_since(self, low: str) -> list[dict[str, Any]]:
+        """1★ items of a product posted at or after `low`."""
+        cur = self._conn.cursor()
+        cur.row_factory = sqlite3.Row
+        where = " AND ".join([*self._where, "rating = 1", "product_id <> ''"])
+        rows = cur.execute(  # sorted here: ORDER BY id would walk the whole table
+            f"SELECT {_LIGHT} FROM items WHERE {where}", self._params_from(low)
+        )
+        return sorted((item_row(r) for r in rows), key=lambda r: int(r["id"]))
+
     def one_star(self, platform: Any, product_id: Any) -> list[dict[str, Any]]:
         """One product's 1★ items on one platform."""
         return self._rows(["rating = 1", "platform IS ?", "product_id = ?"], [platform, product_id])
@@ -105,18 +133,21 @@ class SignalWindow:
         return {str(v): int(n) for v, n in rows}
 
     def negative_ids(
-        self, dimension: str, values: Sequence[str], low: str
+        self, dimension: str, values: Sequence[str] | None, low: str
     ) -> list[tuple[str, int, str]]:
         """(value, id, created_at) of the negatives per product (any platform) or topic among
-        `values` posted at or after `low`, by id."""
-        if not values:
+        `values` (None: every product or topic) posted at or after `low`, by id."""
+        if values is not None and not values:
             return []
         source, value = self._negative_source(dimension)
-        marks = ",".join("?" * len(values))
-        where = " AND ".join([*self._where, "negative <> 0", f"{value} IN ({marks})"])
+        clauses = [*self._where, "negative <> 0"]
+        if values is None and dimension == "product":
+            clauses.append("items.product_id <> ''")
+        elif values is not None:
+            clauses.append(f"{value} IN ({','.join('?' * len(values))})")
         rows = self._conn.execute(  # sorted here: ORDER BY id would walk the whole table
-            f"SELECT {value}, items.id, created_at FROM {source} WHERE {where}",
-            [*self._params_from(low), *values],
+            f"SELECT {value}, items.id, created_at FROM {source} WHERE {' AND '.join(clauses)}",
+            [*self._params_from(low), *(values or ())],
         )
         return sorted(((str(v), int(i), str(c)) for v, i, c in rows), key=lambda r: r[1])
 
@@ -138,11 +169,14 @@ class SignalWindow:
         """The window's parameters with its start raised to `low` when that is later."""
         return [max(self._params[0], low), *self._params[1:]]
 
-    def one_star_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], int]:
+    def one_star_authors(
+        self, keys: Collection[tuple[Any, str]] | None
+    ) -> dict[tuple[Any, str], int]:
         """How many 1★ items each of these (platform, author folded as in `by_authors`) keys
-        has: a pass over the window's 1★ items only, from an index (m009)."""
-        found = dict.fromkeys(keys, 0)
-        if not found:
+        (None: every author) has: a pass over the window's 1★ items only, from an index
+        (m009)."""
+        found = dict.fromkeys(keys or (), 0)
+        if keys is not None and not found:
             return found
         where = " AND ".join([*self._where, "rating = 1", "author IS NOT NULL"])
         sql = f"SELECT platform, author FROM items WHERE {where}"
@@ -150,6 +184,8 @@ class SignalWindow:
             key = (platform, str(author).strip().lower())
             if key in found:
                 found[key] += 1
+            elif keys is None:
+                found[key] = 1
         return found
 
     def by_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], list[Any]]:
