@@ -133,16 +133,13 @@ def build(
             })  # fmt: skip
     worst.sort(key=lambda w: w["change"])
 
-    effect_rows = store.reply_effect_rows(s, u, own, product)
-    changed = [r for r in effect_rows if r["rating_now"] != r["rating_then"]]
+    answered, changed, improved, change = store.reply_effect(s, u, own, product)
     effect = {
-        "answered": len(effect_rows),
-        "changed": len(changed),
-        "improved": sum(r["rating_now"] > r["rating_then"] for r in changed),
-        "average_change": _r(
-            sum(r["rating_now"] - r["rating_then"] for r in changed) / len(changed)
-        ) if changed else None,
-    }  # fmt: skip
+        "answered": answered,
+        "changed": changed,
+        "improved": improved,
+        "average_change": _r(change / changed) if changed else None,
+    }
 
     forecast = []
     for row in store.all_time_product(own):

@@ -97,21 +97,25 @@ class Stats(StoreBase):
         )
         return {r["product_id"]: r for r in rows}
 
-    def reply_effect_rows(
+    def reply_effect(
         self, since: str, until: str, sources: Sequence[str], product: str | None
-    ) -> list[dict[str, Any]]:
-        """Rated reviews answered in the period: the rating when answered (the first version
-        replaced after the answer, else the current one) and the rating now."""
+    ) -> tuple[int, int, int, int]:
+        """Rated reviews answered in the period, comparing the rating when answered (the first
+        version replaced after the answer, else the current one) with the rating now:
+        (answered, changed, improved, sum of the changes), summed by SQLite."""
         scope, params = _scope(sources, product)
-        return self._stat_rows(
-            "SELECT i.id, i.rating AS rating_now, "
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(sum(rating_now <> rating_then), 0), "
+            "coalesce(sum(rating_now > rating_then), 0), "
+            "coalesce(sum(rating_now - rating_then), 0) FROM (SELECT i.rating AS rating_now, "
             "COALESCE((SELECT v.rating FROM item_versions v WHERE v.item_id = i.id "
             "  AND v.replaced_at > i.answered_at ORDER BY v.replaced_at LIMIT 1), i.rating) "
             "  AS rating_then "
             "FROM items i WHERE i.answered_at IS NOT NULL AND i.rating IS NOT NULL "
-            f"AND i.answered_at >= ? AND i.answered_at < ?{scope}",
+            f"AND i.answered_at >= ? AND i.answered_at < ?{scope})",
             [since, until, *params],
-        )
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     def source_summary(self, since: str, until: str) -> list[dict[str, Any]]:
         return self._stat_rows(
