@@ -52,10 +52,27 @@ def test_readme_examples(tmp_path: Path) -> None:
             updated = updated.replace(block, "".join(rendered), 1)
         README.write_text(updated, encoding="utf-8")
         return
-    assert not failures, (
-        f"README output differs for: {failures}; if the change is intended, run "
-        "REPCLI_UPDATE_README=1 pytest tests/test_readme.py and review the diff"
-    )
+    if failures:
+        import difflib
+
+        first = next(
+            (expected, actual)
+            for (command, expected), actual in zip(steps, outputs, strict=True)
+            if command == failures[0]
+        )
+        diff = "\n".join(
+            difflib.unified_diff(
+                readme_tour.tidy("\n".join(first[0])).splitlines(),
+                first[1].splitlines(),
+                "README",
+                "actual",
+                lineterm="",
+            )
+        )
+        raise AssertionError(
+            f"README output differs for: {failures}; if the change is intended, run "
+            "REPCLI_UPDATE_README=1 pytest tests/test_readme.py and review the diff\n" + diff
+        )
 
 
 def test_exit_code_table_matches_enum() -> None:
