@@ -22,7 +22,14 @@ from repcli.models import Item
 from repcli.sources.base import Batch, PostedReply, ReplyTarget, Source
 
 Dataset = Literal[
-    "wildberries", "ozon", "yandex_market", "app_store", "google_play", "vk", "telegram"
+    "wildberries",
+    "ozon",
+    "yandex_market",
+    "app_store",
+    "google_play",
+    "vk",
+    "telegram",
+    "facebook",
 ]
 DATASETS: tuple[str, ...] = (
     "wildberries",
@@ -32,6 +39,7 @@ DATASETS: tuple[str, ...] = (
     "google_play",
     "vk",
     "telegram",
+    "facebook",
 )
 _URLS = {
     "wildberries": "https://www.wildberries.ru/catalog/{product}/detail.aspx",
@@ -41,6 +49,7 @@ _URLS = {
     "google_play": "https://play.google.com/store/apps/details?id=shop.demo.app",
     "vk": "https://vk.com/wall-200000000",
     "telegram": "https://t.me/demo_shop_chat",
+    "facebook": "https://www.facebook.com/demo.shop.page",
 }
 
 
