@@ -139,21 +139,19 @@ def _tuple(value: Any, where: str, kind: type) -> tuple[Any, ...]:
 
 def parse_templates(text: str, origin: str) -> list[Template]:
     """Templates from YAML text; errors name `origin`, the line and the key."""
-    import yaml
+    from repcli.config.loader import parse_yaml
 
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("templates"), list):
+    composed: list[Any] = []  # within the config's limits: size, depth, alias expansion
+    data = parse_yaml(text, origin, inspect=composed.append)
+    root = composed[0] if composed else None
+    if root is None or not isinstance(data, dict) or not isinstance(data.get("templates"), list):
         raise ConfigError(
             f"{origin}: expected `templates:` with a list of templates",
             "see README, 'Replies and templates'",
         )
     lines = [
         node.start_mark.line + 1
-        for key, value in root.value  # type: ignore[union-attr]
+        for key, value in root.value
         if key.value == "templates"
         for node in value.value
     ]

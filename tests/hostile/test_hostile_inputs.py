@@ -402,3 +402,23 @@ def test_interpolation_matches_bash(pieces: list[tuple[str, str]], env: dict[str
     except ConfigError:
         got = None
     assert got == (done.stdout if done.returncode == 0 else None), (ours, theirs, env, done)
+
+
+def test_a_templates_file_cannot_be_a_yaml_bomb(tmp_path: Path) -> None:
+    """`workflow.templates` is read within the config's limits: an alias bomb is refused at
+    once (exit 3, naming the file), not expanded."""
+    from tests.conftest import Cli
+
+    # 10^6 nodes: the old reader expanded them (seconds, and a "no name" error after);
+    # nine levels would have taken minutes and gigabytes.
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 6)]
+    (tmp_path / "replies.yaml").write_text("\n".join(levels) + "\ntemplates: [*a5]\n")
+    config = tmp_path / "repcli.yaml"
+    config.write_text(
+        f"store: {tmp_path / 'r.db'}\nworkflow: {{templates: replies.yaml}}\n"
+        "sources:\n  - {name: d, type: demo}\n"
+    )
+    out = Cli(config)("templates")
+    assert out.exit_code == 3, out.output
+    assert "replies.yaml" in out.stderr and "alias" in out.stderr
