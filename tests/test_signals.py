@@ -133,3 +133,16 @@ def test_detect_never_crashes(
     ]
     for signal in signals.detect(records, NOW):
         assert signal.item_ids and signal.key and signal.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="абвгде ёжз!.,", max_size=60),
+    st.text(alphabet="абвгде ёжз!.,", max_size=60),
+    st.sampled_from([0.0, 0.3, 0.5, 0.8, 1.0]),
+)
+def test_similar_is_jaccard_against_the_threshold(a: str, b: str, t: float) -> None:
+    x, y = signals.shingles(a), signals.shingles(b)
+    union = x | y
+    exact = len(x & y) / len(union) if x and y else 0.0
+    assert signals.similar(x, y, t) == (exact >= t) and signals.jaccard(x, y) == exact

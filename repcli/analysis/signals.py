@@ -61,7 +61,18 @@ def shingles(text: str, size: int = 4) -> frozenset[str]:
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def similar(a: frozenset[str], b: frozenset[str], threshold: float) -> bool:
+    """jaccard(a, b) >= threshold, without intersecting sets whose sizes alone rule it out
+    (the shared part is at most the smaller set, the union at least the larger, and float
+    division is monotonic: the same answer as computing it)."""
+    small, large = sorted((len(a), len(b)))
+    if large and small / large < threshold:
+        return False
+    return jaccard(a, b) >= threshold
 
 
 def _subject(record: Record) -> str:
@@ -98,7 +109,7 @@ def near_duplicate_bursts(records: Sequence[Record], s: SignalSettings) -> list[
                     break
                 a = sets[i] = sets[i] or shingles(str(group[i]["text"]))
                 b = sets[j] = sets[j] or shingles(str(group[j]["text"]))
-                if jaccard(a, b) >= s.duplicate_similarity:
+                if similar(a, b, s.duplicate_similarity):
                     parent[_root(parent, j)] = _root(parent, i)
         clusters: dict[int, list[Record]] = defaultdict(list)
         for i, r in enumerate(group):
@@ -433,7 +444,7 @@ def _fresh_bursts(window: Window, seeds: Sequence[Record], s: SignalSettings) ->
                     if j == i or abs(when[j] - when[i]) > span:
                         continue
                     b = sets.get(j) or sets.setdefault(j, shingles(str(known[j]["text"])))
-                    if jaccard(a, b) >= s.duplicate_similarity:
+                    if similar(a, b, s.duplicate_similarity):
                         _union(parent, i, j)
                         if j not in done:
                             reached[j] = None
