@@ -97,9 +97,9 @@ def _rating(value: Any, where: str) -> int | None:
     try:
         rating = round(float(value))
     except (TypeError, ValueError):
-        raise UsageError(f"{where}: rating {value!r} is not a number 1-5") from None
+        raise InputError(f"{where}: rating {value!r} is not a number 1-5") from None
     if not 1 <= rating <= 5:
-        raise UsageError(f"{where}: rating {value!r} is outside 1-5")
+        raise InputError(f"{where}: rating {value!r} is outside 1-5")
     return rating
 
 
@@ -121,7 +121,7 @@ def _json_objects(
 def _jsonl(
     lines: list[str], name: str, field: str, rating_field: str | None
 ) -> Iterator[tuple[int, str, int | None]]:
-    for n, row in _json_objects(lines, name, UsageError):
+    for n, row in _json_objects(lines, name, InputError):
         if not isinstance(row, dict) or not isinstance(row.get(field), str):
             raise UsageError(
                 f"{name}:{n}: no text in {field!r}", "say which key holds the text with --field"
