@@ -326,3 +326,24 @@ def test_data_never_changes_what_the_template_means(tokens: list[str], data: lis
     for name in ("product", "customer", "shop"):
         if "{" + name + "}" in tokens:
             assert values[name] in filled
+
+
+def test_tables_show_markup_in_data_literally(tmp_path: Path) -> None:
+    templates = tmp_path / "templates.yaml"
+    templates.write_text(
+        "templates:\n  - name: '[/]mine'\n    lang: ru\n    text: 'Спасибо [/] [bold]x {shop}'\n",
+        encoding="utf-8",
+    )
+    review = {"id": "1", "rating": 1, "date": "2026-05-19", "author": "[/]Анна\x1b]0;pwned\x07",
+              "product": "[/][link=http://x]a[/link]", "text": "Ужасно, сломалось [/]"}  # fmt: skip
+    cli = _file_source(tmp_path, review, f"workflow:\n  templates: {templates}\n")
+    assert cli("check", "-q").exit_code == 0
+    listing = cli("templates", "--format", "table")
+    assert listing.exit_code == 0, listing.output
+    assert "[/]mine" in listing.stdout and "Спасибо [/] [bold]x" in listing.stdout
+    review["rating"] = 2  # edited by the customer: the "changed" table shows the author
+    _file_source(tmp_path, review, f"workflow:\n  templates: {templates}\n")
+    changed = cli("check", "--format", "table")
+    assert changed.exit_code == 0, changed.output
+    assert "Edited by customers (1)" in changed.stdout
+    assert "[/]Анна" in changed.stdout and "pwned" not in changed.stdout
