@@ -168,7 +168,9 @@ def check(
     if state.config.alerts.rules and not no_alerts:
         from repcli import alerts
 
-        sent = alerts.send(state.config, store, now)
+        # Signals near this run's new and changed items only: the day's cost, not the history's.
+        fresh = set(report.new_ids) | set(report.changed_ids)
+        sent = alerts.send(state.config, store, now, fresh_ids=fresh)
         summary["alerts"] = sent.as_dict()
     title = f"New negative ({len(negatives)})"
     if fmt_ is Format.table:
