@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from repcli.clock import from_iso, to_iso
 from repcli.errors import ReplyRejected, SourceError
@@ -31,16 +31,7 @@ Dataset = Literal[
     "telegram",
     "facebook",
 ]
-DATASETS: tuple[str, ...] = (
-    "wildberries",
-    "ozon",
-    "yandex_market",
-    "app_store",
-    "google_play",
-    "vk",
-    "telegram",
-    "facebook",
-)
+DATASETS: tuple[str, ...] = get_args(Dataset)
 _URLS = {
     "wildberries": "https://www.wildberries.ru/catalog/{product}/detail.aspx",
     "ozon": "https://www.ozon.ru/product/{product}/",
