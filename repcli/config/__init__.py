@@ -1,6 +1,7 @@
 """The config: YAML -> typed, validated, frozen objects.
 
-`model` holds the settings dataclasses (plain data); `loader` reads and checks the YAML. Both
+`model` holds the settings dataclasses (plain data); `yaml_safe` reads YAML within limits;
+`loader` expands `${VAR}` and builds and checks the dataclasses. All
 point one way: nothing here imports a source type or the analysis. A config with sources is
 loaded with the registry's types: `repcli.sources.registry.load_config` / `parse_config`.
 """
@@ -9,9 +10,6 @@ from repcli.config.loader import (
     APP_NAME,
     CONFIG_ENV,
     LOCAL_CONFIG,
-    MAX_ALIAS_NODES,
-    MAX_CONFIG_BYTES,
-    MAX_DEPTH,
     SourceTypes,
     build_dataclass,
     default_store_path,
@@ -19,9 +17,6 @@ from repcli.config.loader import (
     find_config,
     load_config,
     parse_config,
-    parse_yaml,
-    read_capped,
-    read_yaml_file,
     user_config_path,
 )
 from repcli.config.model import (
@@ -40,6 +35,14 @@ from repcli.config.model import (
     SourceConfig,
     Thresholds,
     WorkflowSettings,
+)
+from repcli.config.yaml_safe import (
+    MAX_ALIAS_NODES,
+    MAX_CONFIG_BYTES,
+    MAX_DEPTH,
+    parse_yaml,
+    read_capped,
+    read_yaml_file,
 )
 
 __all__ = [

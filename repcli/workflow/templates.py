@@ -139,7 +139,7 @@ def _tuple(value: Any, where: str, kind: type) -> tuple[Any, ...]:
 
 def parse_templates(text: str, origin: str) -> list[Template]:
     """Templates from YAML text; errors name `origin`, the line and the key."""
-    from repcli.config.loader import parse_yaml
+    from repcli.config.yaml_safe import parse_yaml
 
     composed: list[Any] = []  # within the config's limits: size, depth, alias expansion
     data = parse_yaml(text, origin, inspect=composed.append)
