@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,24 +248,12 @@ def write_atomically(path: Path, text: str) -> None:
     import os
 
     from repcli.errors import UsageError
+    from repcli.files import temp_beside
 
     tmp: Path | None = None
     try:
-        try:
-            existing: os.stat_result | None = path.stat()
-        except FileNotFoundError:
-            existing = None
-        fd = -1
-        while fd < 0:
-            name = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
-            with contextlib.suppress(FileExistsError):  # 0o666 less the umask, as open() gives
-                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        tmp = name
+        fd, tmp = temp_beside(path)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            if existing is not None:
-                with contextlib.suppress(OSError):  # not a member of the file's group
-                    os.fchown(handle.fileno(), -1, existing.st_gid)
-                os.fchmod(handle.fileno(), stat.S_IMODE(existing.st_mode))
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())  # on disk before a bookmark says it was written
