@@ -312,12 +312,6 @@ def _all_items() -> Any:
     return ItemFilter()
 
 
-def _iso(value: Any) -> str:
-    from repcli.clock import to_iso
-
-    return to_iso(value) or ""
-
-
 def _competitors(state: State) -> list[str]:
     return [s.name for s in state.config.sources if s.competitor]
 
