@@ -69,6 +69,18 @@ class Verdict:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Reject:
+    """A row that could not become a stored item: kept aside (the `rejects` table) with why,
+    so it costs only itself; the cursor moves past it."""
+
+    kind: str
+    external_id: str | None
+    reason: str
+    raw: Any
+    """The row as the platform sent it (or the item's `raw`)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class SourceRunResult:
     """What one source did in one run."""
 

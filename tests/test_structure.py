@@ -118,6 +118,11 @@ RULES = {
         ("repcli.analysis", "repcli.sources", "repcli.store", "repcli.pipeline"),
         "config is the edge: it imports no analysis or sources (their types are passed in)",
     ),
+    "store/": (
+        ("repcli.sources", "repcli.pipeline", "repcli.cli", "repcli.analysis"),
+        "the store keeps data: what it shares with connectors and analysis lives in the shared "
+        "modules (models, textcheck, stems)",
+    ),
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from repcli.config import SourceConfig
 from repcli.errors import SourceError
 from repcli.models import Item
+from repcli.models import Reject as Reject  # noqa: PLC0414 (re-exported: connectors use it)
 
 if TYPE_CHECKING:
     from repcli.http import HostLimit, Http
@@ -48,18 +49,6 @@ class SocialSettings(HttpSettings):
     """Keep only texts mentioning one of these words or phrases (any word form); empty: all."""
     exclude: tuple[str, ...] = ()
     """Drop texts mentioning any of these (spam, giveaways, job posts)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Reject:
-    """A row that could not become a stored item: kept aside (the `rejects` table) with why,
-    so it costs only itself; the cursor moves past it."""
-
-    kind: str
-    external_id: str | None
-    reason: str
-    raw: Any
-    """The row as the platform sent it (or the item's `raw`)."""
 
 
 ROW_ERRORS: tuple[type[Exception], ...] = (

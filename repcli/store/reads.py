@@ -336,7 +336,7 @@ class Reads(StoreBase):
 def _fts_query(query: str) -> str:
     """Quote each word so user text never breaks FTS syntax; words are ANDed, and each matches
     its other word forms: its stem, prefix-matched ("стирка" -> стирк*: стирки, стиркой)."""
-    from repcli.analysis.stems import stem
+    from repcli.stems import stem
 
     terms = []
     for word in query.replace('"', " ").lower().split():

@@ -13,10 +13,9 @@ from typing import Any
 
 from repcli import secrets
 from repcli.clock import from_iso, to_iso
-from repcli.models import Item, Verdict
-from repcli.sources.base import Reject
-from repcli.sources.wire.parse import escape_surrogates, unstorable
+from repcli.models import Item, Reject, Verdict
 from repcli.store.base import StoreBase
+from repcli.textcheck import escape_surrogates, unstorable
 
 _ITEM_COLUMNS = (
     "source", "external_id", "platform", "kind", "url", "product_id", "product_name", "author",

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from repcli.analysis.cues import tokenize
-from repcli.analysis.stems import ending_stem as stem
+from repcli.stems import ending_stem as stem
 
 
 @dataclasses.dataclass(frozen=True)
