@@ -102,7 +102,7 @@ class Pipeline:
 
         self.analyzer = Analyzer(
             config.thresholds,
-            model=load_for_store(config.store),
+            model=load_for_store(config.store_file),
             tagger=tagger_for(config.topics, read_yaml_file),
         )
 

@@ -291,3 +291,78 @@ def test_any_config_loads_or_is_a_config_error(shape: str, tmp_path: Path) -> No
             assert exc.message and exc.exit_code == ExitCode.CONFIG
 
     check()
+
+
+# --------------------------------------------------------------------------- store: a URL
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_store_postgresql_url_stays_a_url(tmp_path: Path, scheme: str) -> None:
+    """`store: postgresql://...` was read as a relative path: a SQLite file named
+    `postgresql:/user@host/db` beside the config, and the run went on."""
+    config = load_config(write(tmp_path, f"store: {scheme}://anna@db.example/repcli\n"))
+    assert config.store == f"{scheme}://anna@db.example/repcli"
+    assert not (tmp_path / f"{scheme}:").exists()
+
+
+def test_store_url_expands_variables_and_its_password_is_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPCLI_TEST_PGPASS", "pg-pass-9f3a")
+    monkeypatch.setenv("REPCLI_TEST_PGHOST", "db.example:5433")
+    config = load_config(
+        write(tmp_path, "store: postgresql://anna:${REPCLI_TEST_PGPASS}@${REPCLI_TEST_PGHOST}/rc\n")
+    )
+    assert config.store == "postgresql://anna:pg-pass-9f3a@db.example:5433/rc"
+    assert "pg-pass-9f3a" not in secrets.redact(f"cannot connect to {config.store}")
+    assert "pg-pass-9f3a" not in secrets.redact("password pg-pass-9f3a was refused")
+
+
+def test_store_url_password_in_the_query_is_a_secret(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, "store: postgresql://db.example/rc?user=anna&password=q-pass-77x1\n")
+    )
+    assert isinstance(config.store, str)
+    assert "q-pass-77x1" not in secrets.redact(f"store {config.store}: refused")
+
+
+@pytest.mark.parametrize(
+    "value", ["mysql://anna@db.example/rc", "sqlite:///tmp/x.db", "HTTPS://example.com/x"]
+)
+def test_store_other_url_schemes_are_refused_naming_file_and_line(
+    tmp_path: Path, value: str
+) -> None:
+    message = error_of(tmp_path, f"shop: S\nstore: {value}\n")
+    assert message.startswith(f"{tmp_path / 'repcli.yaml'}:2: store: ")
+    assert value.split(":", 1)[0] in message
+    assert "postgresql://" in message  # what is accepted
+    assert not list(tmp_path.glob("*:*"))
+
+
+def test_store_url_without_a_database_host_or_path_is_refused(tmp_path: Path) -> None:
+    assert "store: " in error_of(tmp_path, "store: 'postgresql://'\n")
+
+
+def test_store_file_for_a_url_store_is_beside_the_config(tmp_path: Path) -> None:
+    """What is kept beside the store (the trained model) has a file even when the store is a
+    database server: it is named after the database, in the config's folder."""
+    config = load_config(write(tmp_path, "store: postgresql://anna:pw-xx-1@db.example/rc\n"))
+    assert config.store_file == tmp_path / "rc.postgresql"
+    local = load_config(write(tmp_path, "store: x.db\n"))
+    assert local.store_file == local.store == tmp_path / "x.db"
+
+
+def test_cli_with_an_unreachable_postgresql_store_fails_without_a_local_file(
+    tmp_path: Path,
+) -> None:
+    """The old loader made `store: postgresql://...` a SQLite file beside the config and
+    `status` exited 0. Now the server is asked (nothing listens on port 1 of the loopback):
+    a store error, the password masked, no file."""
+    from tests.conftest import Cli
+
+    config = write(tmp_path, "store: postgresql://anna:pw-never-shown@127.0.0.1:1/rc\n")
+    result = Cli(config)("status")
+    assert result.exit_code == ExitCode.STORE, result.output
+    assert "pw-never-shown" not in result.output
+    assert "127.0.0.1:1" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "repcli.yaml"]

@@ -177,7 +177,7 @@ def _store_of(state: State) -> Path | None:
         except ConfigError:
             return None
     try:
-        return state.config.store
+        return state.config.store_file
     except ConfigError as exc:
         if explicit:
             raise

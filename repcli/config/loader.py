@@ -20,6 +20,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
 import yaml
@@ -36,6 +37,7 @@ from repcli.config.model import (
     SourceConfig,
     Thresholds,
     WorkflowSettings,
+    is_store_url,
 )
 from repcli.config.yaml_safe import (
     parse_yaml,
@@ -444,12 +446,11 @@ def parse_config(
 
     base = path.parent if path else Path.cwd()
     store_value = data.get("store")
+    store: Path | str
     if store_value is None:
         store = default_store_path()
     elif isinstance(store_value, str) and store_value.strip():
-        store = Path(store_value).expanduser()
-        if not store.is_absolute():
-            store = base / store
+        store = _store_target(store_value.strip(), base, doc)
     else:
         raise doc.error("store", f"expected a file path, got {store_value!r}")
 
@@ -500,6 +501,41 @@ def parse_config(
         locale=locale,
         topics=topics,
     )
+
+
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _store_target(value: str, base: Path, doc: _Doc) -> Path | str:
+    """`store:` as a SQLite file path (relative to the config), or a PostgreSQL URL kept as it
+    is (its password is registered as a secret). Any other URL is refused: read as a path,
+    `mysql://host/db` would quietly become a SQLite file named `mysql:/host/db`."""
+    scheme = _URL_SCHEME.match(value)
+    if scheme is None:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else base / path
+    # (An example with user@ before the host would show as ***@: redact masks every userinfo.)
+    accepted = "postgresql://HOST:5432/DATABASE, user and password before the host"
+    value = scheme.group(1).lower() + value[len(scheme.group(1)) :]  # libpq reads lower case
+    if not is_store_url(value):
+        raise doc.error(
+            "store",
+            f"{scheme.group(1)}:// stores are not supported: `store:` is a SQLite file's path "
+            f"or a PostgreSQL URL ({accepted})",
+            "for SQLite give the file's path (store: data/repcli.db)",
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise doc.error("store", f"not a valid PostgreSQL URL ({exc})", accepted) from None
+    if not parts.netloc and not parts.path.strip("/") and not parts.query:
+        raise doc.error("store", "the PostgreSQL URL names no server or database", accepted)
+    secrets.register_url(value)
+    for key, secret in parse_qsl(parts.query):
+        if key == "password":
+            secrets.register(secret)
+    return value
 
 
 def _parse_sources(raw_sources: Any, doc: _Doc, source_types: SourceTypes) -> list[SourceConfig]:

@@ -184,10 +184,21 @@ class SourceConfig:
             raise ConfigError(error.message, error.hint)
 
 
+STORE_URL_SCHEMES = ("postgresql", "postgres")
+"""The URL schemes `store:` may name (a database server); anything else is a SQLite file path."""
+
+
+def is_store_url(store: Path | str) -> bool:
+    """Whether `store` names a database server (a `postgresql://` URL), not a SQLite file."""
+    return isinstance(store, str) and store.partition("://")[0].lower() in STORE_URL_SCHEMES
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
     path: Path | None
-    store: Path
+    store: Path | str
+    """The SQLite file (a Path), or a PostgreSQL server's URL (a str, `postgresql://...`; its
+    password is registered as a secret). Show it through `secrets.redact`."""
     shop: str | None = None
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
     output: OutputSettings = dataclasses.field(default_factory=OutputSettings)
@@ -201,6 +212,18 @@ class Config:
     """Language of reports (headings, labels, dates); machine formats never change."""
     topics: Path | None = None
     """A YAML file of complaint topics that extends or overrides the built-in taxonomy."""
+
+    @property
+    def store_file(self) -> Path:
+        """Where files that go with the store are named from (`train`'s model, beside it): the
+        SQLite file; for a PostgreSQL store, `<database>.postgresql` in the config's folder."""
+        if isinstance(self.store, Path):
+            return self.store
+        from urllib.parse import urlsplit
+
+        database = urlsplit(self.store).path.strip("/") or "repcli"
+        folder = self.path.parent if self.path else Path.cwd()
+        return folder / f"{database.replace('/', '_')}.postgresql"
 
     def sla_hours(self, source: SourceConfig, kind: str) -> float:
         """The answer deadline for `kind` items of `source`: the source's per-kind value, its
