@@ -89,3 +89,44 @@ class Cli:
 @pytest.fixture
 def cli(demo_config: Path) -> Cli:
     return Cli(demo_config)
+
+
+# ----------------------------------------------------------------- the store's two engines
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throwaway PostgreSQL for the session (tests/pgserver.py), or a skip saying why not."""
+    from tests import pgserver
+
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of its own for this test; its URL."""
+    from tests import pgserver
+
+    assert isinstance(pg_server, pgserver.PgServer)
+    url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on both engines."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_target(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """Where a fresh store is opened on `engine`: a file path, or a fresh database's URL."""
+    if engine == "sqlite":
+        return tmp_path / "store.db"
+    return str(request.getfixturevalue("pg_url"))

@@ -12,6 +12,7 @@ HEAVY = (
     "httpx",
     "bs4",
     "sqlite_utils",
+    "psycopg",
     "yaml",
     "repcli.store",
     "repcli.analysis",
@@ -96,9 +97,9 @@ def test_layers_point_down() -> None:
         if not rel.startswith(("cli/", "render/")):
             assert "rich" not in tops, rel
         if not rel.startswith("store/"):
-            assert "sqlite3" not in tops and "sqlite_utils" not in tops, f"{rel} speaks SQL"
+            assert not {"sqlite3", "sqlite_utils", "psycopg"} & tops, f"{rel} speaks SQL"
         if rel.startswith(("analysis/", "render/")):
-            assert not {"httpx", "sqlite3", "sqlite_utils"} & tops, rel
+            assert not {"httpx", "sqlite3", "sqlite_utils", "psycopg"} & tops, rel
         if rel != "http.py":
             assert "httpx" not in tops, f"{rel}: the one HTTP client factory is repcli/http.py"
 
@@ -106,12 +107,12 @@ def test_layers_point_down() -> None:
 RULES = {
     # docs/architecture.md, "Rules": (files, modules they must not import, why)
     "analysis/": (
-        ("httpx", "sqlite3", "sqlite_utils", "repcli.http", "repcli.store", "repcli.sources",
-         "repcli.pipeline", "repcli.config.loader", "=repcli.config"),
+        ("httpx", "sqlite3", "sqlite_utils", "psycopg", "repcli.http", "repcli.store",
+         "repcli.sources", "repcli.pipeline", "repcli.config.loader", "=repcli.config"),
         "analysis is pure: data in, verdicts out (settings from repcli.config.model only)",
     ),
     "sources/": (
-        ("sqlite3", "sqlite_utils", "repcli.store", "repcli.pipeline"),
+        ("sqlite3", "sqlite_utils", "psycopg", "repcli.store", "repcli.pipeline"),
         "sources know their platform's wire format and never touch the store",
     ),
     "config/": (

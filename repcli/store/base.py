@@ -7,12 +7,14 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from repcli.errors import StoreError
+from repcli.store.dialect import BUSY_TIMEOUT_MS, Dialect, postgres_error
 
-BUSY_TIMEOUT_MS = 5000
+__all__ = ["BUSY_TIMEOUT_MS", "StoreBase", "as_store_error", "explain"]
 
 
 def _fold(value: str | None) -> str | None:
@@ -22,12 +24,17 @@ def _fold(value: str | None) -> str | None:
 class StoreBase:
     """Owns the connection; `Reads` and `Writes` build on it."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path | str, conn: Any, dialect: Dialect | None = None) -> None:
+        """`conn` is an sqlite3 connection, or (with the `PostgreSQL` dialect) a
+        `pg.PgConnection`, which takes the same calls."""
         self.path = path
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        # SQLite's LIKE and lower() fold ASCII only; product names are Cyrillic too.
-        conn.create_function("repcli_fold", 1, _fold, deterministic=True)
+        """The store file, or the PostgreSQL URL with its password as ***."""
+        self.dialect = dialect or Dialect()
+        self.conn: sqlite3.Connection = conn
+        if isinstance(conn, sqlite3.Connection):
+            self.db = sqlite_utils.Database(conn)
+            # SQLite's LIKE and lower() fold ASCII only; product names are Cyrillic too.
+            conn.create_function("repcli_fold", 1, _fold, deterministic=True)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -44,31 +51,39 @@ class StoreBase:
         """Open a write transaction (`transaction()` where one block holds it all; the pipeline
         holds one across the batches of an all-or-nothing unit, such as one file's rows)."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise explain(self.path, exc) from None
+            self.dialect.begin(self.conn)
+        except self.dialect.errors as exc:
+            self.rollback()
+            raise self.dialect.explain(self.path, exc) from None
 
     def commit(self) -> None:
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except self.dialect.errors as exc:
             self.rollback()
-            raise explain(self.path, exc) from None
+            raise self.dialect.explain(self.path, exc) from None
 
     def rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already (it does on a full disk)."""
         if self.conn.in_transaction:
             # If the database already undid it, the original error is what matters.
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*self.dialect.errors):
                 self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
 
 
-def as_store_error(path: Path, exc: BaseException) -> StoreError | None:
-    """The store's explanation of an SQLite error that escaped a write; None for others."""
-    return explain(path, exc) if isinstance(exc, sqlite3.Error) else None
+def as_store_error(path: Path | str, exc: BaseException) -> StoreError | None:
+    """The store's explanation of an SQLite or PostgreSQL error that escaped a write; None
+    for others. `path` is the store file or its PostgreSQL URL."""
+    if isinstance(exc, sqlite3.Error):
+        return explain(Path(path), exc)
+    if postgres_error(exc):
+        from repcli.store.dialect import explain_pg, redact_url
+
+        return explain_pg(redact_url(str(path)), exc)
+    return None
 
 
 def _read_only_file_system(path: Path) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from repcli.clock import now, to_iso
 from repcli.errors import StoreError
@@ -28,8 +30,17 @@ class Store(Reads, Writes, Workflow, Alerts, Orders, Stats, Exports):
         self.close()
 
 
-def open_store(path: Path, create: bool = True) -> Store:
-    """Open (and create or migrate) the store at `path`."""
+def is_postgres_url(target: Path | str) -> bool:
+    """Whether `store:` names a PostgreSQL database (`postgresql://...` or `postgres://...`)."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: Path | str, create: bool = True) -> Store:
+    """Open (and create or migrate) the store: a file path (SQLite), or a `postgresql://` URL
+    (PostgreSQL: the database must exist; its tables are made on first use)."""
+    if is_postgres_url(target):
+        return _open_postgres(str(target))
+    path = Path(target)
     if not path.exists():
         if not create:
             raise StoreError(
@@ -57,32 +68,54 @@ def open_store(path: Path, create: bool = True) -> Store:
     return store
 
 
-def _migrate(store: Store) -> None:
-    conn = store.conn
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
+def _open_postgres(url: str) -> Store:
+    from repcli.store import pg, pg_schema
+
+    conn = pg.connect(url)
+    dialect = conn.dialect
+    store = Store(dialect.label, conn, dialect)
+    try:
+        _migrate(store, pg_schema.MIGRATIONS, conn)
+    except dialect.errors as exc:
+        store.close()
+        raise dialect.explain(dialect.label, exc) from None
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _migrate(
+    store: Store, migrations: Sequence[tuple[str, Callable[[Any], None]]] = (), target: Any = None
+) -> None:
+    """Apply the migrations the store has not had (SQLite's, on `store.db`, by default)."""
+    if not migrations:
+        migrations, target = MIGRATIONS, store.db
+    conn, dialect = store.conn, store.dialect
+    version = dialect.schema_version(conn)
+    if version > len(migrations):
         raise StoreError(
             f"{store.path}: this store was written by a newer repcli "
-            f"(schema {version}, this repcli knows {len(MIGRATIONS)})",
+            f"(schema {version}, this repcli knows {len(migrations)})",
             "upgrade repcli (pip install -U repcli), or use another store file",
         )
-    if version == len(MIGRATIONS):
+    if version == len(migrations):
         return
     with store.transaction():
         # Re-read inside the write lock: another process may have migrated meanwhile.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        version = dialect.schema_version(conn)
         conn.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
-        for name, migration in MIGRATIONS[version:]:
+        for name, migration in migrations[version:]:
             if name not in applied:
-                migration(store.db)
+                migration(target)
                 conn.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
                     (name, to_iso(now())),
                 )
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        dialect.set_schema_version(conn, len(migrations))
 
 
 def _make_private_folders(folder: Path) -> None:

@@ -97,7 +97,7 @@ class Exports(StoreBase):
         cur.row_factory = sqlite3.Row
         in_transaction = self.conn.in_transaction
         if not in_transaction:
-            self.conn.execute("BEGIN")  # one snapshot for the rows and the newest number
+            self.dialect.begin_read(self.conn)  # one snapshot: the rows and the newest number
         try:
             found = cur.execute(sql, params).fetchall()
             newest = self.conn.execute(
@@ -128,7 +128,8 @@ class Exports(StoreBase):
         self.conn.execute(
             "INSERT INTO export_marks (name, what, filter, last_seq, rows, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, what, filter) DO UPDATE SET "
-            "last_seq = MAX(last_seq, excluded.last_seq), rows = excluded.rows, "
+            f"last_seq = {self.dialect.greatest('export_marks.last_seq', 'excluded.last_seq')}, "
+            "rows = excluded.rows, "
             "updated_at = excluded.updated_at",
             (name, what, filter, seq, rows, to_iso(when)),
         )

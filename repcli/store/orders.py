@@ -99,7 +99,8 @@ class Orders(StoreBase):
             clauses.append("(o.product_id = ? OR o.product_name LIKE ?)")
             params.extend([product, f"%{product}%"])
         sql = (
-            f"SELECT o.*, (SELECT group_concat(i.id) FROM items i WHERE i.order_ref = o.id) "
+            f"SELECT o.*, (SELECT {self.dialect.string_agg('i.id')} FROM items i "
+            "WHERE i.order_ref = o.id) "
             f"AS review_ids FROM orders o WHERE {' AND '.join(clauses)} "
             "ORDER BY o.ordered_at DESC, o.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from repcli.clock import to_iso
 from repcli.store.base import StoreBase
+from repcli.store.dialect import SQLITE, Dialect
 
 if TYPE_CHECKING:
     from repcli.store.signal_window import SignalWindow
@@ -42,7 +43,7 @@ class ItemFilter:
     limit: int = 0
     """0 = no limit."""
 
-    def where(self, alias: str = "items") -> tuple[list[str], list[Any]]:
+    def where(self, alias: str = "items", dialect: Dialect = SQLITE) -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if self.sources:
@@ -66,7 +67,8 @@ class ItemFilter:
         if self.topics:
             marks = ",".join("?" * len(self.topics))
             clauses.append(
-                f"EXISTS (SELECT 1 FROM json_each({alias}.topics) WHERE value IN ({marks}))"
+                f"EXISTS (SELECT 1 FROM {dialect.json_items(f'{alias}.topics', 'j')} "
+                f"WHERE j.value IN ({marks}))"
             )
             params.extend(self.topics)
         if self.ratings:
@@ -74,7 +76,8 @@ class ItemFilter:
             params.extend(self.ratings)
         if self.product:
             clauses.append(
-                f"({alias}.product_id = ? OR repcli_fold({alias}.product_name) LIKE ? ESCAPE '\\')"
+                f"({alias}.product_id = ? "
+                f"OR {dialect.fold(f'{alias}.product_name')} LIKE ? ESCAPE '\\')"
             )
             folded = self.product.casefold()
             escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -109,7 +112,7 @@ class Reads(StoreBase):
         return [item_row(r) for r in cur.execute(sql, params)]
 
     def list_items(self, flt: ItemFilter) -> list[dict[str, Any]]:
-        clauses, params = flt.where()
+        clauses, params = flt.where(dialect=self.dialect)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {_select()} FROM items{where} ORDER BY created_at DESC, id DESC"
         return self._rows(sql + _limit(flt.limit), params)
@@ -150,7 +153,7 @@ class Reads(StoreBase):
     def changed_items(self, since: datetime, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Items whose rating or text changed at or after `since`, with their previous rating."""
         flt = ItemFilter(sources=sources)
-        clauses, params = flt.where()
+        clauses, params = flt.where(dialect=self.dialect)
         clauses.append("v.replaced_at >= ?")
         params.append(to_iso(since))
         sql = (
@@ -200,7 +203,7 @@ class Reads(StoreBase):
         through indexes: what `signals.fresh` asks for."""
         from repcli.store.signal_window import SignalWindow
 
-        return SignalWindow(self.conn, to_iso(since) or "", exclude_sources)
+        return SignalWindow(self.conn, to_iso(since) or "", exclude_sources, self.dialect)
 
     def recently_seen_negatives(
         self, since: datetime, exclude_sources: Sequence[str] = ()
@@ -218,7 +221,7 @@ class Reads(StoreBase):
     ) -> list[dict[str, Any]]:
         """Negative items no `check` has shown yet, newest first (competitors' sources go in
         `exclude_sources`: their items are for reports, never for check's queue)."""
-        clauses, params = ItemFilter(sources=sources, negative=True).where()
+        clauses, params = ItemFilter(sources=sources, negative=True).where(dialect=self.dialect)
         clauses.append("items.reported_at IS NULL")
         if exclude_sources:
             clauses.append(f"items.source NOT IN ({','.join('?' * len(exclude_sources))})")
@@ -231,13 +234,14 @@ class Reads(StoreBase):
 
     def search(self, query: str, flt: ItemFilter) -> list[dict[str, Any]]:
         """Full-text search over title, text, pros and cons; best matches first."""
-        clauses, params = flt.where()
-        clauses.insert(0, "items_fts MATCH ?")
-        params.insert(0, _fts_query(query))
+        clauses, params = flt.where(dialect=self.dialect)
+        found = self.dialect.search(query)
         sql = (
-            f"SELECT {_select()} FROM items_fts JOIN items ON items.rowid = items_fts.rowid "
-            f"WHERE {' AND '.join(clauses)} ORDER BY items_fts.rank, items.created_at DESC"
+            f"SELECT {_select()} FROM {found.source} "
+            f"WHERE {' AND '.join([found.where, *clauses])} "
+            f"ORDER BY {found.order}, items.created_at DESC"
         )
+        params = [*found.where_params, *params, *found.order_params]
         return self._rows(sql + _limit(flt.limit), params)
 
     def queue(
@@ -274,17 +278,17 @@ class Reads(StoreBase):
         reading every open item."""
         clauses, params = self._queue_where(flt, exclude_sources)
         row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(items.due_at <> '' AND items.due_at < ?), 0) "
+            "SELECT count(*), coalesce(sum(CASE WHEN items.due_at <> '' AND items.due_at < ? "
+            "THEN 1 ELSE 0 END), 0) "
             f"FROM items WHERE {' AND '.join(clauses)}",
             [to_iso(now), *params],
         ).fetchone()
         return int(row[0]), int(row[1])
 
-    @staticmethod
     def _queue_where(
-        flt: ItemFilter, exclude_sources: Sequence[str]
+        self, flt: ItemFilter, exclude_sources: Sequence[str]
     ) -> tuple[list[str], list[Any]]:
-        clauses, params = flt.where()
+        clauses, params = flt.where(dialect=self.dialect)
         clauses += ["items.needs_reply = 1", "items.answer_text IS NULL"]
         if not flt.statuses:
             clauses.append("items.status IN ('new', 'open')")
@@ -298,7 +302,8 @@ class Reads(StoreBase):
         sql = """
         WITH counts AS (
           SELECT source, COUNT(*) AS items, SUM(negative) AS negative,
-                 SUM(needs_reply = 1 AND answer_text IS NULL AND status IN ('new', 'open'))
+                 SUM(CASE WHEN needs_reply = 1 AND answer_text IS NULL
+                     AND status IN ('new', 'open') THEN 1 ELSE 0 END)
                    AS open, MAX(created_at) AS newest
           FROM items GROUP BY source
         ), last_run AS (
@@ -331,20 +336,3 @@ class Reads(StoreBase):
             value = json.loads(row[0])
             return value if isinstance(value, dict) else {}
         return {}
-
-
-def _fts_query(query: str) -> str:
-    """Quote each word so user text never breaks FTS syntax; words are ANDed, and each matches
-    its other word forms: its stem, prefix-matched ("стирка" -> стирк*: стирки, стиркой)."""
-    from repcli.stems import stem
-
-    terms = []
-    for word in query.replace('"', " ").lower().split():
-        root = stem(word)
-        if root == word.replace("ё", "е")[: len(root)]:
-            # Snowball writes ё as е; the index keeps what the customer typed: ask for both.
-            forms = dict.fromkeys((word[: len(root)], root))
-        else:  # English stems are not always prefixes: happy -> happi
-            forms = dict.fromkeys((word, root))
-        terms.append("(" + " OR ".join(f'"{f}"*' for f in forms) + ")")
-    return " AND ".join(terms) or '""'

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
+from repcli.store.dialect import SQLITE, Dialect
 from repcli.store.reads import item_row
 
 _FIELDS = (
@@ -24,8 +25,15 @@ _CHUNK = 400
 
 
 class SignalWindow:
-    def __init__(self, conn: sqlite3.Connection, since: str, exclude_sources: Sequence[str]):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        since: str,
+        exclude_sources: Sequence[str],
+        dialect: Dialect = SQLITE,
+    ):
         self._conn = conn
+        self._dialect = dialect
         self._where = ["created_at >= ?"]
         self._params: list[Any] = [since]
         if exclude_sources:
@@ -55,7 +63,8 @@ class SignalWindow:
     ) -> list[dict[str, Any]]:
         """One product's items with a text of 20 characters or more (what near-duplicate bursts
         compare), posted between `low` and `high` (ISO text, inclusive) when given."""
-        clauses = ["platform IS ?", "product_id IS ?", "length(text) >= 20"]
+        same = self._dialect.same
+        clauses = [same("platform", "?"), same("product_id", "?"), "length(text) >= 20"]
         params: list[Any] = [platform, product_id]
         if low is not None:
             clauses.append("created_at >= ?")
@@ -68,7 +77,12 @@ class SignalWindow:
     def first_text_id(self, platform: Any, product_id: Any) -> int:
         """The lowest id among `product_texts(platform, product_id)` (0 when none)."""
         where = " AND ".join(
-            [*self._where, "platform IS ?", "product_id IS ?", "length(text) >= 20"]
+            [
+                *self._where,
+                self._dialect.same("platform", "?"),
+                self._dialect.same("product_id", "?"),
+                "length(text) >= 20",
+            ]
         )
         row = self._conn.execute(
             f"SELECT min(id) FROM items WHERE {where}", [*self._params, platform, product_id]
@@ -105,14 +119,17 @@ class SignalWindow:
 
     def one_star(self, platform: Any, product_id: Any) -> list[dict[str, Any]]:
         """One product's 1★ items on one platform."""
-        return self._rows(["rating = 1", "platform IS ?", "product_id = ?"], [platform, product_id])
+        return self._rows(
+            ["rating = 1", self._dialect.same("platform", "?"), "product_id = ?"],
+            [platform, product_id],
+        )
 
     def _negative_source(self, dimension: str) -> tuple[str, str]:
         """(FROM clause, value expression) of negatives per product or per topic: a topic
         listed twice in one item counts twice, as `spikes` and `topic_clusters` count it."""
         if dimension == "product":
             return "items", "items.product_id"
-        return "items, json_each(nullif(items.topics, '')) j", "j.value"
+        return f"items, {self._dialect.json_items('items.topics', 'j')}", "j.value"
 
     def negative_counts(
         self, dimension: str, values: Sequence[str], low: str, high: str
@@ -158,9 +175,9 @@ class SignalWindow:
             return {}
         marks = ",".join("?" * len(products))
         where = " AND ".join([*self._where, "negative <> 0", f"product_id IN ({marks})"])
-        rows = self._conn.execute(  # SQLite takes the bare columns from the min(id) row
-            f"SELECT product_id, product_name, min(id) FROM items WHERE {where} "
-            "GROUP BY product_id",
+        rows = self._conn.execute(  # each product's row of the lowest id
+            "SELECT product_id, product_name, id FROM items WHERE id IN "
+            f"(SELECT min(id) FROM items WHERE {where} GROUP BY product_id)",
             [*self._params, *products],
         )
         return {str(p): (name, p) for p, name, _ in rows}

@@ -168,13 +168,12 @@ class Workflow(StoreBase):
             )
             reply_id = int(current["id"])
         else:
-            cur = self.conn.execute(
+            reply_id = self.dialect.insert_id(
+                self.conn,
                 "INSERT INTO replies (item_id, text, author, status, created_at, updated_at, "
                 "template) VALUES (?, ?, ?, 'draft', ?, ?, ?)",
                 (item_id, text, actor, stamp, stamp, template),
             )
-            assert cur.lastrowid is not None
-            reply_id = cur.lastrowid
         self.open_item(item_id)
         self.add_event(
             item_id,

@@ -155,7 +155,7 @@ class Writes(StoreBase):
             try:
                 with self._savepoint():
                     self._upsert_chunk(chunk, analyse, seen, part)
-            except _ROW_STORE_ERRORS:
+            except (*_ROW_STORE_ERRORS, *self.dialect.row_errors):
                 # Some row is bad in a way the checks above did not foresee: again row by row,
                 # each in its own savepoint, so the bad one costs only itself.
                 part = UpsertResult()
@@ -163,7 +163,7 @@ class Writes(StoreBase):
                     try:
                         with self._savepoint():
                             self._upsert_chunk([item], analyse, seen, part)
-                    except _ROW_STORE_ERRORS as exc:
+                    except (*_ROW_STORE_ERRORS, *self.dialect.row_errors) as exc:
                         part.rejects.append(_reject(item, f"{type(exc).__name__}: {exc}"))
             result.new_ids += part.new_ids
             result.changed_ids += part.changed_ids
@@ -207,14 +207,12 @@ class Writes(StoreBase):
         if fresh:  # one statement for the chunk's new items, then their ids in that order
             self.conn.executemany(_INSERT, fresh)
             ids = self._ids([(row[0], row[1]) for row in fresh])
-            self.conn.execute(
-                "INSERT INTO items_fts (rowid, title, text, pros, cons) SELECT id, title, "
-                f"text, pros, cons FROM items WHERE id IN ({','.join('?' * len(ids))})",
-                ids,
-            )
+            self.dialect.index_new_items(self.conn, ids)
             self.conn.execute(  # their numbers in the change sequence (exports.py)
-                "INSERT OR REPLACE INTO changes (kind, row_id) SELECT 'items', id FROM items "
-                f"WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
+                self.dialect.renumber_changes(
+                    "SELECT 'items', id FROM items "
+                    f"WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id"
+                ),
                 ids,
             )
             result.new_ids.extend(ids)
@@ -236,7 +234,7 @@ class Writes(StoreBase):
                 "INSERT INTO rejects (source, kind, key, external_id, reason, raw, first_seen_at, "
                 "last_seen_at, count, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
                 "ON CONFLICT(source, kind, key) DO UPDATE SET reason = excluded.reason, "
-                "raw = excluded.raw, last_seen_at = excluded.last_seen_at, count = count + 1, "
+                "raw = excluded.raw, last_seen_at = excluded.last_seen_at, count = rejects.count + 1, "
                 "run_id = excluded.run_id",
                 (
                     source, reject.kind, escape_surrogates(key),
@@ -416,7 +414,8 @@ class Writes(StoreBase):
 
     def start_run(self, group: str, command: str, source: str, when: datetime) -> int:
         with self.transaction():
-            cur = self.conn.execute(
+            run_id = self.dialect.insert_id(
+                self.conn,
                 "INSERT INTO runs (run_group, command, source, started_at, status, fetched, new, "
                 "changed) VALUES (?, ?, ?, ?, 'running', 0, 0, 0)",
                 (group, command, source, to_iso(when)),
@@ -426,8 +425,7 @@ class Writes(StoreBase):
                 "VALUES (?, ?, 0) ON CONFLICT(source) DO UPDATE SET last_attempt_at = ?",
                 (source, to_iso(when), to_iso(when)),
             )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        return run_id
 
     def add_to_run(
         self, run_id: int, fetched: int, new: int, changed: int, rejected: int = 0

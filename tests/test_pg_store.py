@@ -1,0 +1,241 @@
+"""The store on PostgreSQL: what only PostgreSQL has (URLs, connecting, the advisory write
+lock, the placeholder translation), and the invariants that concurrent writers must keep on
+both engines."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from repcli.errors import ExitCode, StoreError
+from repcli.models import Item, Verdict
+from repcli.store import ItemFilter, open_store
+from repcli.store.dialect import WRITE_LOCK, redact_url
+from repcli.store.migrations import MIGRATIONS
+from repcli.store.pg import translate
+from repcli.store.pg_schema import MIGRATIONS as PG_MIGRATIONS
+from repcli.store.writes import Analysis
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def item(external_id: str, text: str = "сломалось", rating: int = 1) -> Item:
+    return Item(
+        source="s",
+        platform="p",
+        kind="review",
+        external_id=external_id,
+        created_at=T0,
+        rating=rating,
+        text=text,
+    )
+
+
+def analyse(it: Item) -> Analysis:
+    neg = (it.rating or 5) <= 2
+    return Analysis(
+        Verdict("negative" if neg else "positive", 1.0 if neg else 0.0, neg, ("r",)),
+        neg,
+        T0 + timedelta(hours=24),
+    )
+
+
+# ----------------------------------------------------------------- without a server
+
+
+def test_both_engines_have_the_same_migrations() -> None:
+    assert [name for name, _ in PG_MIGRATIONS] == [name for name, _ in MIGRATIONS]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT a FROM t WHERE b = ? AND c IN (?, ?)", "SELECT a FROM t WHERE b = %s AND c IN (%s, %s)"),
+        ("SELECT '?' , \"we?rd\", ? -- what?\n", "SELECT '?' , \"we?rd\", %s -- what?\n"),
+        ("SELECT 'it''s ?', ?", "SELECT 'it''s ?', %s"),
+        ("x LIKE '%\"a\"%' AND y = ? /* 50% ? */", "x LIKE '%%\"a\"%%' AND y = %s /* 50%% ? */"),
+        ("SELECT 5 % ?", "SELECT 5 %% %s"),
+    ],
+)  # fmt: skip
+def test_placeholders_outside_literals_become_psycopg_ones(sql: str, expected: str) -> None:
+    assert translate(sql) == expected
+
+
+def test_a_url_is_shown_without_its_password() -> None:
+    assert redact_url("postgresql://ann:s3cret@db.example:5433/rep") == (
+        "postgresql://ann:***@db.example:5433/rep"
+    )
+    assert "s3cret" not in redact_url("postgres://ann@db/rep?password=s3cret&sslmode=require")
+    assert redact_url("postgresql://ann@db/rep") == "postgresql://ann@db/rep"
+
+
+def test_connection_failure_names_the_host_not_the_password() -> None:
+    pytest.importorskip("psycopg")
+    url = "postgresql://ann:s3cret@127.0.0.1:1/rep?connect_timeout=2"
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    text = f"{info.value} {info.value.hint}"
+    assert "127.0.0.1:1" in text and "s3cret" not in text
+    assert "postgresql://ann:***@127.0.0.1:1/rep" in str(info.value)
+    assert info.value.exit_code is ExitCode.STORE
+
+
+def test_without_psycopg_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql://ann:s3cret@db.example/rep")
+    assert info.value.hint == "pip install 'repcli[postgres]'"
+    assert "s3cret" not in str(info.value)
+
+
+# ----------------------------------------------------------------- on a server
+
+
+def test_a_newer_store_is_refused(pg_url: str) -> None:
+    open_store(pg_url).close()
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO _migrations (name, applied_at) VALUES ('m999_future', '')")
+    with pytest.raises(StoreError, match="written by a newer repcli") as info:
+        open_store(pg_url)
+    assert info.value.exit_code is ExitCode.STORE
+
+
+def test_a_held_write_lock_is_the_locked_error(pg_url: str) -> None:
+    import psycopg
+
+    store = open_store(pg_url)
+    store.dialect.busy_timeout_ms = 50
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("BEGIN")
+        other.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")  # another run writes
+        with pytest.raises(StoreError, match="locked by another repcli run"), store.transaction():
+            pass
+        other.execute("ROLLBACK")
+    with store.transaction():  # the failed wait left nothing open
+        store.upsert_items([item("1")], analyse, T0)
+    assert len(store.list_items(ItemFilter())) == 1
+    store.close()
+
+
+def test_an_error_that_escapes_names_the_store_without_its_password(pg_url: str) -> None:
+    import psycopg
+
+    from repcli.store.base import as_store_error
+
+    store = open_store(pg_url)
+    with pytest.raises(psycopg.Error) as info, store.transaction():
+        store.conn.execute("SELECT no_such_column FROM items")
+    assert store.path == redact_url(pg_url)
+    error = as_store_error("postgresql://ann:s3cret@db/rep", info.value)
+    assert error is not None and "s3cret" not in str(error)
+    assert str(error).startswith("postgresql://ann:***@db/rep: store error:")
+    assert as_store_error(store.path, ValueError("not the store's")) is None
+    with store.transaction():  # the failed transaction was rolled back
+        pass
+    store.close()
+
+
+# ----------------------------------------------------------------- concurrent writers
+
+
+def _together(workers: int, work: object) -> list[object]:
+    """Run `work(i)` in `workers` threads started at the same moment; their results."""
+    barrier = threading.Barrier(workers)
+    results: list[object] = [None] * workers
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)  # type: ignore[operator]
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_upserts_of_the_same_items_leave_no_duplicates(
+    store_target: Path | str,
+) -> None:
+    open_store(store_target).close()  # created once; each writer opens its own connection
+    batch = [item(str(i), text=f"посылка {i} мятая") for i in range(300)]
+
+    def write(i: int) -> tuple[int, int]:
+        store = open_store(store_target)
+        try:
+            with store.transaction():
+                done = store.upsert_items(batch, analyse, T0 + timedelta(minutes=i))
+            return len(done.new_ids), done.unchanged
+        finally:
+            store.close()
+
+    results = _together(4, write)
+    assert sorted(r[0] for r in results) == [0, 0, 0, 300]  # type: ignore[index]
+    store = open_store(store_target)
+    rows = store.conn.execute(
+        "SELECT count(*), count(DISTINCT external_id) FROM items WHERE source = 's'"
+    ).fetchone()
+    assert tuple(rows) == (300, 300)
+    numbered = store.conn.execute(
+        "SELECT count(*), count(DISTINCT row_id) FROM changes WHERE kind = 'items'"
+    ).fetchone()
+    assert tuple(numbered) == (300, 300)
+    assert len(store.search("мятая", ItemFilter())) == 300
+    store.close()
+
+
+def test_concurrent_claims_post_a_reply_once(store_target: Path | str) -> None:
+    store = open_store(store_target)
+    with store.transaction():
+        (item_id,) = store.upsert_items([item("1")], analyse, T0).new_ids
+        reply_id = store.save_draft(item_id, "Извините!", None, T0, "ann")
+        store.approve_reply(reply_id, T0, "ann")
+    store.close()
+
+    def claim(i: int) -> bool:
+        mine = open_store(store_target)
+        try:
+            return mine.claim_for_posting(reply_id, T0 + timedelta(seconds=i))
+        finally:
+            mine.close()
+
+    results = _together(6, claim)
+    assert results.count(True) == 1 and results.count(False) == 5
+    store = open_store(store_target)
+    assert store.reply(reply_id)["status"] == "posting"
+    assert store.reply(reply_id)["attempts"] == 1
+    store.close()
+
+
+def test_export_marks_follow_commit_order_across_writers(store_target: Path | str) -> None:
+    """Numbers in the change sequence are handed out in commit order: after all writers, the
+    items' numbers are distinct and a bookmark taken from the newest number misses none."""
+    open_store(store_target).close()
+
+    def write(i: int) -> None:
+        store = open_store(store_target)
+        try:
+            for n in range(5):
+                with store.transaction():
+                    store.upsert_items([item(f"{i}-{n}")], analyse, T0)
+        finally:
+            store.close()
+
+    _together(3, write)
+    store = open_store(store_target)
+    batch = store.export_changes("items")
+    assert len(batch.rows) == 15 and len({r["external_id"] for r in batch.rows}) == 15
+    assert store.export_changes("items", after=batch.mark).rows == []
+    store.close()
