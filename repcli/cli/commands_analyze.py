@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -258,73 +257,36 @@ def train(
     complaints under high ratings) and where it beats the lexicon; questions and other kinds
     keep the built-in lexicon. Quality is reported per kind and per source.
     """
-    from repcli.analysis import trained
-    from repcli.analysis.batch import Labelled, label_of, read_labelled_rows
+    from repcli.actions import train as action
     from repcli.cli import output
-    from repcli.errors import InputError, UsageError
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(
         state, fmt, (Format.table, Format.json, Format.jsonl), use_config=False
     )
-    kind = kind.lower()
-    if kind not in KINDS:
-        raise UsageError(f"--kind {kind!r}: not one of {', '.join(KINDS)}")
-    if from_file is not None:
-        try:
-            data = from_file.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{from_file}: cannot read: {exc.strerror}") from None
-        rows = read_labelled_rows(data, str(from_file), text_field, label_field, rating_field)
-        origin = str(from_file)
-        rows = [
-            dataclasses.replace(
-                r, kind=r.kind if r.kind in KINDS else kind, source=r.source or from_file.name
-            )
-            for r in rows
-        ]
-    else:
-        rows = [
-            Labelled(0, text, "negative" if label_of(r) else "positive", "review", source)
-            for text, r, source in state.store.rated_texts()
-        ]
-        origin = f"{state.config.store} (rated reviews)"
-    if len(rows) < 50:
-        raise InputError(
-            f"{len(rows)} labelled texts in {origin}: too few to train on (at least 50)",
-            "fetch more reviews first, or train --from-file on a labelled export",
-        )
-    texts = [r.text for r in rows]
-    labels = [r.negative for r in rows]
-    state.info(f"training on {len(rows)} texts ({sum(labels)} negative) from {origin}…")
-    from repcli.analysis.negativity import LexiconModel
+    options = action.TrainOptions(
+        from_file=from_file, text_field=text_field, label_field=label_field,
+        rating_field=rating_field, kind=kind, output=output_path, folds=folds,
+    )  # fmt: skip
+    config, store = None, None
+    if from_file is None or _store_of(state) is not None:
+        config, store = state.config, state.store
+    elif output_path is None:
+        config = state.config  # no config to save next to: its ConfigError, before training
 
-    cv = trained.cross_validate_scores(texts, labels, folds=folds, lexicon=LexiconModel())
-    choice = trained.best(cv.choices)
-    flagged = cv.flagged(choice)
-    builtin = [s >= 0.5 for s in cv.lexicon_scores]
-    by_kind = trained.by_group([r.kind or kind for r in rows], labels, flagged, builtin)
-    by_source = trained.by_group([r.source or "" for r in rows], labels, flagged, builtin)
-    validated = trained.validated_kinds(by_kind)
-    model = trained.fit(texts, labels)
-    model.meta = {
-        "trained_on": len(rows), "negatives": sum(labels), "origin": origin,
-        "trained_at": state.now.isoformat(), "cv_folds": folds, "cv": choice.quality.as_dict(),
-        "blend_weight": choice.weight, "threshold": choice.threshold,
-        "cv_model_alone": cv.choices[1.0].quality.as_dict(),
-        "kinds": validated, "cv_by_kind": by_kind, "cv_by_source": by_source,
-    }  # fmt: skip
-    path = output_path or trained.model_path(state.config.store)
-    model.save(path)
-    warnings = _training_warnings(state, by_kind, validated, from_file is None)
-    result = {"model": str(path), **model.meta, "warnings": warnings}
+    def started(texts: int, negatives: int, origin: str) -> None:
+        state.info(f"training on {texts} texts ({negatives} negative) from {origin}…")
+
+    trained = action.run(options, state.now, config=config, store=store, started=started)
+    result = trained.as_dict()
+    path, warnings, validated = trained.path, trained.warnings, trained.validated
     if fmt_ is not Format.table:
         from repcli.render import formats
 
         text = formats.to_json(result) if fmt_ is Format.json else formats.to_jsonl([result])
         output.write(state, text)
     else:
-        _print_quality(state, folds, choice, by_kind, by_source)
+        _print_quality(state, folds, trained.choice, trained.by_kind, trained.by_source)
     for warning in warnings:
         state.err.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
     used = f"for {', '.join(validated)}" if validated else "for nothing"
@@ -357,31 +319,6 @@ def _group_line(name: str, q: dict[str, float | int]) -> str:
     if not q["negatives"]:
         return f"{name} – ({q['texts']} texts, no negatives)"
     return f"{name} F1 {q['f1']:.2f} (built-in {q['builtin_f1']:.2f}, {q['texts']} texts)"
-
-
-def _training_warnings(
-    state: State, by_kind: dict[str, Any], validated: list[str], on_store: bool
-) -> list[str]:
-    """Where what the model was checked on differs from what it would score."""
-    warnings = [
-        f"on {k} texts the model does not beat the built-in lexicon (F1 {q['f1']:.2f}, "
-        f"built-in {q['builtin_f1']:.2f}): check keeps the lexicon for them"
-        for k, q in by_kind.items()
-        if q["negatives"] and k not in validated
-    ]
-    if on_store or _store_of(state) is not None:
-        others = [
-            f"{n - rated if k in validated else n} {'unrated ' if k in validated else ''}{k}s"
-            for k, (n, rated) in state.store.kind_counts().items()
-            if k not in validated or rated < n
-        ]
-        if others:
-            checked = ", ".join(f"{'rated ' if on_store else ''}{k}s" for k in by_kind)
-            warnings.append(
-                f"checked on {checked}; the store also holds {', '.join(others)}: the built-in "
-                "lexicon and the question rules read those, not this model"
-            )
-    return warnings
 
 
 def reanalyze(

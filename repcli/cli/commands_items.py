@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from repcli.actions.export import ExportWhat
 from repcli.cli.context import State
 from repcli.cli.filters import item_filter, narrow
 from repcli.cli.options import Format, FormatOpt, LimitOpt, SinceOpt, SourceOpt
@@ -183,13 +183,6 @@ def search(
     output.emit_items(state, fmt_, records, title=f"Search {query!r} ({len(records)})")
 
 
-class ExportWhat(enum.StrEnum):
-    items = "items"
-    replies = "replies"
-    versions = "versions"
-    events = "events"
-
-
 def export(
     ctx: typer.Context,
     what: Annotated[
@@ -245,52 +238,23 @@ def export(
     on from there), and only once the output was all written: a closed pipe or a full disk is
     exit code 8 and the next run gives the same rows again.
     """
+    from repcli.actions import export as action
     from repcli.cli import output
-    from repcli.clock import to_iso
-    from repcli.errors import UsageError
-    from repcli.render import formats
-    from repcli.store.exports import EXPORT_COLUMNS, filter_key
 
     state: State = ctx.obj
-    if fmt not in (Format.csv, Format.jsonl, Format.json):
-        raise UsageError(f"--format {fmt.value} is not an export format", "use csv, jsonl or json")
-    if negative and what is not ExportWhat.items:
-        raise UsageError(
-            "--negative filters items only",
-            "export the items with --negative; replies, versions and events by --source",
-        )
-    delta = since == "last-run"
-    for each in source or ():
-        state.config.source(each)  # unknown source names are an error, not an empty export
-    columns = tuple(output.ITEM_COLUMNS) if what is ExportWhat.items else EXPORT_COLUMNS[what]
-    mark = None
-    if delta:
-        bookmark = (name or what.value, what.value, filter_key(source or (), negative))
-        batch = state.store.export_changes(
-            what.value, state.store.export_mark(*bookmark), limit, source or (), negative
-        )
-        records, mark = batch.rows, batch.mark
-    elif what is ExportWhat.items:
-        records = state.store.list_items(item_filter(state, source, since, limit, fmt, negative))
-    else:
-        from repcli.timespec import parse_since
+    options = action.ExportOptions(
+        what=what, sources=tuple(source or ()), since=since, name=name, limit=limit,
+        format=fmt.value, negative=negative,
+    )  # fmt: skip
 
-        start = to_iso(parse_since(since, state.now)) if since else None
-        records = state.store.export_rows(what.value, start, limit, source or ())
-    if fmt is Format.csv:
-        text = formats.to_csv(records, columns)
-    elif fmt is Format.jsonl:
-        text = formats.to_jsonl(records, columns)
-    else:
-        text = formats.to_json({what.value: records})
-    if out is None:
-        output.write(state, text)  # written and flushed, or OutputError: the bookmark stays
-    else:
-        output.write_atomically(out, text)
-        state.info(f"Wrote {len(records)} {what.value} to {out}")
-    if mark is not None:
-        with state.store.transaction():
-            state.store.set_export_mark(*bookmark, mark, len(records), state.now)
+    def write(result: action.ExportResult) -> None:
+        if out is None:
+            output.write(state, result.text)  # written and flushed, or OutputError: no bookmark
+        else:
+            output.write_atomically(out, result.text)
+            state.info(f"Wrote {len(result.rows)} {what.value} to {out}")
+
+    action.run(state.config, state.store, options, state.now, write=write)
 
 
 def register(app: typer.Typer) -> None:

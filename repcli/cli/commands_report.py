@@ -68,25 +68,17 @@ def report(
     worse, the effect of replies on ratings, a rating forecast, competitors, and suspicious
     activity. Default period: the last 30 days against the 30 before.
     """
-    from repcli import report as build_report
+    from repcli.actions import report as action
     from repcli.cli import output
-    from repcli.errors import UsageError
     from repcli.render import formats, report_view
-    from repcli.timespec import parse_since
 
     state: State = ctx.obj
-    for name in source or ():
-        state.config.source(name)
-    lang = locale or state.config.locale
-    if lang not in report_view.LOCALES:
-        raise UsageError(f"--locale {lang!r} is not one repcli has", "use en, ru or uk")
-    start = parse_since(since or "30d", state.now)
-    end = parse_since(until, state.now) if until else state.now
-    if end <= start:
-        raise UsageError("--until must be after --since")
-    data = build_report.build(
-        state.config, state.store, state.now, start, end, source or (), product, target
-    )
+    options = action.ReportOptions(
+        since=since, until=until, sources=tuple(source or ()), product=product, target=target,
+        locale=locale,
+    )  # fmt: skip
+    result = action.run(state.config, state.store, options, state.now)
+    data, lang = result.data, result.locale
     chosen = fmt
     if chosen is ReportFormat.auto:
         chosen = ReportFormat.table if out is None and state.out.is_terminal else ReportFormat.md

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from repcli.actions import fetch as fetch_action
+from repcli.actions.check import FailOn, source_rows
+from repcli.actions.fetch import Progress
 from repcli.cli.context import State
 from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
 from repcli.errors import ExitCode
 
 if TYPE_CHECKING:
+    from repcli.actions.check import CheckResult
     from repcli.pipeline import RunReport
-
-
-class FailOn(enum.StrEnum):
-    new_negative = "new-negative"
-    extortion = "extortion"
-    overdue = "overdue"
-    new = "new"
-    signal = "signal"
-    burst = "burst"
-    spike = "spike"
-    alert_failed = "alert-failed"
-    rejects = "rejects"
 
 
 FullOpt = Annotated[
@@ -32,31 +23,33 @@ FullOpt = Annotated[
 ]
 
 
-def _run(state: State, sources: list[str] | None, full: bool, command: str) -> RunReport:
-    from repcli.pipeline import Pipeline, select_sources
+class _Progress(Progress):
+    """A spinner on a terminal while the sources are fetched, then one line per source."""
 
-    config = state.config
-    selected = select_sources(config, sources or [])
-    if not selected:
-        from repcli.errors import ConfigError
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.status: Any = None
+        self.count = 0
 
-        raise ConfigError(
-            f"{config.path}: no enabled sources to fetch",
-            "add a source under `sources:` (see config.example.yaml)",
-        )
-    pipeline = Pipeline(config, state.store, state.now)
-    names = ", ".join(s.name for s in selected)
-    if state.err.is_interactive and not state.quiet:
-        with state.err.status(f"Fetching {len(selected)} sources: {names}") as status:
+    def started(self, sources: list[str]) -> None:
+        state = self.state
+        self.count = len(sources)
+        if state.err.is_interactive and not state.quiet:
+            self.status = state.err.status(f"Fetching {self.count} sources: {', '.join(sources)}")
+            self.status.start()
 
-            def progress(source: str, fetched: int) -> None:
-                status.update(f"Fetching {len(selected)} sources… {source}: {fetched} items")
+    def fetched(self, source: str, count: int) -> None:
+        if self.status is not None:
+            self.status.update(f"Fetching {self.count} sources… {source}: {count} items")
 
-            report = pipeline.run(selected, command, full=full, progress=progress)
-    else:
-        report = pipeline.run(selected, command, full=full)
-    _print_run(state, report)
-    return report
+    def ran(self, report: RunReport) -> None:
+        self.stop()
+        _print_run(self.state, report)
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 def _print_run(state: State, report: RunReport) -> None:
@@ -73,20 +66,6 @@ def _print_run(state: State, report: RunReport) -> None:
             )
 
 
-def _results(report: RunReport) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": r.source,
-            "fetched": r.fetched,
-            "new": r.new,
-            "changed": r.changed,
-            "rejected": r.rejected,
-            "error": r.error,
-        }
-        for r in report.results
-    ]
-
-
 def fetch(
     ctx: typer.Context,
     source: SourceOpt = None,
@@ -98,8 +77,14 @@ def fetch(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    report = _run(state, source, full, "fetch")
-    rows = _results(report)
+    progress = _Progress(state)
+    try:
+        report = fetch_action.run(
+            state.config, state.store, state.now, source or (), full=full, progress=progress
+        )
+    finally:
+        progress.stop()
+    rows = source_rows(report)
     from repcli.render import tables
 
     output.emit(
@@ -134,94 +119,67 @@ def check(
 
     Each negative item is shown once; a second run right after shows nothing new.
     """
+    from repcli.actions import check as action
     from repcli.cli import output
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
-    report = _run(state, source, full, "check")
-    store, now = state.store, state.now
-    # A competitor's items are for reports only: never in this queue, --fail-on or alerts.
-    competitors = _competitors(state)
-    negatives = store.unreported_negatives(source or (), exclude_sources=competitors)
-    changed = [
-        r
-        for r in store.changed_items(now, source or ())
-        if r["id"] in set(report.changed_ids) and r["source"] not in competitors
-    ]
-    waiting, overdue = store.queue_counts(now, _all_items(), exclude_sources=competitors)
-    extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
-    signal_rows = _fresh_signals(state, report)
+    options = action.CheckOptions(
+        sources=tuple(source or ()), full=full, fail_on=tuple(fail_on or ()), alerts=not no_alerts
+    )
     shown = output.limit_of(state, limit, fmt_)
-    visible = negatives[:shown] if shown else negatives
-    summary = {
-        "new_items": sum(r.new for r in report.results if r.source not in competitors),
-        "competitor_new_items": sum(r.new for r in report.results if r.source in competitors),
-        "new_negative": len(negatives),
-        "changed": len(changed),
-        "extortion": len(extortion),
-        "waiting_for_answer": waiting,
-        "overdue": overdue,
-        "signals": len(signal_rows),
-        "rejected": sum(r.rejected for r in report.results),
-        "failed_sources": [r.source for r in report.failed],
-    }
-    if state.config.alerts.rules and not no_alerts:
-        from repcli import alerts
+    progress = _Progress(state)
+    try:
+        result = action.run(
+            state.config, state.store, options, state.now, progress=progress,
+            deliver=lambda r: _show_check(state, fmt_, r, shown),
+        )  # fmt: skip
+    finally:
+        progress.stop()
+    if result.alerts is not None:
+        output.print_alerts(state, result.alerts)
+    hidden = len(result.negatives) - len(_first(result.negatives, shown))
+    _print_summary(state, result.summary, hidden, ran=len(result.run.results))
+    if result.matched:
+        # Said even with -q: a script (or a cron mail) learns which rule gave exit 10.
+        state.err.print(output.line(_matched_line(result.matched)))
+    if result.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(result.exit_code))
 
-        # Signals near this run's new and changed items only: the day's cost, not the history's.
-        fresh = set(report.new_ids) | set(report.changed_ids)
-        sent = alerts.send(state.config, store, now, fresh_ids=fresh)
-        summary["alerts"] = sent.as_dict()
-    title = f"New negative ({len(negatives)})"
-    if fmt_ is Format.table:
+
+T = TypeVar("T")
+
+
+def _first(rows: list[T], shown: int) -> list[T]:
+    return rows[:shown] if shown else rows
+
+
+def _show_check(state: State, fmt: Format, result: CheckResult, shown: int) -> None:
+    """The check's data on stdout (before its negatives are marked reported)."""
+    from repcli.cli import output
+
+    visible = _first(result.negatives, shown)
+    title = f"New negative ({len(result.negatives)})"
+    if fmt is Format.table:
         from repcli.render import tables
 
         if visible:
-            state.out.print(tables.items_table(visible, now, title))
+            state.out.print(tables.items_table(visible, state.now, title))
+        changed = result.changed
         if changed:
-            changed = changed[:shown] if shown else changed
+            changed = _first(changed, shown)
             state.out.print(
-                tables.changed_table(changed, now, f"Edited by customers ({len(changed)})")
+                tables.changed_table(changed, state.now, f"Edited by customers ({len(changed)})")
             )
-        _print_signals(state, signal_rows)
-    elif fmt_ is Format.md:
-        matched = _matched(fail_on or [], summary, signal_rows)
-        _write_mail(state, summary, visible, extortion, changed, signal_rows, report, matched)
+        _print_signals(state, result.signals)
+    elif fmt is Format.md:
+        _write_mail(state, result, visible)
     else:
         output.emit_items(
-            state, fmt_, visible, title=title, key="new_negative",
-            extra={"changed": changed, "signals": signal_rows, "summary": summary,
-                   "sources": _results(report)},
+            state, fmt, visible, title=title, key="new_negative",
+            extra={"changed": result.changed, "signals": result.signals,
+                   "summary": result.summary, "sources": result.sources},
         )  # fmt: skip
-    # A competitor's negatives are seen too, though never shown: a source that stops being a
-    # competitor brings only its new negatives into the queue, not its whole history at once.
-    unseen_rivals = store.unreported_negatives(competitors) if competitors else []
-    store.mark_reported([r["id"] for r in [*negatives, *unseen_rivals]], now)
-    if "alerts" in summary:
-        output.print_alerts(state, sent)
-    _print_summary(state, summary, len(negatives) - len(visible), ran=len(report.results))
-    matched = _matched(fail_on or [], summary, signal_rows)
-    if matched:
-        # Said even with -q: a script (or a cron mail) learns which rule gave exit 10.
-        state.err.print(output.line(_matched_line(matched)))
-        raise typer.Exit(int(ExitCode.FOUND))
-    if report.failure_code is not None:
-        raise typer.Exit(int(report.failure_code))
-
-
-def _fresh_signals(state: State, report: RunReport) -> list[dict[str, Any]]:
-    """The signals that this run's new or changed items are part of (read near those items
-    only: the same as `repcli signals` lists for them)."""
-    from datetime import timedelta
-
-    from repcli.analysis import signals
-    from repcli.cli.signal_rows import signal_row
-
-    settings = state.config.signals
-    since = state.now - timedelta(days=settings.baseline_days + 2)
-    window = state.store.signal_window(since, _competitors(state))
-    fresh = set(report.new_ids) | set(report.changed_ids)
-    return [signal_row(sig) for sig in signals.fresh(window, fresh, state.now, settings)]
 
 
 def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:
@@ -240,21 +198,13 @@ def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:
         state.info(f"[dim]… and {len(rows) - len(shown)} more signals: repcli signals[/dim]")
 
 
-def _write_mail(
-    state: State,
-    summary: dict[str, Any],
-    negatives: list[dict[str, Any]],
-    extortion: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    signal_rows: list[dict[str, Any]],
-    report: RunReport,
-    matched: list[tuple[str, int]],
-) -> None:
+def _write_mail(state: State, result: CheckResult, negatives: list[dict[str, Any]]) -> None:
     """--format md: the check as a mail with every section; nothing at all when it is empty."""
     from repcli.cli import output
     from repcli.render import check_md, human
 
     config = state.config
+    summary = result.summary
     text = check_md.render(
         check_md.CheckMail(
             now=state.now,
@@ -262,12 +212,12 @@ def _write_mail(
             shop=config.shop,
             summary=summary,
             negatives=negatives,
-            extortion=extortion,
-            changed=changed,
-            signals=signal_rows,
-            sources=_results(report),
+            extortion=result.extortion,
+            changed=result.changed,
+            signals=result.signals,
+            sources=result.sources,
             alert_failures=summary.get("alerts", {}).get("failed", []),
-            matched=_matched_line(matched) if matched else "",
+            matched=_matched_line(result.matched) if result.matched else "",
         )
     )
     if text:
@@ -285,35 +235,6 @@ def _matched_line(matched: list[tuple[str, int]]) -> str:
         unit = _UNITS.get(rule, "item")
         parts.append(f"{rule} ({count} {unit}{'' if count == 1 else 's'})")
     return "--fail-on matched: " + ", ".join(parts)
-
-
-def _matched(
-    rules: list[FailOn], summary: dict[str, Any], signal_rows: list[dict[str, Any]]
-) -> list[tuple[str, int]]:
-    """(rule, how many things it matched) for each rule that matched, in the order given."""
-    kinds = [r["kind"] for r in signal_rows]
-    counts = {
-        FailOn.new_negative: summary["new_negative"],
-        FailOn.extortion: summary["extortion"],
-        FailOn.overdue: summary["overdue"],
-        FailOn.new: summary["new_items"],
-        FailOn.signal: summary["signals"],
-        FailOn.burst: sum(k in ("burst", "one-star-burst", "one-star-author") for k in kinds),
-        FailOn.spike: kinds.count("spike"),
-        FailOn.alert_failed: len(summary.get("alerts", {}).get("failed", [])),
-        FailOn.rejects: summary["rejected"],
-    }
-    return [(rule.value, int(counts[rule])) for rule in dict.fromkeys(rules) if counts[rule]]
-
-
-def _all_items() -> Any:
-    from repcli.store import ItemFilter
-
-    return ItemFilter()
-
-
-def _competitors(state: State) -> list[str]:
-    return [s.name for s in state.config.sources if s.competitor]
 
 
 def _print_summary(state: State, s: dict[str, Any], hidden: int, ran: int = 0) -> None:
@@ -362,6 +283,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    # Sources never run get a row here; every row gets the config's `type` and `enabled`.
     rows = {r["source"]: r for r in state.store.source_status()}
     for src in state.config.sources:
         rows.setdefault(

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from repcli.actions.reply import ReplySteps, posting_exit_code
 from repcli.cli.context import State
 from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
+from repcli.errors import ExitCode
 
 if TYPE_CHECKING:
     from repcli.workflow.posting import PostOutcome
@@ -98,21 +100,9 @@ def _templates(state: State) -> list[Template]:
 
 def _draft_text(state: State, item: dict[str, Any], template: str | None) -> tuple[str, str]:
     """(text, template name) for the item: the named template or the best fit, filled in."""
-    from repcli.errors import UsageError
-    from repcli.workflow import templates as tpl
+    from repcli.actions.reply import draft_text
 
-    available = _templates(state)
-    chosen = tpl.by_name(available, template) if template else tpl.choose(available, item)
-    if chosen is None:
-        raise UsageError(
-            f"no reply template fits item {item['id']} (lang {item.get('lang') or 'unknown'})",
-            "pass --template NAME or --text, or add a template (README, 'Replies and templates')",
-        )
-    order_for_item = getattr(state.store, "order_for_item", None)
-    order = order_for_item(item["id"]) if order_for_item else None
-    cfg = state.config
-    values = tpl.variables(item, cfg.shop, cfg.workflow.signature, order)
-    return tpl.render(chosen.text, values), chosen.name
+    return draft_text(state.config, state.store, item, template)
 
 
 def _edit(text: str) -> str:
@@ -153,72 +143,40 @@ def reply(
     With no options it drafts from the best-fitting template (or shows the existing draft).
     Steps can be combined: `repcli reply 12 --text "..." --approve --post`.
     """
-    from repcli.errors import NotFoundError, UsageError
-    from repcli.render import human
+    from repcli.actions import reply as action
 
     state: State = ctx.obj
-    store = state.store
-    item = store.get_item(item_id)
-    if item is None:
-        raise NotFoundError(
-            f"no item with ID {item_id}", "IDs are in the first column of check, queue and list"
-        )
-    if text is not None and template:
-        raise UsageError("--text and --template are alternatives: pass one")
-    current = store.open_reply(item_id)
-    new_text: str | None = None
-    name: str | None = None
-    if text is not None:
-        new_text = text.strip()
-        if not new_text:
-            raise UsageError("--text is empty")
-    elif template or (current is None and not store.posted_reply(item_id)):
-        new_text, name = _draft_text(state, item, template)
-    if edit:
-        new_text = _edit(new_text if new_text is not None else (current or {}).get("text", ""))
-    if preview:
+    options = action.ReplyOptions(
+        template=template, text=text, preview=preview, approve=approve, post=post, dry_run=dry_run
+    )
+    result = action.run(
+        state.config, state.store, item_id, options, state.now, state.actor,
+        edit=_edit if edit else None, steps=_ReplySteps(state),
+    )  # fmt: skip
+    if result.preview is not None:
         from repcli.cli.output import plain
+        from repcli.render import human
 
-        state.out.print(
-            plain(human.safe(new_text if new_text is not None else (current or {}).get("text", "")))
-        )
+        state.out.print(plain(human.safe(result.preview)))
         return
-    if new_text is not None:
-        with store.transaction():
-            reply_id = store.save_draft(item_id, new_text, name, state.now, state.actor)
-        state.info(
-            f"draft reply {reply_id} for #{item_id}" + (f" (template {name})" if name else "")
+    if options.post:
+        _print_outcomes(state, result.outcomes)
+        if result.exit_code is not ExitCode.OK:
+            raise typer.Exit(int(result.exit_code))
+
+
+class _ReplySteps(ReplySteps):
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def drafted(self, item_id: int, reply_id: int, template: str | None) -> None:
+        self.state.info(
+            f"draft reply {reply_id} for #{item_id}"
+            + (f" (template {template})" if template else "")
         )
-    elif current is not None:
-        reply_id = current["id"]
-    else:
-        posted = store.posted_reply(item_id)
-        if posted is None:  # pragma: no cover - drafted above
-            raise UsageError(f"item {item_id} has no reply")
-        reply_id = posted["id"]
-    rep = store.reply(reply_id)
-    if approve:
-        _check_limits(item, rep["text"], reply_id)
-        with store.transaction():
-            store.approve_reply(reply_id, state.now, state.actor)
-        rep = store.reply(reply_id)
-    state.out.print(_reply_panel(rep))
-    if post or dry_run:
-        if not post:
-            raise UsageError("--dry-run goes with --post")
-        _post(state, [reply_id], dry_run)
 
-
-def _check_limits(item: dict[str, Any], text: str, reply_id: int) -> None:
-    from repcli.errors import UsageError
-    from repcli.workflow.limits import problems
-
-    found = problems(item.get("platform"), item.get("kind"), text)
-    if found:
-        raise UsageError(
-            f"reply {reply_id} cannot be approved: " + "; ".join(found),
-            f"edit it: `repcli reply {item['id']} --edit` (docs/connectors.md, 'Answer limits')",
-        )
+    def ready(self, reply: dict[str, Any]) -> None:
+        self.state.out.print(_reply_panel(reply))
 
 
 def _reply_panel(rep: dict[str, Any]) -> Any:
@@ -238,22 +196,25 @@ def _reply_panel(rep: dict[str, Any]) -> Any:
 
 
 def _post(state: State, reply_ids: list[int], dry_run: bool) -> list[PostOutcome]:
-    from repcli.cli.output import line, plain
-    from repcli.errors import ExitCode
     from repcli.workflow.posting import post_replies
 
     outcomes = post_replies(state.config, state.store, reply_ids, state.now, state.actor, dry_run)
+    _print_outcomes(state, outcomes)
+    code = posting_exit_code(outcomes, len(reply_ids))
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+    return outcomes
+
+
+def _print_outcomes(state: State, outcomes: list[PostOutcome]) -> None:
+    from repcli.cli.output import line, plain
+
     marks = {"posted": ("✓ posted", "green"), "would-post": ("✓ would post", "cyan"),
              "failed": ("✗ failed", "red"), "skipped": ("– skipped", "yellow"),
              "unknown": ("? unknown", "yellow")}  # fmt: skip
     for o in outcomes:
         what = plain(f" reply {o.reply_id} (#{o.item_id}, {o.source})")
         state.info(line(marks[o.result], what, ": " if o.message else "", plain(o.message or "")))
-    if any(o.result in ("failed", "unknown") for o in outcomes):
-        raise typer.Exit(int(ExitCode.SOURCES_FAILED))
-    if any(o.result == "skipped" for o in outcomes) and len(reply_ids) == 1:
-        raise typer.Exit(int(ExitCode.ERROR))
-    return outcomes
 
 
 def post(

@@ -91,23 +91,11 @@ def item_filter(
     kinds: list[str] | None = None,
 ) -> ItemFilter:
     """The store filter of a listing's --source, --since, --limit, --negative and --kind,
-    checked (an unknown source or kind is a UsageError, not an empty list)."""
-    from repcli.errors import UsageError
-    from repcli.models import KINDS
-    from repcli.store import ItemFilter
-    from repcli.timespec import parse_since
-
-    for name in source or ():
-        state.config.source(name)  # unknown source names are an error, not an empty list
-    for kind in kinds or ():
-        if kind not in KINDS:
-            raise UsageError(f"--kind {kind!r} is unknown", f"use one of: {', '.join(KINDS)}")
+    checked (an unknown source or kind is an error, not an empty list)."""
+    from repcli.actions.items import item_filter as checked_filter
     from repcli.cli.output import limit_of
 
-    return ItemFilter(
-        sources=tuple(source or ()),
-        since=parse_since(since, state.now) if since else None,
-        negative=True if negative else None,
-        kinds=tuple(kinds or ()),
-        limit=limit_of(state, limit, fmt),
-    )
+    return checked_filter(
+        state.config, state.now, tuple(source or ()), since, limit_of(state, limit, fmt),
+        negative, tuple(kinds or ()),
+    )  # fmt: skip

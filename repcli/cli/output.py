@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from repcli.actions.items import ITEM_COLUMNS  # the stable item columns; only ever appended
 from repcli.cli.context import State
 from repcli.cli.options import Format
 from repcli.errors import OutputError
@@ -14,13 +15,7 @@ from repcli.errors import OutputError
 if TYPE_CHECKING:
     from rich.text import Text
 
-# Stable column order for item exports (csv, jsonl, md). New columns are only ever appended.
-ITEM_COLUMNS = (
-    "id", "source", "platform", "kind", "external_id", "created_at", "rating", "negative",
-    "sentiment", "sentiment_score", "reasons", "topics", "lang", "product_id", "product_name",
-    "author", "order_id", "title", "text", "pros", "cons", "answer_text", "answered_at",
-    "status", "needs_reply", "due_at", "url",
-)  # fmt: skip
+
 # jsonl carries every stored field (scripts want all of it), in the same stable order.
 ITEM_JSONL_COLUMNS = (
     *ITEM_COLUMNS,
@@ -63,7 +58,7 @@ def limit_of(state: State, requested: int | None, fmt: Format) -> int:
 def emit(
     state: State,
     fmt: Format,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     *,
     columns: Sequence[str],
     table: Callable[[], Any],

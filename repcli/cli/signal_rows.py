@@ -10,22 +10,12 @@ from repcli.cli.context import State
 
 def current_signals(state: State) -> list[Any]:
     """Every cross-item signal in the store's recent items (competitors left out)."""
-    from datetime import timedelta
+    from repcli.actions import signals
 
-    from repcli.analysis import signals
-
-    settings = state.config.signals
-    since = state.now - timedelta(days=settings.baseline_days + 2)
-    competitors = [s.name for s in state.config.sources if s.competitor]
-    records = state.store.recent_for_signals(since, competitors)
-    return signals.detect(records, state.now, settings)
+    return signals.current(state.config, state.store, state.now)
 
 
 def signal_row(sig: Any) -> dict[str, Any]:
-    return {
-        "kind": sig.kind,
-        "subject": sig.subject,
-        "reason": sig.reason,
-        "items": list(sig.item_ids),
-        "key": sig.key,
-    }
+    from repcli.actions import signals
+
+    return signals.row(sig)

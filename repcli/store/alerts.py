@@ -10,14 +10,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from repcli.clock import to_iso
 from repcli.store.base import StoreBase
+from repcli.store.rows import AlertRow, AlertStateRow
 
 
 class Alerts(StoreBase):
-    def alert_states(self, rule: str, destination: str) -> dict[str, dict[str, Any]]:
+    def alert_states(self, rule: str, destination: str) -> dict[str, AlertStateRow]:
         """key -> {status, attempts} of this rule's alerts to this destination."""
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
@@ -25,7 +26,7 @@ class Alerts(StoreBase):
             "SELECT key, status, attempts FROM alerts WHERE rule = ? AND destination = ?",
             (rule, destination),
         )
-        return {row["key"]: dict(row) for row in rows}
+        return {row["key"]: cast(AlertStateRow, dict(row)) for row in rows}
 
     def record_alerts(
         self,
@@ -56,7 +57,7 @@ class Alerts(StoreBase):
                     (rule, key, destination, max_attempts),
                 )
 
-    def alert_log(self, limit: int = 0, statuses: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def alert_log(self, limit: int = 0, statuses: Sequence[str] = ()) -> list[AlertRow]:
         clauses, params = ["1 = 1"], list(statuses)
         if statuses:
             clauses.append(f"status IN ({','.join('?' * len(statuses))})")
@@ -67,4 +68,4 @@ class Alerts(StoreBase):
             f"FROM alerts WHERE {' AND '.join(clauses)} ORDER BY id DESC"
             + (f" LIMIT {int(limit)}" if limit else "")
         )
-        return [dict(row) for row in cur.execute(sql, params)]
+        return [cast(AlertRow, dict(row)) for row in cur.execute(sql, params)]
