@@ -272,6 +272,7 @@ def _register() -> None:
         commands_report,
         commands_run,
         commands_setup,
+        commands_store,
         commands_workflow,
     )
 
@@ -283,6 +284,7 @@ def _register() -> None:
     commands_orders.register(app)
     commands_report.register(app)
     commands_analyze.register(app)
+    commands_store.register(app)
 
     from typer.main import get_command_name, solve_typer_info_defaults
 
