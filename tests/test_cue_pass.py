@@ -50,6 +50,12 @@ def _cue_maps() -> dict[str, dict[str, float]]:
         "вообще не$ работа": 2.0, "plastic": 1.0, "plast": 2.0, "p": 1.0,
         "не$ п": 1.5, "не$ пра": 2.5, "не$ працю": 0.5, "не п": -0.5,
     }  # fmt: skip
+    # Phrases of short stems over a large list: too many class sequences to write out, so they
+    # are found by one word and checked (CueMatcher._checked).
+    maps["wide"] = {
+        **maps["all"], "п п": 1.0, "не$ п с": 2.0, "по$ пр": 1.5, "в$ с": -1.0, "с$ п": 1.0,
+        "не$ пр ра": 2.0, "не по$": 0.5,
+    }  # fmt: skip
     return maps
 
 
@@ -128,6 +134,14 @@ def test_known_texts(text: str) -> None:
     assert tokens == reference.tokenize(text)
     for name, matcher in NEW.items():
         assert _hits(matcher.find(tokens)) == _hits(OLD[name].find(tokens)), name
+
+
+def test_phrases_with_too_many_class_sequences_are_checked_one_by_one() -> None:
+    matcher = NEW["wide"]
+    assert {cue for *_, cue, _ in matcher._checked} >= {"п п", "не$ п с", "не$ пр ра"}
+    tokens = cues.tokenize("Не пришла с опозданием, не просто рано. П пол")
+    assert _hits(matcher.find(tokens)) == _hits(OLD["wide"].find(tokens))
+    assert ("не$ пр ра", 2.0, 5, 8) in _hits(matcher.find(tokens))
 
 
 def test_models_built_on_the_matcher_still_read_the_shipped_data() -> None:

@@ -8,8 +8,10 @@ tokens, each by its own rule. Phrases win over the single words inside them.
 from __future__ import annotations
 
 import codecs
+import itertools
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -99,151 +101,215 @@ class Hit(NamedTuple):
     """Index after the last token matched."""
 
 
-_Phrase = tuple[tuple[tuple[str, bool], ...], str, float]
-"""(the words, each with `exact`), the cue as written, its value."""
 _Single = tuple[str, float]
 
 
-class _Pattern(NamedTuple):
-    """What one key of the automaton stands for."""
+_Word = tuple[str, bool]
+"""A word of a cue: the word, and whether it is `exact` (`word$`: the whole token)."""
+_Phrase = tuple[tuple[int, int, int, int], tuple[_Word, ...], str, float]
+"""(its rank, its words, the cue as written, its value)."""
+_Found = tuple[int, int, str, float]
+"""What an automaton key stands for: (its length minus one, its rank: lower wins at one place,
+the cue as written, its value)."""
+_EXPANSION_CAP = 64
+"""A phrase is written out as every sequence of token classes it matches when there are at most
+this many (the shipped lists: at most 9); beyond, it is found by one word and checked."""
+_CACHE_SIZE = 100_000
+_NO_CUE = "  "
+"""The class of a token no cue word matches."""
 
-    width: int
-    """The key's length: where it ends minus this is where it starts."""
-    exact: _Single | None
-    """The single-word cue `word$` whose whole token this is."""
-    stem: _Single | None
-    """The single-word stem cue this is."""
-    stem_length: int
-    phrases: tuple[tuple[int, int, _Phrase], ...]
-    """(rank, the word's place in the phrase, the phrase) of phrases this word anchors."""
+
+def _class_codes(count: int) -> Iterator[str]:
+    """`count` codes of two characters, one per token class: a class string has two characters
+    a token. Two small alphabets (a first character, a second) keep every node of the automaton
+    small (pyahocorasick looks a character up among a node's children one by one), and a key
+    can only match where a token's code begins."""
+    base = max(2, math.isqrt(count) + 1)
+    for i in range(count):
+        yield chr(0x100 + i // base) + chr(0x100 + base + i % base)
+
+
+class _Classes(dict[str, str]):
+    """Token -> the code of its class, worked out the first time a token is seen."""
+
+    def __init__(self, matcher: CueMatcher) -> None:
+        super().__init__()
+        self._matcher = matcher
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        char = self[token] = self._matcher._class_of(token)
+        return char
 
 
 class CueMatcher:
     """Matches many cues against a token list in one pass.
 
-    The tokens are joined by spaces and one Aho-Corasick automaton (pyahocorasick, in C) finds
-    every cue in that one string: " word " for `word$`, " stem" for a stem (it begins a token),
-    and for a phrase its longest word, after which Python checks the phrase's other words.
-    Phrases win over the single words inside them; at one place, the longest phrase."""
+    A cue word is a stem (it matches the tokens it begins) or exact (`word$`, the whole token).
+    Whether a word matches a token depends only on the token's class: the token itself when
+    some cue word is exactly it, else the longest stem that begins it (or none). The tokens of
+    a text become one string of class characters (a token's class is worked out once and
+    cached), and one Aho-Corasick automaton (pyahocorasick, in C) over that string finds every
+    cue: a single word is its classes, one character each; a phrase is every sequence of the
+    classes its words match, written out. Phrases win over the single words inside them; at
+    one place, the longest phrase (in words), then as the lexicon orders them."""
 
     def __init__(self, cues: Mapping[str, float]) -> None:
-        exact: dict[str, _Single] = {}
-        stems: dict[str, _Single] = {}
-        phrases: list[tuple[tuple[int, int, int, int], tuple[str, int], _Phrase]] = []
-        groups: dict[tuple[str, ...], int] = {}
-        for cue, value in cues.items():
-            key = normalise(cue).strip()
-            words = key.split()
-            if not words:
-                continue
-            if len(words) > 1:
-                parts = tuple((w.rstrip("$"), w.endswith("$")) for w in words)
-                # A phrase is looked for where the first 3 letters of its first word begin a
-                # token (and of its second, unless that is a stem shorter than 3 letters): a
-                # first word shorter than 3 letters has to be the whole token.
-                first, first_exact = parts[0]
-                parts = ((first, first_exact or len(first) < 3), *parts[1:])
-                second, second_exact = parts[1]
-                paired = second_exact or len(second) >= 3
-                group = (first[:3], second[:3]) if paired else (first[:3],)
-                order = groups.setdefault(group, 0)
-                groups[group] = order + 1
-                # The order of the candidates at one place: longest, paired before not,
-                # then as written.
-                rank = (-len(parts), 0 if paired else 1, order, len(phrases))
-                phrases.append((rank, _anchor(parts), (parts, cue, value)))
-            elif key.endswith("$"):
-                exact[key[:-1]] = (cue, value)
-            elif len(key) <= _MAX_STEM:
-                stems[key] = (cue, value)
-        entries: dict[str, dict[str, Any]] = {}
-        for word, found in exact.items():
-            entries.setdefault(f" {word} ", {})["exact"] = found
-        for word, found in stems.items():
-            entries.setdefault(f" {word}", {})["stem"] = found
-        ranks = {rank: i for i, (rank, _, _) in enumerate(sorted(phrases))}
-        for rank, (key, place), phrase in phrases:
-            entry = entries.setdefault(key, {})
-            entry["phrases"] = (*entry.get("phrases", ()), (ranks[rank], place, phrase))
-        self._automaton: Any = None
-        if entries:
-            self._automaton = ahocorasick.Automaton()
-            for key, entry in entries.items():
-                self._automaton.add_word(
-                    key,
-                    _Pattern(
-                        len(key),
-                        entry.get("exact"),
-                        entry.get("stem"),
-                        len(key) - 1,
-                        tuple(sorted(entry.get("phrases", ()))),
-                    ),
+        exact, stems, phrases = _parse(cues)
+        exact_words = sorted({*exact, *(w for _, p, _, _ in phrases for w, e in p if e)})
+        stem_words = sorted({*stems, *(w for _, p, _, _ in phrases for w, e in p if not e)})
+        codes = _class_codes(len(exact_words) + len(stem_words))
+        self._exact_class = dict(zip(exact_words, codes, strict=False))
+        self._stem_class = dict(zip(stem_words, codes, strict=False))
+        self._stem_lengths = sorted({len(s) for s in self._stem_class}, reverse=True)
+        self._classes = _Classes(self)
+        keys: dict[str, _Found] = {}
+        # Single words: a class's best single cue (exact first, then the longest stem).
+        single_rank = len(phrases)
+        for word, char in self._exact_class.items():
+            found = exact.get(word) or _longest_stem(word, stems)
+            if found is not None:
+                keys[char] = (0, single_rank, *found)
+        for stem, char in self._stem_class.items():
+            found = _longest_stem(stem, stems)
+            if found is not None:
+                keys[char] = (0, single_rank, *found)
+        self._checked: list[tuple[int, int, tuple[frozenset[str], ...], str, float]] = []
+        """Phrases with too many class sequences: (the index of the word they are found by,
+        rank, the classes each word matches, cue, value)."""
+        checked_by: dict[str, list[int]] = {}
+        members = [*self._exact_class.items(), *self._stem_class.items()]
+        for rank, (_, parts, cue, value) in enumerate(phrases):
+            matching = [
+                [self._exact_class[word]]
+                if is_exact
+                else [char for member, char in members if member.startswith(word)]
+                for word, is_exact in parts
+            ]
+            count = 1
+            for classes in matching:
+                count *= len(classes)
+            if 0 < count <= _EXPANSION_CAP:
+                for sequence in itertools.product(*matching):
+                    key = "".join(sequence)
+                    if key not in keys or rank < keys[key][1]:
+                        keys[key] = (len(parts) - 1, rank, cue, value)
+            elif count:
+                place = min(range(len(parts)), key=lambda k: len(matching[k]))
+                for char in matching[place]:
+                    checked_by.setdefault(char, []).append(len(self._checked))
+                self._checked.append(
+                    (place, rank, tuple(frozenset(c) for c in matching), cue, value)
                 )
+        self._checked_by = {char: tuple(found) for char, found in checked_by.items()}
+        self._automaton: Any = None
+        if keys:
+            self._automaton = ahocorasick.Automaton()
+            for key, found_key in keys.items():
+                self._automaton.add_word(key, found_key)
             self._automaton.make_automaton()
 
+    def _class_of(self, token: str) -> str:
+        char = self._exact_class.get(token)
+        if char is not None:
+            return char
+        size = len(token)
+        for length in self._stem_lengths:
+            if length <= size:
+                char = self._stem_class.get(token[:length])
+                if char is not None:
+                    return char
+        return _NO_CUE
+
+    def classes(self, tokens: list[str]) -> str:
+        """The class string of the tokens: one code (two characters) a token."""
+        return "".join(map(self._classes.__getitem__, tokens))
+
     def find(self, tokens: list[str]) -> list[Hit]:
+        return [Hit(*span) for span in self.spans(tokens)]
+
+    def spans(self, tokens: list[str]) -> list[tuple[str, float, int, int]]:
+        """`find` as plain tuples (cue, value, start, end): what the models loop over."""
         if self._automaton is None or not tokens:
             return []
-        singles: dict[int, tuple[int, _Single]] = {}
-        """Token index -> (its cue's rank: exact first, then the longest stem), the cue."""
-        starts: dict[int, tuple[int, _Phrase]] = {}
-        """Token index -> the best phrase that starts there (the lowest rank)."""
-        joined = " " + " ".join(tokens) + " "
-        for end, pattern in self._automaton.iter(joined):
-            # Every key starts with the space before a token: the spaces before it count it.
-            i = joined.count(" ", 0, end - pattern.width + 1)
-            if pattern.exact is not None:
-                singles[i] = (-_MAX_STEM - 1, pattern.exact)
-            if pattern.stem is not None:
-                best = singles.get(i)
-                if best is None or -pattern.stem_length < best[0]:
-                    singles[i] = (-pattern.stem_length, pattern.stem)
-            for rank, place, phrase in pattern.phrases:
-                at = i - place
-                found = starts.get(at)
-                if (found is None or rank < found[0]) and _matches(tokens, at, phrase[0]):
-                    starts[at] = (rank, phrase)
-        hits: list[Hit] = []
+        line = "".join(map(self._classes.__getitem__, tokens))
+        best: dict[int, _Found] = {}
+        """Start index -> the best cue that starts there (the lowest rank)."""
+        for end, found in self._automaton.iter(line):
+            start = (end >> 1) - found[0]
+            old = best.get(start)
+            if old is None or found[1] < old[1]:
+                best[start] = found
+        if self._checked_by:
+            self._find_checked(line, best)
+        spans: list[tuple[str, float, int, int]] = []
         taken = 0  # tokens before this index belong to a phrase already matched
-        for i in sorted({*singles, *starts}):
-            if i < taken:
-                continue
-            if i in starts:
-                words, cue, value = starts[i][1]
-                taken = i + len(words)
-                hits.append(Hit(cue, value, i, taken))
-            else:
-                cue, value = singles[i][1]
-                hits.append(Hit(cue, value, i, i + 1))
-        return hits
+        for start in sorted(best) if len(best) > 1 else best:
+            if start >= taken:
+                back, _, cue, value = best[start]
+                taken = start + back + 1
+                spans.append((cue, value, start, taken))
+        return spans
+
+    def _find_checked(self, line: str, best: dict[int, _Found]) -> None:
+        codes = [line[i : i + 2] for i in range(0, len(line), 2)]
+        for at, code in enumerate(codes):
+            for index in self._checked_by.get(code, ()):
+                place, rank, classes, cue, value = self._checked[index]
+                start = at - place
+                old = best.get(start)
+                if (
+                    (old is None or rank < old[1])
+                    and start >= 0
+                    and start + len(classes) <= len(codes)
+                    and all(codes[start + k] in c for k, c in enumerate(classes))
+                ):
+                    best[start] = (len(classes) - 1, rank, cue, value)
 
 
-def _anchor(words: tuple[tuple[str, bool], ...]) -> tuple[str, int]:
-    """The key a phrase is found by, and the index of the word it starts at: the longest run
-    of its words that stands in the joined tokens as it is written (words joined by a space,
-    each but the last exact)."""
-    best = ("", 0)
-    for start in range(len(words)):
-        key = ""
-        for word, exact in words[start:]:
-            key += f" {word}"
-            if not exact:
-                break
-        else:
-            key += " "
-        best = max(best, (key, start), key=lambda k: len(k[0]))
-    return best
+def _parse(
+    cues: Mapping[str, float],
+) -> tuple[dict[str, _Single], dict[str, _Single], list[_Phrase]]:
+    """The single exact words, the single stems and the phrases (in the order they win at one
+    place) of a cue list."""
+    exact: dict[str, _Single] = {}
+    stems: dict[str, _Single] = {}
+    phrases: list[_Phrase] = []
+    groups: dict[tuple[str, ...], int] = {}
+    for cue, value in cues.items():
+        key = normalise(cue).strip()
+        words = key.split()
+        if not words:
+            continue
+        if len(words) > 1:
+            parts = tuple((w.rstrip("$"), w.endswith("$")) for w in words)
+            # A first word shorter than 3 letters has to be the whole token.
+            first, first_exact = parts[0]
+            parts = ((first, first_exact or len(first) < 3), *parts[1:])
+            second, second_exact = parts[1]
+            paired = second_exact or len(second) >= 3
+            group = (first[:3], second[:3]) if paired else (first[:3],)
+            order = groups.setdefault(group, 0)
+            groups[group] = order + 1
+            # The order of the phrases at one place: longest, paired before not, then as
+            # written.
+            rank = (-len(parts), 0 if paired else 1, order, len(phrases))
+            phrases.append((rank, parts, cue, value))
+        elif key.endswith("$"):
+            exact[key[:-1]] = (cue, value)
+        elif len(key) <= _MAX_STEM:
+            stems[key] = (cue, value)
+    phrases.sort()
+    return exact, stems, phrases
 
 
-def _matches(tokens: list[str], i: int, words: tuple[tuple[str, bool], ...]) -> bool:
-    """Whether the phrase's words match the tokens from index i on, each by its own rule."""
-    if i < 0 or i + len(words) > len(tokens):
-        return False
-    for k, (word, exact) in enumerate(words):
-        other = tokens[i + k]
-        if (other != word) if exact else not other.startswith(word):
-            return False
-    return True
+def _longest_stem(token: str, stems: Mapping[str, _Single]) -> _Single | None:
+    for length in range(min(len(token), _MAX_STEM), 0, -1):
+        found = stems.get(token[:length])
+        if found is not None:
+            return found
+    return None
 
 
 def merge(maps: Iterable[Mapping[str, float]]) -> dict[str, float]:

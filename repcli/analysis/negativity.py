@@ -10,7 +10,7 @@ import dataclasses
 import re
 from typing import Any, Protocol
 
-from repcli.analysis.cues import BOUNDARY, CueMatcher, Hit, tokenize
+from repcli.analysis.cues import BOUNDARY, CueMatcher, tokenize
 from repcli.analysis.shipped import load_yaml
 
 NEGATION_WINDOW = 3
@@ -93,30 +93,48 @@ class LexiconModel:
 
     def score(self, text: str, lang: str | None, tokens: list[str] | None = None) -> TextScore:
         """`tokens`: the text's `tokenize`, when the caller has it already."""
-        reader = self._readers.get(lang, self._readers[None])
+        reader = self._readers.get(lang) or self._readers[None]
         tokens = tokenize(text) if tokens is None else tokens
-        hits = reader.matcher.find(tokens)
-        in_phrase = {i for h in hits if h.end - h.start > 1 for i in range(h.start, h.end)}
+        spans = reader.matcher.spans(tokens)
         neg_total = pos_total = 0.0
         neg_cues: list[str] = []
         pos_cues: list[str] = []
-        for hit in hits:
-            weight = abs(hit.value) * self._intensity(tokens, hit, reader)
-            negative = hit.value > 0
-            label = hit.cue.replace("$", "")
-            negator = self._negator(tokens, hit, reader, in_phrase)
-            if negator:
-                negative, weight, label = (
-                    not negative,
-                    weight * NEGATION_FACTOR,
-                    f"{negator} {label}",
-                )
-            if negative:
-                neg_total += weight
-                neg_cues.append(label)
-            else:
-                pos_total += weight
-                pos_cues.append(label)
+        if spans:
+            # Most texts have no intensifier, and many no negator: one C pass tells.
+            intensifiers = (
+                None if reader.intensifiers.keys().isdisjoint(tokens) else reader.intensifiers
+            )
+            negators = None if reader.negators.isdisjoint(tokens) else reader.negators
+            in_phrase: set[int] | None = None
+            for cue, value, start, end in spans:
+                strongest = 1.0
+                if intensifiers is not None:
+                    for token in tokens[max(0, start - INTENSIFIER_WINDOW) : start]:
+                        strongest = max(strongest, intensifiers.get(token, 1.0))
+                weight = abs(value) * strongest
+                negative = value > 0
+                label = cue.replace("$", "")
+                if negators is not None and not (end - start > 1 and tokens[start] in negators):
+                    # The negator that flips this cue: within the window, in the same clause,
+                    # and not part of a phrase (a phrase that starts with one includes it).
+                    for i in range(start - 1, max(-1, start - NEGATION_WINDOW - 1), -1):
+                        token = tokens[i]
+                        if token == BOUNDARY:
+                            break
+                        if token in negators:
+                            if in_phrase is None:
+                                in_phrase = _in_phrases(spans)
+                            if i not in in_phrase:
+                                negative = not negative
+                                weight *= NEGATION_FACTOR
+                                label = f"{token} {label}"
+                                break
+                if negative:
+                    neg_total += weight
+                    neg_cues.append(label)
+                else:
+                    pos_total += weight
+                    pos_cues.append(label)
         for ch, value in self._emoji.items() if self._maybe_emoji.search(text) else ():
             if ch in text:
                 if value > 0:
@@ -130,22 +148,7 @@ class LexiconModel:
         score = neg_total / (neg_total + pos_total + 0.5)
         return TextScore(round(score, 4), tuple(neg_cues), tuple(pos_cues))
 
-    @staticmethod
-    def _negator(tokens: list[str], hit: Hit, reader: _Reader, in_phrase: set[int]) -> str | None:
-        """The negator that flips this hit, if any: within the window, same clause, and not
-        already part of a phrase."""
-        if hit.end - hit.start > 1 and tokens[hit.start] in reader.negators:
-            return None  # the phrase already includes its negation ("не работает")
-        for i in range(hit.start - 1, max(-1, hit.start - NEGATION_WINDOW - 1), -1):
-            if tokens[i] == BOUNDARY:
-                return None
-            if tokens[i] in reader.negators and i not in in_phrase:
-                return tokens[i]
-        return None
 
-    @staticmethod
-    def _intensity(tokens: list[str], hit: Hit, reader: _Reader) -> float:
-        strongest = 1.0
-        for token in tokens[max(0, hit.start - INTENSIFIER_WINDOW) : hit.start]:
-            strongest = max(strongest, reader.intensifiers.get(token, 1.0))
-        return strongest
+def _in_phrases(spans: list[tuple[str, float, int, int]]) -> set[int]:
+    """The token indexes inside phrases (cues of more than one word)."""
+    return {i for _, _, start, end in spans if end - start > 1 for i in range(start, end)}

@@ -99,11 +99,11 @@ class TopicTagger:
         `scope: app` topics count only if the text names an app (None: unknown, they count)."""
         found: list[str] = []
         names_app = False
-        for hit in self._matcher.find(tokenize(text) if tokens is None else tokens):
-            if hit.cue in self._app_words:
+        for cue, _, _, _ in self._matcher.spans(tokenize(text) if tokens is None else tokens):
+            if cue in self._app_words:
                 names_app = True
                 continue
-            topic = self._topic_of[hit.cue]
+            topic = self._topic_of[cue]
             if topic not in found:
                 found.append(topic)
         if app is False and not names_app:
