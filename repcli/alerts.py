@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from repcli.analysis.signals import Signal
     from repcli.config import AlertRule, Config
     from repcli.store import Store
+    from repcli.store.rows import ItemRow
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class AlertReport:
         return dataclasses.asdict(self)
 
 
-def _item_line(item: dict[str, Any], now: datetime) -> str:
+def _item_line(item: ItemRow, now: datetime) -> str:
     from repcli.render import human
 
     stars = human.stars(item.get("rating")) if item.get("rating") else item["kind"]
@@ -207,7 +208,9 @@ def send(
         for dest in rule.to:
             states = store.alert_states(rule.rule, dest)
             pending = [
-                e for e in candidates if states.get(e.key, {}).get("status") in (None, "failed")
+                e
+                for e in candidates
+                if (states[e.key]["status"] if e.key in states else None) in (None, "failed")
             ]
             if not pending:
                 continue

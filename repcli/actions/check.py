@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from repcli.config.model import Config
     from repcli.pipeline import RunReport
     from repcli.store import Store
+    from repcli.store.rows import ChangedItemRow, ItemRow
 
 
 class FailOn(enum.StrEnum):
@@ -47,11 +48,11 @@ class CheckOptions:
 @dataclasses.dataclass
 class CheckResult:
     run: RunReport
-    negatives: list[dict[str, Any]]
+    negatives: list[ItemRow]
     """New negative items not reported before (competitors left out), newest first."""
-    changed: list[dict[str, Any]]
+    changed: list[ChangedItemRow]
     """Items this run saw edited by their customers."""
-    extortion: list[dict[str, Any]]
+    extortion: list[ItemRow]
     """The negatives tagged `extortion`."""
     signals: list[dict[str, Any]]
     """The signals this run's new or changed items are part of (rows: kind, subject, ...)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from repcli.errors import ExitCode
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from repcli.config.model import Config
     from repcli.http import Http
     from repcli.store import Store
+    from repcli.store.rows import ItemRow, ReplyRow
     from repcli.workflow.posting import PostOutcome
 
 
@@ -39,18 +40,18 @@ class ReplySteps:
     def drafted(self, item_id: int, reply_id: int, template: str | None) -> None:
         """A new draft was saved (from `template`, or a given text when None)."""
 
-    def ready(self, reply: dict[str, Any]) -> None:
+    def ready(self, reply: ReplyRow) -> None:
         """The reply as it stands after drafting and approving, before any posting."""
 
 
 @dataclasses.dataclass
 class ReplyResult:
-    item: dict[str, Any]
+    item: ItemRow
     preview: str | None = None
     """With `preview`: the text that would be drafted (or the current draft); nothing saved."""
     drafted: tuple[int, str | None] | None = None
     """(reply id, template name or None) when a new draft was saved."""
-    reply: dict[str, Any] | None = None
+    reply: ReplyRow | None = None
     """The reply after drafting and approving (None with `preview`)."""
     outcomes: list[PostOutcome] = dataclasses.field(default_factory=list)
     """With `post`: what posting did."""
@@ -143,7 +144,7 @@ def run(
 
 
 def draft_text(
-    config: Config, store: Store, item: dict[str, Any], template: str | None
+    config: Config, store: Store, item: ItemRow, template: str | None
 ) -> tuple[str, str]:
     """(text, template name) for the item: the named template or the best fit, filled in."""
     from repcli.errors import UsageError
@@ -163,7 +164,7 @@ def draft_text(
     return tpl.render(chosen.text, values), chosen.name
 
 
-def check_limits(item: dict[str, Any], text: str, reply_id: int) -> None:
+def check_limits(item: ItemRow, text: str, reply_id: int) -> None:
     """UsageError when the text breaks the platform's limits for the item's kind."""
     from repcli.errors import UsageError
     from repcli.workflow.limits import problems

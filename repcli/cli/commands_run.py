@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -16,6 +16,7 @@ from repcli.errors import ExitCode
 if TYPE_CHECKING:
     from repcli.actions.check import CheckResult
     from repcli.pipeline import RunReport
+    from repcli.store.rows import ItemRow
 
 
 FullOpt = Annotated[
@@ -198,7 +199,7 @@ def _print_signals(state: State, rows: list[dict[str, Any]]) -> None:
         state.info(f"[dim]… and {len(rows) - len(shown)} more signals: repcli signals[/dim]")
 
 
-def _write_mail(state: State, result: CheckResult, negatives: list[dict[str, Any]]) -> None:
+def _write_mail(state: State, result: CheckResult, negatives: list[ItemRow]) -> None:
     """--format md: the check as a mail with every section; nothing at all when it is empty."""
     from repcli.cli import output
     from repcli.render import check_md, human
@@ -284,7 +285,7 @@ def status(ctx: typer.Context, fmt: FormatOpt = None) -> None:
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     # Sources never run get a row here; every row gets the config's `type` and `enabled`.
-    rows = {r["source"]: r for r in state.store.source_status()}
+    rows = {r["source"]: cast("dict[str, Any]", r) for r in state.store.source_status()}
     for src in state.config.sources:
         rows.setdefault(
             src.name,

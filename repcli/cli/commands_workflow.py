@@ -13,6 +13,7 @@ from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
 from repcli.errors import ExitCode
 
 if TYPE_CHECKING:
+    from repcli.store.rows import ItemRow, ReplyListRow, ReplyRow
     from repcli.workflow.posting import PostOutcome
     from repcli.workflow.templates import Template
 
@@ -98,7 +99,7 @@ def _templates(state: State) -> list[Template]:
     return load_templates(wf.templates, wf.builtin_templates)
 
 
-def _draft_text(state: State, item: dict[str, Any], template: str | None) -> tuple[str, str]:
+def _draft_text(state: State, item: ItemRow, template: str | None) -> tuple[str, str]:
     """(text, template name) for the item: the named template or the best fit, filled in."""
     from repcli.actions.reply import draft_text
 
@@ -175,11 +176,11 @@ class _ReplySteps(ReplySteps):
             + (f" (template {template})" if template else "")
         )
 
-    def ready(self, reply: dict[str, Any]) -> None:
+    def ready(self, reply: ReplyRow) -> None:
         self.state.out.print(_reply_panel(reply))
 
 
-def _reply_panel(rep: dict[str, Any]) -> Any:
+def _reply_panel(rep: ReplyRow) -> Any:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -302,7 +303,7 @@ def replies(
     )  # fmt: skip
 
 
-def _reply_counts(rows: list[dict[str, Any]]) -> Any:
+def _reply_counts(rows: list[ReplyListRow]) -> Any:
     """`2 draft · 1 approved · 0 posting · 1 unknown · 3 posted · 1 failed`, each in its colour."""
     from collections import Counter
 
@@ -413,7 +414,7 @@ def draft(
     bulk.check_rules(rules)
     with store.transaction():
         drafts = bulk.draft_items(
-            store, items, lambda item: _draft_text(state, dict(item), None), state.now, state.actor
+            store, items, lambda item: _draft_text(state, item, None), state.now, state.actor
         )
         by_id = {i["id"]: i for i in items}
         drafts = bulk.auto_approve(store, rules, by_id, drafts, state.now, state.actor)

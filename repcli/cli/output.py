@@ -15,6 +15,7 @@ from repcli.errors import OutputError
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from repcli.store.rows import ItemRow
 
 # jsonl carries every stored field (scripts want all of it), in the same stable order.
 ITEM_JSONL_COLUMNS = (
@@ -97,7 +98,7 @@ def _flat(value: Any) -> Any:
 def emit_items(
     state: State,
     fmt: Format,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[ItemRow],
     *,
     title: str,
     key: str = "items",

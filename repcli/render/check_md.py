@@ -12,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.render import human, item_md
 from repcli.render.formats import md_cell, md_link, md_table, md_text
+
+if TYPE_CHECKING:
+    from repcli.store.rows import ChangedItemRow, ItemRow
 
 SIGNALS_PER_KIND = 3
 """Signals of one kind in the mail; `repcli signals` lists them all."""
@@ -28,10 +31,10 @@ class CheckMail:
     shop: str | None
     summary: Mapping[str, Any]
     """check's summary (the JSON output's `summary`)."""
-    negatives: Sequence[dict[str, Any]] = ()
+    negatives: Sequence[ItemRow] = ()
     """The new negative items shown (after --limit)."""
-    extortion: Sequence[dict[str, Any]] = ()
-    changed: Sequence[dict[str, Any]] = ()
+    extortion: Sequence[ItemRow] = ()
+    changed: Sequence[ChangedItemRow] = ()
     signals: Sequence[dict[str, Any]] = ()
     sources: Sequence[Mapping[str, Any]] = ()
     """Per source: `source`, `rejected`, `error`."""
@@ -117,7 +120,7 @@ def _negatives(mail: CheckMail) -> list[str]:
     return out
 
 
-def _extortion(items: Sequence[dict[str, Any]]) -> list[str]:
+def _extortion(items: Sequence[ItemRow]) -> list[str]:
     if not items:
         return []
     out = [f"\n## Extortion ({len(items)})\n", "Threats for money or a rating: answer first.\n"]
@@ -157,7 +160,7 @@ def _signals(rows: Sequence[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _changed(rows: Sequence[dict[str, Any]]) -> list[str]:
+def _changed(rows: Sequence[ChangedItemRow]) -> list[str]:
     if not rows:
         return []
     out = [f"\n## Edited by customers ({len(rows)})\n"]

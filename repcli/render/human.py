@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 
 from repcli.clock import from_iso
+
+if TYPE_CHECKING:
+    from repcli.store.rows import ItemRow
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SEQUENCE = re.compile(
@@ -119,7 +122,7 @@ def shorten(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def item_text(record: dict[str, Any], width: int = 160) -> str:
+def item_text(record: ItemRow, width: int = 160) -> str:
     """Title, text and cons in one line, for listings."""
     parts = [record.get("title"), record.get("text")]
     if record.get("cons"):
@@ -127,7 +130,7 @@ def item_text(record: dict[str, Any], width: int = 160) -> str:
     return shorten(" · ".join(p for p in parts if p), width)
 
 
-def why(record: dict[str, Any]) -> str:
+def why(record: ItemRow) -> str:
     topics = record.get("topics") or []
     reasons = record.get("reasons") or []
     return "; ".join([*reasons, *(f"#{t}" for t in topics)])

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 
 from repcli.render import human
 from repcli.render.formats import md_cell, md_link, md_table
+
+if TYPE_CHECKING:
+    from repcli.store.rows import ItemRow
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -34,7 +37,7 @@ def headers(zone: tzinfo) -> tuple[str, ...]:
     )
 
 
-def row(record: dict[str, Any], zone: tzinfo) -> tuple[str, ...]:
+def row(record: ItemRow, zone: tzinfo) -> tuple[str, ...]:
     """One item's cells, escaped (the ID's link is made before escaping could spoil it)."""
     rating = record.get("rating")
     return (
@@ -49,6 +52,6 @@ def row(record: dict[str, Any], zone: tzinfo) -> tuple[str, ...]:
     )
 
 
-def table(records: Sequence[dict[str, Any]], zone: tzinfo) -> list[str]:
+def table(records: Sequence[ItemRow], zone: tzinfo) -> list[str]:
     """The table's lines: header, separator, one row per item."""
     return md_table(headers(zone), [row(r, zone) for r in records])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -12,6 +12,18 @@ from rich.table import Table
 from rich.text import Text
 
 from repcli.render import human
+
+if TYPE_CHECKING:
+    from repcli.store.rows import (
+        AlertRow,
+        ChangedItemRow,
+        EventRow,
+        ItemReplyRow,
+        ItemRow,
+        OrderRow,
+        ReplyListRow,
+        VersionRow,
+    )
 
 _RATING_STYLE = {1: "bold red", 2: "red", 3: "yellow", 4: "green", 5: "green"}
 
@@ -22,7 +34,7 @@ def _plain(*cells: RenderableType) -> list[RenderableType]:
     return [Text(human.safe(c)) if isinstance(c, str) else c for c in cells]
 
 
-def _rating(record: dict[str, Any]) -> Text:
+def _rating(record: ItemRow) -> Text:
     rating = record.get("rating")
     if rating is None:
         label = {"question": "question", "comment": "comment"}.get(record.get("kind", ""), "–")
@@ -30,7 +42,7 @@ def _rating(record: dict[str, Any]) -> Text:
     return Text(human.stars(rating), style=_RATING_STYLE.get(rating, ""))
 
 
-def _who(record: dict[str, Any]) -> Text:
+def _who(record: ItemRow) -> Text:
     text = Text(human.shorten(record.get("product_name"), 40))
     author = record.get("author")
     if author:
@@ -38,7 +50,7 @@ def _who(record: dict[str, Any]) -> Text:
     return text
 
 
-def _why(record: dict[str, Any]) -> Text:
+def _why(record: ItemRow) -> Text:
     text = Text()
     for reason in record.get("reasons") or []:
         style = "bold magenta" if "extortion" in reason else "yellow"
@@ -49,7 +61,7 @@ def _why(record: dict[str, Any]) -> Text:
     return text
 
 
-def _due(record: dict[str, Any], now: datetime) -> Text:
+def _due(record: ItemRow, now: datetime) -> Text:
     if record.get("answer_text"):
         return Text("answered", style="green")
     if not record.get("needs_reply"):
@@ -58,7 +70,7 @@ def _due(record: dict[str, Any], now: datetime) -> Text:
     return Text(label, style="bold red" if overdue else "yellow")
 
 
-def _body(record: dict[str, Any]) -> Text:
+def _body(record: ItemRow) -> Text:
     """The text, then a dim line with product and author, then why it was flagged."""
     body = Text(human.item_text(record))
     who = " · ".join(
@@ -75,9 +87,7 @@ def _body(record: dict[str, Any]) -> Text:
     return body
 
 
-def items_table(
-    records: Sequence[dict[str, Any]], now: datetime, title: str | None = None
-) -> Table:
+def items_table(records: Sequence[ItemRow], now: datetime, title: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("ID", justify="right", style="bold", no_wrap=True)
     table.add_column("Posted", no_wrap=True)
@@ -91,7 +101,7 @@ def items_table(
     return table
 
 
-def changed_table(records: Sequence[dict[str, Any]], now: datetime, title: str) -> Table:
+def changed_table(records: Sequence[ChangedItemRow], now: datetime, title: str) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("ID", justify="right", style="bold")
     table.add_column("Source", no_wrap=True)
@@ -109,7 +119,7 @@ def changed_table(records: Sequence[dict[str, Any]], now: datetime, title: str) 
     return table
 
 
-def _buyer(order: dict[str, Any] | None) -> Text:
+def _buyer(order: OrderRow | None) -> Text:
     if not order:
         return Text("")
     text = Text("verified", style="green")
@@ -120,12 +130,12 @@ def _buyer(order: dict[str, Any] | None) -> Text:
 
 
 def item_detail(
-    record: dict[str, Any],
-    versions: Sequence[dict[str, Any]],
-    replies: Sequence[dict[str, Any]],
+    record: ItemRow,
+    versions: Sequence[VersionRow],
+    replies: Sequence[ItemReplyRow],
     now: datetime,
-    history: Sequence[dict[str, Any]] = (),
-    order: dict[str, Any] | None = None,
+    history: Sequence[EventRow] = (),
+    order: OrderRow | None = None,
 ) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -142,7 +152,7 @@ def item_detail(
         ),
         ("Product", Text(human.safe(record.get("product_name") or ""))),
         ("Author", Text(human.safe(record.get("author") or ""))),
-        ("Order", Text(human.safe(record.get("order_id") or (order or {}).get("order_id") or ""))),
+        ("Order", Text(human.safe(record.get("order_id") or (order and order["order_id"]) or ""))),
         ("Buyer", _buyer(order)),
         ("Language", Text(record.get("lang") or "")),
         ("Status", Text(record.get("status") or "")),
@@ -159,7 +169,10 @@ def item_detail(
         if value.plain if isinstance(value, Text) else value:
             grid.add_row(label, value)
     parts: list[RenderableType] = [heading, grid]
-    for label, key in (("Title", "title"), ("Text", "text"), ("Pros", "pros"), ("Cons", "cons")):
+    texts: tuple[tuple[str, Literal["title", "text", "pros", "cons"]], ...] = (
+        ("Title", "title"), ("Text", "text"), ("Pros", "pros"), ("Cons", "cons"),
+    )  # fmt: skip
+    for label, key in texts:
         if record.get(key):
             parts.append(Text(f"\n{label}:", style="bold"))
             parts.append(Text(human.safe(record[key])))
@@ -197,7 +210,7 @@ def item_detail(
     return Group(*parts)
 
 
-def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> RenderableType:
+def status_table(rows: Sequence[Mapping[str, Any]], now: datetime) -> RenderableType:
     """The table of sources, then each failed source's last error in full under it (an error
     squeezed into a cell was cut to `f…` at 80 columns and at 120)."""
     table = Table(box=box.SIMPLE_HEAD)
@@ -317,7 +330,7 @@ _REPLY_STYLE = {"approved": "green", "posted": "bold green", "failed": "bold red
                 "posting": "yellow", "unknown": "bold yellow", "draft": ""}  # fmt: skip
 
 
-def replies_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+def replies_table(rows: Sequence[ReplyListRow], now: datetime) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("Reply", "Item", "State", "Updated", "Text"):
         table.add_column(name, no_wrap=name != "Text", ratio=1 if name == "Text" else None)
@@ -369,7 +382,7 @@ def templates_table(rows: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
-def history_lines(events: Sequence[dict[str, Any]]) -> list[Text]:
+def history_lines(events: Sequence[EventRow]) -> list[Text]:
     lines = []
     for e in events:
         line = Text(f"{human.local_time(e['at'])}  ")
@@ -402,7 +415,7 @@ def signals_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> T
     return table
 
 
-def alerts_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+def alerts_table(rows: Sequence[AlertRow], now: datetime) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("Rule", "About", "To", "State", "When", "Error"):
         table.add_column(name, no_wrap=name not in ("Error", "About"))
@@ -418,7 +431,7 @@ def alerts_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
     return table
 
 
-def orders_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+def orders_table(rows: Sequence[Mapping[str, Any]], now: datetime) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     names = ["Order", "Customer", "Contact", "Product", "Bought"]
     if any("review_ids" in r for r in rows):

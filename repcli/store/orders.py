@@ -6,22 +6,25 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from repcli.clock import to_iso
 from repcli.store.base import StoreBase
+from repcli.store.rows import OrderListRow, OrderRow, UnlinkedReviewRow
 
 ORDER_FIELDS = (
     "order_id", "customer", "email", "phone", "product_id", "product_name", "ordered_at",
     "delivered_at", "platform",
 )  # fmt: skip
+R = TypeVar("R")
 
 
 class Orders(StoreBase):
-    def _order_rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _order_rows(self, shape: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        """Rows as dicts, of the shape (`rows.py`) that `sql` selects."""
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
-        return [dict(row) for row in cur.execute(sql, params)]
+        return cast("list[R]", [dict(row) for row in cur.execute(sql, params)])
 
     def upsert_orders(self, orders: Iterable[dict[str, Any]], when: datetime) -> tuple[int, int]:
         """Insert or update orders keyed by (order_id, product_id); (new, updated). In a
@@ -56,17 +59,21 @@ class Orders(StoreBase):
     def has_orders(self) -> bool:
         return self.conn.execute("SELECT 1 FROM orders LIMIT 1").fetchone() is not None
 
-    def unlinked_reviews(self) -> list[dict[str, Any]]:
+    def unlinked_reviews(self) -> list[UnlinkedReviewRow]:
         return self._order_rows(
+            UnlinkedReviewRow,
             "SELECT id, order_id, author, product_id, created_at FROM items "
-            "WHERE order_ref IS NULL AND kind = 'review'"
+            "WHERE order_ref IS NULL AND kind = 'review'",
         )
 
-    def orders_by_order_id(self, order_id: str) -> list[dict[str, Any]]:
-        return self._order_rows("SELECT * FROM orders WHERE order_id = ? ORDER BY id", (order_id,))
-
-    def orders_for_product(self, product_id: str, until: str, since: str) -> list[dict[str, Any]]:
+    def orders_by_order_id(self, order_id: str) -> list[OrderRow]:
         return self._order_rows(
+            OrderRow, "SELECT * FROM orders WHERE order_id = ? ORDER BY id", (order_id,)
+        )
+
+    def orders_for_product(self, product_id: str, until: str, since: str) -> list[OrderRow]:
+        return self._order_rows(
+            OrderRow,
             "SELECT * FROM orders WHERE product_id = ? AND ordered_at <= ? AND ordered_at >= ?",
             (product_id, until, since),
         )
@@ -80,9 +87,10 @@ class Orders(StoreBase):
             (item_id, to_iso(at), "repcli", "order linked", reason),
         )
 
-    def order_for_item(self, item_id: int) -> dict[str, Any] | None:
+    def order_for_item(self, item_id: int) -> OrderRow | None:
         """The order an item is linked to (for reply templates and `show`)."""
         rows = self._order_rows(
+            OrderRow,
             "SELECT o.* FROM orders o JOIN items i ON i.order_ref = o.id WHERE i.id = ?",
             (item_id,),
         )
@@ -90,7 +98,7 @@ class Orders(StoreBase):
 
     def list_orders(
         self, customer: str | None = None, product: str | None = None, limit: int = 0
-    ) -> list[dict[str, Any]]:
+    ) -> list[OrderListRow]:
         clauses, params = ["1 = 1"], []
         if customer:
             clauses.append("o.customer LIKE ?")
@@ -104,12 +112,13 @@ class Orders(StoreBase):
             f"AS review_ids FROM orders o WHERE {' AND '.join(clauses)} "
             "ORDER BY o.ordered_at DESC, o.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         )
-        return self._order_rows(sql, params)
+        return self._order_rows(OrderListRow, sql, params)
 
-    def uninvited(self, since: str, until: str) -> list[dict[str, Any]]:
+    def uninvited(self, since: str, until: str) -> list[OrderRow]:
         """Orders bought (or delivered, when known) in [since, until] with no review linked to
         them nor naming their order id: the review-invitation list."""
         return self._order_rows(
+            OrderRow,
             "SELECT o.* FROM orders o WHERE COALESCE(o.delivered_at, o.ordered_at) BETWEEN ? AND ? "
             "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.order_ref = o.id "
             "OR (i.order_id = o.order_id AND i.order_id IS NOT NULL)) "

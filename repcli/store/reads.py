@@ -7,11 +7,19 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from repcli.clock import to_iso
 from repcli.store.base import StoreBase
 from repcli.store.dialect import SQLITE, Dialect
+from repcli.store.rows import (
+    ChangedItemRow,
+    ItemReplyRow,
+    ItemRow,
+    SignalTextRow,
+    SourceStatusRow,
+    VersionRow,
+)
 
 if TYPE_CHECKING:
     from repcli.store.signal_window import SignalWindow
@@ -25,6 +33,7 @@ ITEM_FIELDS = (
 )  # fmt: skip
 _JSON_FIELDS = ("reasons", "topics")
 _BOOL_FIELDS = ("negative", "needs_reply", "verified_buyer")
+R = TypeVar("R")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,18 +115,23 @@ def _limit(limit: int) -> str:
 
 
 class Reads(StoreBase):
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[ItemRow]:
+        """Items (`ITEM_FIELDS`), decoded."""
+        return self._shaped(ItemRow, sql, params)
+
+    def _shaped(self, shape: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        """Rows decoded by `item_row`, of the shape (`rows.py`) that `sql` selects."""
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
-        return [item_row(r) for r in cur.execute(sql, params)]
+        return cast("list[R]", [item_row(r) for r in cur.execute(sql, params)])
 
-    def list_items(self, flt: ItemFilter) -> list[dict[str, Any]]:
+    def list_items(self, flt: ItemFilter) -> list[ItemRow]:
         clauses, params = flt.where(dialect=self.dialect)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {_select()} FROM items{where} ORDER BY created_at DESC, id DESC"
         return self._rows(sql + _limit(flt.limit), params)
 
-    def get_item(self, item_id: int) -> dict[str, Any] | None:
+    def get_item(self, item_id: int) -> ItemRow | None:
         rows = self._rows(f"SELECT {_select()} FROM items WHERE id = ?", (item_id,))
         return rows[0] if rows else None
 
@@ -126,8 +140,8 @@ class Reads(StoreBase):
         row = self.conn.execute("SELECT raw FROM items WHERE id = ?", (item_id,)).fetchone()
         return row[0] if row else None
 
-    def get_items(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def get_items(self, ids: Sequence[int]) -> list[ItemRow]:
+        found: list[ItemRow] = []
         for start in range(0, len(ids), 400):
             part = list(ids[start : start + 400])
             found += self._rows(
@@ -136,21 +150,23 @@ class Reads(StoreBase):
         found.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
         return found
 
-    def versions(self, item_id: int) -> list[dict[str, Any]]:
-        return self._rows(
+    def versions(self, item_id: int) -> list[VersionRow]:
+        return self._shaped(
+            VersionRow,
             "SELECT rating, title, text, pros, cons, seen_from, replaced_at FROM item_versions "
             "WHERE item_id = ? ORDER BY id",
             (item_id,),
         )
 
-    def replies(self, item_id: int) -> list[dict[str, Any]]:
-        return self._rows(
+    def replies(self, item_id: int) -> list[ItemReplyRow]:
+        return self._shaped(
+            ItemReplyRow,
             "SELECT id, text, author, status, created_at, posted_at, platform_error "
             "FROM replies WHERE item_id = ? ORDER BY id",
             (item_id,),
         )
 
-    def changed_items(self, since: datetime, sources: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def changed_items(self, since: datetime, sources: Sequence[str] = ()) -> list[ChangedItemRow]:
         """Items whose rating or text changed at or after `since`, with their previous rating."""
         flt = ItemFilter(sources=sources)
         clauses, params = flt.where(dialect=self.dialect)
@@ -161,7 +177,7 @@ class Reads(StoreBase):
             "JOIN item_versions v ON v.item_id = items.id "
             f"WHERE {' AND '.join(clauses)} ORDER BY v.replaced_at DESC, items.id DESC"
         )
-        return self._rows(sql, params)
+        return self._shaped(ChangedItemRow, sql, params)
 
     def rated_texts(self) -> list[tuple[str, int, str]]:
         """(title, text and cons, rating, source) of rated reviews: what `repcli train` learns
@@ -186,7 +202,7 @@ class Reads(StoreBase):
 
     def recent_for_signals(
         self, since: datetime, exclude_sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[SignalTextRow]:
         """The fields cross-item signals read, for items posted since `since`."""
         clauses, params = ["created_at >= ?"], [to_iso(since)]
         if exclude_sources:
@@ -196,7 +212,7 @@ class Reads(StoreBase):
             "SELECT id, source, platform, product_id, product_name, author, rating, negative, "
             f"topics, text, created_at FROM items WHERE {' AND '.join(clauses)} ORDER BY id"
         )
-        return self._rows(sql, params)
+        return self._shaped(SignalTextRow, sql, params)
 
     def signal_window(self, since: datetime, exclude_sources: Sequence[str] = ()) -> SignalWindow:
         """The items `recent_for_signals(since, exclude_sources)` returns, read piecemeal
@@ -207,7 +223,7 @@ class Reads(StoreBase):
 
     def recently_seen_negatives(
         self, since: datetime, exclude_sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemRow]:
         """Negative items first seen since `since` (what new-negative alerts consider)."""
         clauses, params = ["negative = 1", "first_seen_at >= ?"], [to_iso(since)]
         if exclude_sources:
@@ -218,7 +234,7 @@ class Reads(StoreBase):
 
     def unreported_negatives(
         self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemRow]:
         """Negative items no `check` has shown yet, newest first (competitors' sources go in
         `exclude_sources`: their items are for reports, never for check's queue)."""
         clauses, params = ItemFilter(sources=sources, negative=True).where(dialect=self.dialect)
@@ -232,7 +248,7 @@ class Reads(StoreBase):
         )
         return self._rows(sql, params)
 
-    def search(self, query: str, flt: ItemFilter) -> list[dict[str, Any]]:
+    def search(self, query: str, flt: ItemFilter) -> list[ItemRow]:
         """Full-text search over title, text, pros and cons; best matches first."""
         clauses, params = flt.where(dialect=self.dialect)
         found = self.dialect.search(query)
@@ -246,7 +262,7 @@ class Reads(StoreBase):
 
     def queue(
         self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemRow]:
         """Open items that need an answer: overdue first, then by deadline, negatives first."""
         clauses, params = self._queue_where(flt, exclude_sources)
         stamp = to_iso(now)
@@ -258,7 +274,7 @@ class Reads(StoreBase):
 
     def overdue(
         self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[ItemRow]:
         """The items of `queue` past their deadline, in its order: chosen by SQLite through
         the index of open items (m008) instead of reading the whole queue."""
         clauses, params = self._queue_where(flt, exclude_sources)
@@ -297,7 +313,7 @@ class Reads(StoreBase):
             params.extend(exclude_sources)
         return clauses, params
 
-    def source_status(self) -> list[dict[str, Any]]:
+    def source_status(self) -> list[SourceStatusRow]:
         """Per source: counts, last run, errors, cursor age."""
         sql = """
         WITH counts AS (
@@ -326,7 +342,7 @@ class Reads(StoreBase):
         LEFT JOIN rejected j ON j.source = s.source
         ORDER BY s.source
         """
-        return self._rows(sql)
+        return self._shaped(SourceStatusRow, sql)
 
     def cursor_for(self, source: str) -> dict[str, Any]:
         row = self.conn.execute(

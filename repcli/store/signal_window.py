@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from repcli.store.dialect import SQLITE, Dialect
 from repcli.store.reads import item_row
+from repcli.store.rows import SignalRow, SignalTextRow
 
 _FIELDS = (
     "id, source, platform, product_id, product_name, author, rating, negative, topics, text, "
@@ -42,25 +43,30 @@ class SignalWindow:
 
     def _rows(
         self, clauses: Sequence[str], params: Sequence[Any], fields: str = _LIGHT
-    ) -> list[dict[str, Any]]:
+    ) -> list[SignalRow]:
         cur = self._conn.cursor()
         cur.row_factory = sqlite3.Row
         where = " AND ".join([*self._where, *clauses])
         sql = f"SELECT {fields} FROM items WHERE {where} ORDER BY id"
-        return [item_row(r) for r in cur.execute(sql, [*self._params, *params])]
+        return cast(
+            "list[SignalRow]", [item_row(r) for r in cur.execute(sql, [*self._params, *params])]
+        )
 
-    def items(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+    def _text_rows(self, clauses: Sequence[str], params: Sequence[Any]) -> list[SignalTextRow]:
+        return cast("list[SignalTextRow]", self._rows(clauses, params, _FIELDS))
+
+    def items(self, ids: Sequence[int]) -> list[SignalTextRow]:
         """These items, those of them in the window, with their text."""
-        found: list[dict[str, Any]] = []
+        found: list[SignalTextRow] = []
         for start in range(0, len(ids), _CHUNK):
             part = list(ids[start : start + _CHUNK])
-            found += self._rows([f"id IN ({','.join('?' * len(part))})"], part, _FIELDS)
+            found += self._text_rows([f"id IN ({','.join('?' * len(part))})"], part)
         found.sort(key=lambda r: int(r["id"]))
         return found
 
     def product_texts(
         self, platform: Any, product_id: Any, low: str | None = None, high: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[SignalTextRow]:
         """One product's items with a text of 20 characters or more (what near-duplicate bursts
         compare), posted between `low` and `high` (ISO text, inclusive) when given."""
         same = self._dialect.same
@@ -72,7 +78,7 @@ class SignalWindow:
         if high is not None:
             clauses.append("created_at <= ?")
             params.append(high)
-        return self._rows(clauses, params, _FIELDS)
+        return self._text_rows(clauses, params)
 
     def first_text_id(self, platform: Any, product_id: Any) -> int:
         """The lowest id among `product_texts(platform, product_id)` (0 when none)."""
@@ -89,7 +95,7 @@ class SignalWindow:
         ).fetchone()
         return int(row[0] or 0)
 
-    def product_groups(self) -> Iterator[list[dict[str, Any]]]:
+    def product_groups(self) -> Iterator[list[SignalTextRow]]:
         """The window's items with a text of 20 characters or more, one product (all its
         platforms) at a time, in posting order: what near-duplicate bursts compare, read
         along the (product_id, created_at) index in bounded memory."""
@@ -97,9 +103,9 @@ class SignalWindow:
         cur.row_factory = sqlite3.Row
         where = " AND ".join([*self._where, "length(text) >= 20"])
         sql = f"SELECT {_FIELDS} FROM items WHERE {where} ORDER BY product_id, created_at, id"
-        group: list[dict[str, Any]] = []
+        group: list[SignalTextRow] = []
         for row in cur.execute(sql, self._params):
-            record = item_row(row)
+            record = cast(SignalTextRow, item_row(row))
             if group and group[0]["product_id"] != record["product_id"]:
                 yield group
                 group = []
@@ -107,7 +113,7 @@ class SignalWindow:
         if group:
             yield group
 
-    def one_star_since(self, low: str) -> list[dict[str, Any]]:
+    def one_star_since(self, low: str) -> list[SignalRow]:
         """1★ items of a product posted at or after `low`."""
         cur = self._conn.cursor()
         cur.row_factory = sqlite3.Row
@@ -115,9 +121,9 @@ class SignalWindow:
         rows = cur.execute(  # sorted here: ORDER BY id would walk the whole table
             f"SELECT {_LIGHT} FROM items WHERE {where}", self._params_from(low)
         )
-        return sorted((item_row(r) for r in rows), key=lambda r: int(r["id"]))
+        return sorted((cast(SignalRow, item_row(r)) for r in rows), key=lambda r: int(r["id"]))
 
-    def one_star(self, platform: Any, product_id: Any) -> list[dict[str, Any]]:
+    def one_star(self, platform: Any, product_id: Any) -> list[SignalRow]:
         """One product's 1★ items on one platform."""
         return self._rows(
             ["rating = 1", self._dialect.same("platform", "?"), "product_id = ?"],
@@ -205,11 +211,13 @@ class SignalWindow:
                 found[key] = 1
         return found
 
-    def by_authors(self, keys: Collection[tuple[Any, str]]) -> dict[tuple[Any, str], list[Any]]:
+    def by_authors(
+        self, keys: Collection[tuple[Any, str]]
+    ) -> dict[tuple[Any, str], list[SignalRow]]:
         """Rated items by these (platform, author trimmed and lower-cased as Python does)
         keys: one pass over the window's rated items (SQLite's lower() folds ASCII only, so
         the spellings of one name cannot be looked up in an index)."""
-        found: dict[tuple[Any, str], list[Any]] = {key: [] for key in keys}
+        found: dict[tuple[Any, str], list[SignalRow]] = {key: [] for key in keys}
         if not found:
             return found
         where = " AND ".join([*self._where, "rating IS NOT NULL", "author IS NOT NULL"])

@@ -14,11 +14,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from repcli.clock import to_iso
 from repcli.errors import NotFoundError, UsageError
 from repcli.store.base import StoreBase
+from repcli.store.rows import EventRow, ReplyListRow, ReplyRow
+
+R = TypeVar("R")
 
 REPLY_STATUSES = ("draft", "approved", "posting", "unknown", "posted", "failed")
 UNSETTLED = ("posting", "unknown")
@@ -28,10 +31,11 @@ OPEN_REPLY = ("draft", "approved", "failed")
 
 
 class Workflow(StoreBase):
-    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _dicts(self, shape: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        """Rows as dicts, of the shape (`rows.py`) that `sql` selects."""
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
-        return [dict(row) for row in cur.execute(sql, params)]
+        return cast("list[R]", [dict(row) for row in cur.execute(sql, params)])
 
     def _require_items(self, ids: Sequence[int]) -> None:
         marks = ",".join("?" * len(ids))
@@ -55,8 +59,9 @@ class Workflow(StoreBase):
             (item_id, to_iso(at), actor, action, detail),
         )
 
-    def history(self, item_id: int) -> list[dict[str, Any]]:
+    def history(self, item_id: int) -> list[EventRow]:
         return self._dicts(
+            EventRow,
             "SELECT at, actor, action, detail FROM events WHERE item_id = ? ORDER BY at, id",
             (item_id,),
         )
@@ -105,23 +110,25 @@ class Workflow(StoreBase):
 
     # ----------------------------------------------------------------- replies
 
-    def reply(self, reply_id: int) -> dict[str, Any]:
-        rows = self._dicts("SELECT * FROM replies WHERE id = ?", (reply_id,))
+    def reply(self, reply_id: int) -> ReplyRow:
+        rows = self._dicts(ReplyRow, "SELECT * FROM replies WHERE id = ?", (reply_id,))
         if not rows:
             raise NotFoundError(f"no reply with ID {reply_id}", "see `repcli replies`")
         return rows[0]
 
-    def open_reply(self, item_id: int) -> dict[str, Any] | None:
+    def open_reply(self, item_id: int) -> ReplyRow | None:
         """The item's reply still in the works (draft, approved or failed), if any."""
         rows = self._dicts(
+            ReplyRow,
             "SELECT * FROM replies WHERE item_id = ? AND status IN ('draft','approved','failed') "
             "ORDER BY id DESC LIMIT 1",
             (item_id,),
         )
         return rows[0] if rows else None
 
-    def posted_reply(self, item_id: int) -> dict[str, Any] | None:
+    def posted_reply(self, item_id: int) -> ReplyRow | None:
         rows = self._dicts(
+            ReplyRow,
             "SELECT * FROM replies WHERE item_id = ? AND status IN ('posting', 'unknown', 'posted') "
             "ORDER BY id DESC LIMIT 1",
             (item_id,),
@@ -130,7 +137,7 @@ class Workflow(StoreBase):
 
     def list_replies(
         self, statuses: Sequence[str] = (), sources: Sequence[str] = (), limit: int = 0
-    ) -> list[dict[str, Any]]:
+    ) -> list[ReplyListRow]:
         clauses: list[str] = ["1 = 1"]
         params: list[Any] = []
         if statuses:
@@ -146,7 +153,7 @@ class Workflow(StoreBase):
             f"FROM replies r JOIN items i ON i.id = r.item_id WHERE {' AND '.join(clauses)} "
             "ORDER BY r.id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         )
-        return self._dicts(sql, params)
+        return self._dicts(ReplyListRow, sql, params)
 
     def save_draft(
         self, item_id: int, text: str, template: str | None, at: datetime, actor: str

@@ -17,6 +17,7 @@ from repcli.workflow import limits
 if TYPE_CHECKING:
     from repcli.config import AutoApproveRule
     from repcli.store import Store
+    from repcli.store.rows import ItemRow
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,15 +45,15 @@ class Draft:
         return dataclasses.asdict(self)
 
 
-def _item_text(item: Mapping[str, Any]) -> str:
-    parts = [item.get(k) for k in ("title", "text", "cons")]
+def _item_text(item: ItemRow) -> str:
+    parts = [item.get("title"), item.get("text"), item.get("cons")]
     return " / ".join(p for p in parts if p)
 
 
 def draft_items(
     store: Store,
-    items: Sequence[Mapping[str, Any]],
-    render: Callable[[Mapping[str, Any]], tuple[str, str]],
+    items: Sequence[ItemRow],
+    render: Callable[[ItemRow], tuple[str, str]],
     now: datetime,
     actor: str,
 ) -> list[Draft]:
@@ -105,9 +106,7 @@ def check_rules(rules: Sequence[AutoApproveRule]) -> None:
             )
 
 
-def auto_rule(
-    rules: Sequence[AutoApproveRule], item: Mapping[str, Any], draft: Draft
-) -> int | None:
+def auto_rule(rules: Sequence[AutoApproveRule], item: ItemRow, draft: Draft) -> int | None:
     """The index of the first rule that approves this fresh draft by itself, or None. Never a
     complaint, a question, an edited or older draft, or one the platform would refuse."""
     if not draft.fresh or draft.problems or item.get("negative") or item.get("kind") != "review":
@@ -157,7 +156,7 @@ def approve(
 def auto_approve(
     store: Store,
     rules: Sequence[AutoApproveRule],
-    items: Mapping[int, Mapping[str, Any]],
+    items: Mapping[int, ItemRow],
     drafts: Sequence[Draft],
     now: datetime,
     actor: str,

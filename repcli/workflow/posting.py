@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from repcli.http import Http
     from repcli.sources.base import FetchContext, Source
     from repcli.store import Store
+    from repcli.store.rows import ItemRow, ReplyRow
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _source(config: Config, ctx: FetchContext, name: str) -> Source:
     return source
 
 
-def _target(store: Store, item: dict[str, Any]) -> Any:
+def _target(store: Store, item: ItemRow) -> Any:
     from repcli.sources.base import ReplyTarget
 
     raw = store.item_raw(item["id"])
@@ -71,7 +72,7 @@ def _target(store: Store, item: dict[str, Any]) -> Any:
     )
 
 
-def _blocker(store: Store, reply: dict[str, Any], item: dict[str, Any]) -> str | None:
+def _blocker(store: Store, reply: ReplyRow, item: ItemRow) -> str | None:
     """Why this reply must not be posted now, or None."""
     if reply["status"] == "posting":
         return (
