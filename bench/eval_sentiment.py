@@ -3,6 +3,8 @@
 For every file: negative-class precision / recall / F1 and macro-F1 over the file's classes of
   - keywords: a plain list of a dozen complaint words per language (the naive baseline);
   - builtin:  repcli's lexicon model (text only: ratings are hidden);
+  - shipped:  the lexicon blended with the shipped word table (`analysis/word_weights.py`,
+    trained on openly licensed corpora, never on these files);
   - trained:  `repcli train`'s model fitted on the OTHER files of the same language;
   - trained-cv: the same model, 5-fold cross-validated within the file (the shop's own data);
   - blend-cv: what `check` uses after `repcli train`: lexicon + the file's own model (5-fold);
@@ -13,7 +15,7 @@ For every file: negative-class precision / recall / F1 and macro-F1 over the fil
 The "positive" and "neutral" predictions of binary models come from the score: >= 0.5 negative,
 <= 0.35 positive, else neutral.
 
-Run: python bench/eval_sentiment.py [--data ../shared/data/sentiment] [--json out.json]
+Run: python bench/eval_sentiment.py [--data ../shared/data/sentiment] [--json out.json] [--untrained]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from repcli.analysis import trained
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel
+from repcli.analysis.word_weights import BuiltinModel
 
 KEYWORDS = {
     "ru": ["плохо", "ужас", "брак", "сломал", "не работает", "не рекомендую", "отврат", "разочаров",
@@ -145,10 +148,16 @@ def main() -> None:
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/sentiment"
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--untrained",
+        action="store_true",
+        help="only what needs no training (seconds, not minutes)",
+    )
     args = parser.parse_args()
     files = sorted(args.data.glob("*.jsonl"))
     data = {f.name: load(f) for f in files}
     lexicon = LexiconModel()
+    builtin = BuiltinModel(lexicon)
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -168,13 +177,17 @@ def main() -> None:
         kw = keyword_model(lang)
         row["keywords"] = scores([kw(t) for t in texts], labels)
         row["builtin"] = scores([label_of(lexicon.score(t, lang).score) for t in texts], labels)
+        row["shipped"] = scores([label_of(builtin.score(t, lang).score) for t in texts], labels)
         others = [(t, lab) for n, (ts, ls, lg) in data.items() if n != name and lg == lang
                   for t, lab in zip(ts, ls, strict=True)]  # fmt: skip
+        if args.untrained:
+            others = []
         if others and len({lab == "negative" for _, lab in others}) == 2:
             model = trained.fit([t for t, _ in others], [lab == "negative" for _, lab in others])
             row["trained"] = scores([label_of(model.probability(t)) for t in texts], labels)
-        row["trained-cv"] = scores(cv_predict(texts, labels, lang, blend=False), labels)
-        row["blend-cv"] = scores(cv_predict(texts, labels, lang, blend=True), labels)
+        if not args.untrained:
+            row["trained-cv"] = scores(cv_predict(texts, labels, lang, blend=False), labels)
+            row["blend-cv"] = scores(cv_predict(texts, labels, lang, blend=True), labels)
         if vader is not None and lang == "en":
 
             def vader_label(text: str) -> str:
@@ -186,10 +199,11 @@ def main() -> None:
             if others and len({lab == "negative" for _, lab in others}) == 2:
                 ref = reference([t for t, _ in others], [lab == "negative" for _, lab in others])
                 row["sk-lr"] = scores([label_of(p) for p in ref(texts)], labels)
-            row["sk-lr-cv"] = scores(reference_cv(texts, labels, reference), labels)
+            if not args.untrained:
+                row["sk-lr-cv"] = scores(reference_cv(texts, labels, reference), labels)
         results[name] = row
         print(f"{name:26} " + "  ".join(f"{m} {v['f1']:.2f}" for m, v in row.items()), flush=True)
-    methods = ("keywords", "builtin", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
+    methods = ("keywords", "builtin", "shipped", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
                "sk-lr-cv")  # fmt: skip
     print(
         "\nnegative-class F1 (macro-F1 in brackets); rows: file (language, detected-language accuracy)"
@@ -203,6 +217,11 @@ def main() -> None:
             f"{row[m]['f1']:.2f} ({row[m]['macro_f1']:.2f})" if m in row else "–" for m in methods
         ]
         print(f"| {name} ({lang}, {detected:.0%}) | " + " | ".join(cells) + " |")
+    means = [
+        [row[m]["f1"] for row in results.values() if m in row] for m in methods
+    ]  # a method's mean over the files it ran on
+    cells = [f"{sum(v) / len(v):.3f}" if v else "–" for v in means]
+    print("| mean negative F1 | " + " | ".join(cells) + " |")
     print(f"\n{time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
