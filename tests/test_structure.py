@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -124,6 +126,31 @@ RULES = {
         "the store keeps data: what it shares with connectors and analysis lives in the shared "
         "modules (models, textcheck, stems)",
     ),
+    "actions/": (
+        ("typer", "rich", "click", "repcli.cli", "sqlite3", "sqlite_utils", "psycopg"),
+        "actions are use cases for the CLI and for scripts: plain data in and out, no terminal, "
+        "and the store's methods rather than SQL",
+    ),
+}  # fmt: skip
+
+USE_CASES = {
+    # (command module, command function): the action it calls (docs/architecture.md, "Where
+    # each use case lives"), and what only that action may do (the command must not import it)
+    ("commands_run", "fetch"): ("repcli.actions.fetch", ("repcli.pipeline.Pipeline",)),
+    ("commands_run", "check"): (
+        "repcli.actions.check",
+        ("repcli.pipeline.Pipeline", "repcli.alerts", "repcli.analysis", "=repcli.store"),
+    ),
+    ("commands_workflow", "reply"): ("repcli.actions.reply", ("repcli.workflow.limits",)),
+    ("commands_items", "export"): (
+        "repcli.actions.export", ("repcli.store.exports", "repcli.timespec", "repcli.clock"),
+    ),
+    ("commands_analyze", "train"): (
+        "repcli.actions.train",
+        ("repcli.analysis.trained.fit", "repcli.analysis.trained.cross_validate_scores",
+         "repcli.analysis.negativity"),
+    ),
+    ("commands_report", "report"): ("repcli.actions.report", ("repcli.report", "repcli.timespec")),
 }  # fmt: skip
 
 
@@ -136,6 +163,50 @@ def test_each_part_imports_only_what_its_rules_allow() -> None:
             if rel.startswith(prefix) and (hits := _hits(_imports(path), *modules)):
                 broken.append(f"{rel} imports {', '.join(sorted(hits))}: {why}")
     assert not broken, "\n".join(broken)
+
+
+def _action_calls(module: ast.Module, function: ast.FunctionDef) -> list[str]:
+    """The modules whose `run` the function calls, through the names it (or its module)
+    imports them as: `from repcli.actions import check as action` ... `action.run(...)`."""
+    bound: dict[str, str] = {}
+    for node in [*ast.walk(module)]:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+    return [
+        bound.get(node.func.value.id, node.func.value.id)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "run"
+        and isinstance(node.func.value, ast.Name)
+    ]
+
+
+def test_commands_call_one_action_for_their_use_case() -> None:
+    """check, fetch, reply, export, train and report each call their action once (and its
+    `run` is what a script calls); the work the action does is not imported by the command."""
+    broken = []
+    for (name, command), (action, forbidden) in USE_CASES.items():
+        path = PACKAGE / "cli" / f"{name}.py"
+        module = ast.parse(path.read_text(encoding="utf-8"))
+        function = next(
+            n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == command
+        )
+        calls = _action_calls(module, function)
+        if calls != [action]:
+            broken.append(f"cli/{name}.py: {command} calls run() of {calls}, not {action} once")
+        if hits := _hits(_imports(path), *forbidden):
+            broken.append(f"cli/{name}.py imports {', '.join(sorted(hits))}: {action}'s work")
+    assert not broken, "\n".join(broken)
+    assert (PACKAGE / "actions").is_dir()
+    for action, _ in USE_CASES.values():
+        run = importlib.import_module(action).run
+        assert callable(run) and "config" in inspect.signature(run).parameters, action
 
 
 def test_no_command_module_imports_another() -> None:
