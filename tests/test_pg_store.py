@@ -169,30 +169,29 @@ def _together(workers: int, work: object) -> list[object]:
 def test_concurrent_upserts_of_the_same_items_leave_no_duplicates(
     store_target: Path | str,
 ) -> None:
-    open_store(store_target).close()  # created once; each writer opens its own connection
-    batch = [item(str(i), text=f"посылка {i} мятая") for i in range(300)]
+    stores = [open_store(store_target) for _ in range(4)]  # one connection per writer
+    batch = [item(str(i), text=f"посылка {i} мятая") for i in range(1000)]
 
-    def write(i: int) -> tuple[int, int]:
-        store = open_store(store_target)
-        try:
-            with store.transaction():
-                done = store.upsert_items(batch, analyse, T0 + timedelta(minutes=i))
-            return len(done.new_ids), done.unchanged
-        finally:
-            store.close()
+    def write(i: int) -> tuple[int, int, int]:
+        with stores[i].transaction():
+            done = stores[i].upsert_items(batch, analyse, T0 + timedelta(minutes=i))
+        return len(done.new_ids), done.unchanged, len(done.rejects)
 
     results = _together(4, write)
-    assert sorted(r[0] for r in results) == [0, 0, 0, 300]  # type: ignore[index]
-    store = open_store(store_target)
+    for each in stores[1:]:
+        each.close()
+    # One writer stored them; the others, after it, found them all there: none refused.
+    assert sorted(results) == [(0, 1000, 0)] * 3 + [(1000, 0, 0)]  # type: ignore[type-var]
+    store = stores[0]
     rows = store.conn.execute(
         "SELECT count(*), count(DISTINCT external_id) FROM items WHERE source = 's'"
     ).fetchone()
-    assert tuple(rows) == (300, 300)
+    assert tuple(rows) == (1000, 1000)
     numbered = store.conn.execute(
         "SELECT count(*), count(DISTINCT row_id) FROM changes WHERE kind = 'items'"
     ).fetchone()
-    assert tuple(numbered) == (300, 300)
-    assert len(store.search("мятая", ItemFilter())) == 300
+    assert tuple(numbered) == (1000, 1000)
+    assert len(store.search("мятая", ItemFilter())) == 1000
     store.close()
 
 
@@ -204,14 +203,14 @@ def test_concurrent_claims_post_a_reply_once(store_target: Path | str) -> None:
         store.approve_reply(reply_id, T0, "ann")
     store.close()
 
+    stores = [open_store(store_target) for _ in range(6)]
+
     def claim(i: int) -> bool:
-        mine = open_store(store_target)
-        try:
-            return mine.claim_for_posting(reply_id, T0 + timedelta(seconds=i))
-        finally:
-            mine.close()
+        return stores[i].claim_for_posting(reply_id, T0 + timedelta(seconds=i))
 
     results = _together(6, claim)
+    for each in stores:
+        each.close()
     assert results.count(True) == 1 and results.count(False) == 5
     store = open_store(store_target)
     assert store.reply(reply_id)["status"] == "posting"
@@ -239,3 +238,31 @@ def test_export_marks_follow_commit_order_across_writers(store_target: Path | st
     assert len(batch.rows) == 15 and len({r["external_id"] for r in batch.rows}) == 15
     assert store.export_changes("items", after=batch.mark).rows == []
     store.close()
+
+
+def test_a_writer_waits_for_the_one_before_so_no_export_skips_a_change(pg_url: str) -> None:
+    """Writer A holds a change; writer B, starting after it, must commit after it: else an
+    export between B's commit and A's would bookmark past A's change and lose it forever."""
+    first, second, reader = (open_store(pg_url) for _ in range(3))
+    first.begin()
+    first.upsert_items([item("a")], analyse, T0)  # numbered, not committed
+
+    def write_b() -> None:
+        with second.transaction():
+            second.upsert_items([item("b")], analyse, T0)
+
+    b = threading.Thread(target=write_b)
+    b.start()
+    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    for _ in range(6000):  # until B is blocked on the write lock (or, wrongly, done)
+        if not b.is_alive() or reader.conn.execute(waiting).fetchone()[0]:
+            break
+        threading.Event().wait(0.01)
+    seen = reader.export_changes("items")
+    first.commit()
+    b.join(60)
+    later = reader.export_changes("items", after=seen.mark)
+    exported = [r["external_id"] for r in [*seen.rows, *later.rows]]
+    assert sorted(exported) == ["a", "b"]
+    for store in (first, second, reader):
+        store.close()
