@@ -248,3 +248,32 @@ def test_edit_without_answer_keeps_the_answer_we_saw(store_target: Path | str) -
         store.upsert_items([item("1", text="сломалось снова")], analyse, T0 + timedelta(hours=1))
     row = store.get_item(item_id)
     assert row is not None and row["text"] == "сломалось снова" and row["answer_text"] == "Заменим!"
+
+
+def test_a_value_the_engine_refuses_costs_only_its_row(store_target: Path | str) -> None:
+    store = open_store(store_target)
+    batch = [item("1"), item("huge", rating=2**70), item("2")]
+    with store.transaction():
+        result = store.upsert_items(batch, analyse, T0)
+        store.record_rejects("s", result.rejects, T0, None)
+    assert len(result.new_ids) == 2
+    assert [r.external_id for r in result.rejects] == ["huge"]
+    assert sorted(r["external_id"] for r in store.list_items(ItemFilter())) == ["1", "2"]
+    with store.transaction():  # seen again: one row, counted twice
+        again = store.upsert_items([item("huge", rating=2**70)], analyse, T0)
+        store.record_rejects("s", again.rejects, T0 + timedelta(hours=1), None)
+    rows = store.conn.execute("SELECT key, count, last_seen_at FROM rejects").fetchall()
+    assert [tuple(r) for r in rows] == [("huge", 2, "2026-11-20T13:00:00.000000Z")]
+
+
+def test_text_postgresql_cannot_hold_is_a_reject_there(store_target: Path | str) -> None:
+    """A NUL character: SQLite stores it; PostgreSQL text cannot hold it, so there the item
+    is kept aside like any row the store refuses, and the rest of the batch is stored."""
+    store = open_store(store_target)
+    with store.transaction():
+        result = store.upsert_items([item("1"), item("nul", text="a\x00b")], analyse, T0)
+    stored = sorted(r["external_id"] for r in store.list_items(ItemFilter()))
+    if store.dialect.name == "sqlite":
+        assert (stored, result.rejects) == (["1", "nul"], [])
+    else:
+        assert stored == ["1"] and [r.external_id for r in result.rejects] == ["nul"]
