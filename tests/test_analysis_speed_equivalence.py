@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repcli.analysis import lang, questions, trained
+from repcli.analysis.cues import tokenize
 from repcli.analysis.negativity import LexiconModel
 from repcli.analysis.topics import TopicTagger, merged_taxonomy
 from repcli.analysis.verdict import Analyzer
@@ -167,3 +168,31 @@ def test_known_texts_read_as_before(text: str) -> None:
             _verdicts(_item(text, rating, "review", "wildberries", ("", "", "")))[0]
             == (_verdicts(_item(text, rating, "review", "wildberries", ("", "", "")))[1])
         )
+
+
+def _extortion_texts() -> list[str]:
+    taxonomy = merged_taxonomy(None)
+    cues = [c for words in taxonomy["topics"]["extortion"]["cues"].values() for c in words]
+    texts = []
+    for cue in cues:
+        words = cue.replace("$", "").split()
+        texts += [" ".join(words), "Товар норм, но " + " ".join(w + "ь" for w in words) + "!"]
+    return texts
+
+
+@pytest.mark.parametrize("text", _extortion_texts())
+def test_praise_that_extorts_is_still_tagged(text: str) -> None:
+    """Topics are looked for under praise only when an extortion cue may be in the text: that
+    look never misses one."""
+    for rating in (None, 5):
+        item = _item(text, rating, "review", "wildberries", ("", "", ""))
+        new, old = _verdicts(item)
+        assert new == old
+    tokens = tokenize(text)
+    if "extortion" in NEW_TOPICS.tag(text, tokens):
+        assert NEW_TOPICS.may_extort(tokens)
+
+
+def test_praise_without_extortion_is_not_tagged() -> None:
+    assert not NEW_TOPICS.may_extort(tokenize("Курьер опоздал, коробка мятая, но товар отличный"))
+    assert NEW_TOPICS.may_extort(tokenize("Заплатите 500 грн и я удалю отзыв"))

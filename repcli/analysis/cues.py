@@ -11,7 +11,7 @@ import codecs
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -203,6 +203,7 @@ class CueMatcher:
                     (place, rank, tuple(frozenset(c) for c in matching), cue, value)
                 )
         self._checked_by = {char: tuple(found) for char, found in checked_by.items()}
+        self._keys = keys
         self._automaton: Any = None
         if keys:
             self._automaton = ahocorasick.Automaton()
@@ -251,6 +252,28 @@ class CueMatcher:
                 taken = start + back + 1
                 spans.append((cue, value, start, taken))
         return spans
+
+    def among(self, cues: Iterable[str]) -> Callable[[list[str]], bool]:
+        """A test of tokens that is False when none of these cues can be among their hits (no
+        key of theirs is in the tokens), in one C pass: a cheap look before `find`."""
+        wanted = frozenset(cues)
+        automaton: Any = ahocorasick.Automaton()
+        for key, found in self._keys.items():
+            if found[2] in wanted:
+                automaton.add_word(key, True)
+        for place, _, classes, cue, _ in self._checked:
+            if cue in wanted:
+                for code in classes[place]:
+                    automaton.add_word(code, True)
+        if len(automaton) == 0:
+            return lambda tokens: False
+        automaton.make_automaton()
+
+        def anywhere(tokens: list[str]) -> bool:
+            line = "".join(map(self._classes.__getitem__, tokens))
+            return any(automaton.iter(line))
+
+        return anywhere
 
     def _find_checked(self, line: str, best: dict[int, _Found]) -> None:
         codes = [line[i : i + 2] for i in range(0, len(line), 2)]

@@ -90,6 +90,14 @@ class TopicTagger:
             cues.setdefault(word, 1.0)
         self._app_words = frozenset(w for w in app_words if w not in self._topic_of)
         self._matcher = CueMatcher(cues)
+        self._may_extort = self._matcher.among(
+            c for c, t in self._topic_of.items() if t == EXTORTION
+        )
+
+    def may_extort(self, tokens: list[str]) -> bool:
+        """False when `tag` surely finds no extortion in these tokens (a cheap look: the
+        analysis tags a text that is no complaint only to find extortion)."""
+        return self._may_extort(tokens)
 
     def tag(
         self, text: str, tokens: list[str] | None = None, app: bool | None = None

@@ -64,7 +64,6 @@ class Analyzer:
             text_score = lexicon if lexicon.score > blended.score else blended
         else:
             text_score = model.score(scored, lang, tokens)
-        topics = self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
         # Never an empty reason ("text: "): a model that flags without a word to show says so.
         cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN]) or (
             f"{'questions' if model is None else model.name} score {text_score.score:.2f}"
@@ -93,6 +92,12 @@ class Analyzer:
             sentiment = "negative" if negative else text_score.polarity
             if negative:
                 reasons.append(f"text: {cues}")
+        # Topics explain complaints; other items are tagged only when they may extort.
+        topics = (
+            self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
+            if negative or self.tagger.may_extort(tokens)
+            else ()
+        )
         if EXTORTION in topics:
             negative, sentiment, score = True, "negative", max(score, 0.9)
             reasons.append("extortion wording")
