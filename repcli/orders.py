@@ -15,12 +15,16 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.clock import from_iso, to_iso
 from repcli.errors import InputError, SourceError
 from repcli.sources.wire import extract
 from repcli.sources.wire.file_import import FileSettings, RowReader, dig
+
+if TYPE_CHECKING:
+    from repcli.store.interfaces import OrderBook
+    from repcli.store.rows import OrderRow, UnlinkedReviewRow
 
 FIELDS = (
     "order_id", "customer", "email", "phone", "product_id", "product_name", "ordered_at",
@@ -161,7 +165,7 @@ def names_fit(author: str | None, customer: str | None) -> bool:
     return all(any(w.startswith(part) for w in rest) for part in said[1:])
 
 
-def link(store: Any, now: datetime, link_days: int = 60) -> int:
+def link(store: OrderBook, now: datetime, link_days: int = 60) -> int:
     """Link unlinked reviews to orders; returns how many were linked. In a transaction."""
     linked = 0
     for item in store.unlinked_reviews():
@@ -173,31 +177,34 @@ def link(store: Any, now: datetime, link_days: int = 60) -> int:
     return linked
 
 
-def _match(store: Any, item: dict[str, Any], link_days: int) -> tuple[dict[str, Any], str] | None:
-    if item.get("order_id"):
-        rows = store.orders_by_order_id(item["order_id"])
+def _match(
+    store: OrderBook, item: UnlinkedReviewRow, link_days: int
+) -> tuple[OrderRow, str] | None:
+    if order_id := item["order_id"]:
+        rows = store.orders_by_order_id(order_id)
         if rows:
             same = [
                 r for r in rows if r["product_id"] and r["product_id"] == item.get("product_id")
             ]
             order = (same or rows)[0]
             return order, f"order {order['order_id']}: the review names it"
-    if not item.get("product_id") or not item.get("author"):
+    product_id, author = item["product_id"], item["author"]
+    if not product_id or not author:
         return None
     created = from_iso(item["created_at"])
     assert created is not None
     since = to_iso(created - timedelta(days=link_days)) or ""
     candidates = [
         o
-        for o in store.orders_for_product(item["product_id"], item["created_at"], since)
-        if names_fit(item["author"], o.get("customer"))
+        for o in store.orders_for_product(product_id, item["created_at"], since)
+        if names_fit(author, o.get("customer"))
     ]
     if len(candidates) != 1:
         return None
     order = candidates[0]
     return order, (
         f"order {order['order_id']}: {order['customer']} bought this product "
-        f"{order['ordered_at'][:10]}, the review's author is {item['author']}"
+        f"{(order['ordered_at'] or '')[:10]}, the review's author is {author}"
     )
 
 
@@ -208,7 +215,9 @@ def read_file(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read it: {exc.strerror or exc}") from None
 
 
-def invite_rows(store: Any, now: datetime, days: int, window: int) -> Iterator[dict[str, Any]]:
+def invite_rows(
+    store: OrderBook, now: datetime, days: int, window: int
+) -> Iterator[dict[str, Any]]:
     """Orders bought (or delivered) `days` ago, give or take `window` days before, with no
     review: whom to ask for one."""
     until = to_iso(now - timedelta(days=days)) or ""
