@@ -18,9 +18,12 @@ import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repcli.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from repcli.store.rows import ItemRow, OrderRow
 
 VARIABLES = ("customer", "product", "order", "date", "shop", "signature", "rating", "source")
 SENTIMENTS = ("negative", "mixed", "positive")
@@ -46,7 +49,7 @@ class Template:
     topics: tuple[str, ...] = ()
     sentiment: str | None = None
 
-    def fits(self, item: Mapping[str, Any]) -> bool:
+    def fits(self, item: ItemRow) -> bool:
         if self.lang and (item.get("lang") or "") != self.lang:
             return False
         if self.kinds and item.get("kind") not in self.kinds:
@@ -67,7 +70,7 @@ class Template:
         )
 
 
-def mood(item: Mapping[str, Any]) -> str:
+def mood(item: ItemRow) -> str:
     """What a reply answers: `negative` (a complaint, unrated or under 4★), `mixed` (a complaint
     in a 4-5★ review: thanks and an apology, never a complaint template) or `positive`."""
     if not item.get("negative"):
@@ -218,7 +221,7 @@ def load_templates(user_file: str | None, builtin: bool = True) -> list[Template
     return templates
 
 
-def choose(templates: Sequence[Template], item: Mapping[str, Any]) -> Template | None:
+def choose(templates: Sequence[Template], item: ItemRow) -> Template | None:
     """The most specific template that fits; the first defined wins a tie."""
     best: Template | None = None
     for template in templates:
@@ -244,16 +247,15 @@ _SIGN_OFF = {"ru": "С уважением, {shop}", "uk": "З повагою, {s
 
 
 def variables(
-    item: Mapping[str, Any],
+    item: ItemRow,
     shop: str | None,
     signature: str | None,
-    order: Mapping[str, Any] | None = None,
+    order: OrderRow | None = None,
 ) -> dict[str, str]:
     """The values a template can use for this item (a linked order fills the gaps)."""
     from repcli.analysis.names import first_name
     from repcli.clock import from_iso
 
-    order = order or {}
     lang = item.get("lang") or "ru"
     created = from_iso(item.get("created_at"))
     if created is None:
@@ -265,9 +267,9 @@ def variables(
     if signature is None:
         signature = _SIGN_OFF.get(lang, _SIGN_OFF["en"]).format(shop=shop) if shop else ""
     return {
-        "customer": first_name(item.get("author") or order.get("customer")),
-        "product": item.get("product_name") or order.get("product_name") or "",
-        "order": item.get("order_id") or order.get("order_id") or "",
+        "customer": first_name(item.get("author") or (order["customer"] if order else None)),
+        "product": item.get("product_name") or (order["product_name"] if order else None) or "",
+        "order": item.get("order_id") or (order["order_id"] if order else None) or "",
         "date": date,
         "shop": shop or "",
         "signature": signature,
