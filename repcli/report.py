@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from repcli.clock import from_iso, to_iso
+from repcli.models import KINDS
 
 if TYPE_CHECKING:
+    from repcli.analysis.signals import Signal
     from repcli.config import Config
     from repcli.store import Store
 
 SCHEMA = "repcli.report/1"
+SIGNAL_ITEMS = 20_000
+"""Near-duplicate bursts and one-star authors are looked for among the signal window's latest
+this many items (and those posted at the same time as the last of them)."""
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -43,9 +48,17 @@ def _r(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _hours(start: str | None, end: str | None) -> float | None:
-    a, b = from_iso(start), from_iso(end)
-    return None if a is None or b is None else (b - a).total_seconds() / 3600
+def _at(ranked: dict[int, float], n: int, q: float) -> float | None:
+    """`percentile` of n ascending values of which `ranked` holds the two around q."""
+    if not n:
+        return None
+    pos = (n - 1) * q / 100
+    low, high = math.floor(pos), math.ceil(pos)
+    return ranked[low] + (ranked[high] - ranked[low]) * (pos - low)
+
+
+def _micros(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
 
 
 def _answers(
@@ -58,33 +71,64 @@ def _answers(
     product: str | None,
 ) -> dict[str, Any]:
     # Answering: response rate, time to first answer, SLA breaches (against each source's SLA
-    # for the item's kind, as configured now).
-    hours, breaches, answered, needing = [], 0, 0, 0
-    by_name = {c.name: c for c in config.sources}
-    stamp = to_iso(now) or ""
-    for row in store.answer_times(s, u, own, product):
-        needing += 1
-        src = by_name.get(row["source"])
-        sla = config.sla_hours(src, row["kind"]) if src else 24.0
-        due = to_iso((from_iso(row["created_at"]) or now) + timedelta(hours=sla)) or ""
-        first = row["first_answer"]
-        if first:
-            answered += 1
-            taken = _hours(row["created_at"], first)
-            if taken is not None:
-                hours.append(max(taken, 0.0))
-            breaches += first > due
-        elif due < stamp and row["status"] in ("new", "open"):
-            breaches += 1
-
+    # for the item's kind, as configured now), counted by SQLite.
+    sla: dict[tuple[str, str | None], int] = {}
+    for src in config.sources:
+        sla.setdefault((src.name, None), _micros(timedelta(hours=config.sla_hours(src, ""))))
+        for kind in KINDS:
+            sla.setdefault((src.name, kind), _micros(timedelta(hours=config.sla_hours(src, kind))))
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    needing, answered, breaches = store.answer_summary(
+        s, u, own, product, sla, _micros(timedelta(hours=24)), _micros(now - epoch)
+    )
+    ranks = sorted(
+        {f((answered - 1) * q / 100) for q in (50, 90) for f in (math.floor, math.ceil)}
+        if answered
+        else set()
+    )
+    ranked = store.answer_hours_at(s, u, own, product, ranks)
     return {
         "needing_reply": needing,
         "answered": answered,
         "response_rate": _r(answered / needing, 3) if needing else None,
-        "median_hours": _r(percentile(hours, 50), 1),
-        "p90_hours": _r(percentile(hours, 90), 1),
+        "median_hours": _r(_at(ranked, answered, 50), 1),
+        "p90_hours": _r(_at(ranked, answered, 90), 1),
         "sla_breaches": breaches,
     }
+
+
+def _sum(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Rows of `period_counts` added up, with the average rating (None: nothing rated)."""
+    keys = ("items", "reviews", "rated", "rating_sum", "negatives", "extortion")
+    out: dict[str, Any] = {
+        k: sum(r[k] for r in rows) for k in (*keys, "r1", "r2", "r3", "r4", "r5")
+    }
+    out["rating_avg"] = out["rating_sum"] / out["rated"] if out["rated"] else None
+    return out
+
+
+def _signals(
+    config: Config,
+    store: Store,
+    since: datetime,
+    until: datetime,
+    competitors: Sequence[str],
+    limit: int,
+) -> tuple[list[Signal], str | None]:
+    """What detect() finds in the signal window but topic clusters, read piecemeal (bounded
+    memory), and from when near-duplicate bursts and one-star authors were looked for if not
+    from the window's start: among the window's latest `limit` items at most (the other
+    signals are counted from indexes)."""
+    from repcli.analysis import signals
+
+    start = since - timedelta(days=config.signals.baseline_days)
+    window = store.signal_window(start, competitors)
+    latest = store.nth_latest(to_iso(start) or "", competitors, limit)
+    later = from_iso(latest)
+    if latest is None or later is None:
+        return signals.period(window, until, config.signals), None
+    recent = store.signal_window(later, competitors)
+    return signals.period(window, until, config.signals, recent), latest
 
 
 def build(
@@ -96,6 +140,7 @@ def build(
     sources: Sequence[str] = (),
     product: str | None = None,
     target: float = 4.7,
+    signal_items: int = SIGNAL_ITEMS,
 ) -> dict[str, Any]:
     until = until or now
     span = until - since
@@ -103,35 +148,50 @@ def build(
     ps = to_iso(since - span) or ""
     competitors = [c.name for c in config.sources if c.competitor]
     own = list(sources) or [c.name for c in config.sources if not c.competitor]
-    totals = store.period_totals(s, u, own, product)
-    before = store.period_totals(ps, s, own, product)
+    weekly = span > timedelta(days=45)
+    step = "week" if weekly else "day"
+    # One pass per span over the period's index entries, counted per source (and bucket).
+    counted = store.period_counts(s, u, product, step)
+    everyone = store.period_counts(s, u, None, None) if product else counted
+    mine = [r for r in counted if r["source"] in own] if own else counted
+    totals = _sum(mine)
+    previous = store.period_counts(ps, s, product, None)
+    before = _sum([r for r in previous if r["source"] in own] if own else previous)
+    buckets: dict[str, list[dict[str, Any]]] = {}
+    for r in mine:
+        buckets.setdefault(r["bucket"], []).append(r)
+    trend = [(bucket, _sum(rows)) for bucket, rows in sorted(buckets.items())]
 
     answers = _answers(config, store, now, s, u, own, product)
-    topics_now = store.topic_counts(s, u, own, product)
-    topics_before = store.topic_counts(ps, s, own, product)
+    counts = store.topic_counts(ps, s, u, own, product)
     topics = [
-        {
-            "topic": t,
-            "count": n,
-            "previous": topics_before.get(t, 0),
-            "change": n - topics_before.get(t, 0),
-        }
-        for t, n in sorted(topics_now.items(), key=lambda kv: (-kv[1], kv[0]))
+        {"topic": t, "count": n, "previous": p, "change": n - p}
+        for t, (n, p) in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        if n
     ]
 
-    now_products = store.product_ratings(s, u, own)
-    before_products = store.product_ratings(ps, s, own)
-    worst = []
-    for pid, cur in now_products.items():
-        prev = before_products.get(pid)
-        change = _r(cur["rating_avg"] - prev["rating_avg"]) if prev else None
-        if prev and cur["rated"] >= 2 and prev["rated"] >= 2 and change is not None and change < 0:
+    worst, forecast = [], []
+    for row in store.product_ratings(ps, s, u, own):
+        cur = row["rating_sum"] / row["rated"] if row["rated"] else None
+        prev = row["previous_sum"] / row["previous_rated"] if row["previous_rated"] else None
+        change = _r(cur - prev) if cur is not None and prev is not None else None
+        if row["rated"] >= 2 and row["previous_rated"] >= 2 and change is not None and change < 0:
             worst.append({
-                "product_id": pid, "product_name": cur["product_name"],
-                "rating": _r(cur["rating_avg"]), "previous": _r(prev["rating_avg"]),
-                "change": change,
+                "product_id": row["product_id"], "product_name": row["product_name"],
+                "rating": _r(cur), "previous": _r(prev), "change": change,
+            })  # fmt: skip
+        if product and row["product_id"] != product:
+            continue
+        average = row["all_sum"] / row["all_rated"]
+        need = fives_needed(average, row["all_rated"], target)
+        if need:
+            forecast.append({
+                "product_id": row["product_id"], "product_name": row["all_name"],
+                "rating": _r(average), "reviews": row["all_rated"], "target": target,
+                "five_star_needed": need,
             })  # fmt: skip
     worst.sort(key=lambda w: w["change"])
+    forecast.sort(key=lambda f: f["five_star_needed"])
 
     answered, changed, improved, change = store.reply_effect(s, u, own, product)
     effect = {
@@ -141,34 +201,20 @@ def build(
         "average_change": _r(change / changed) if changed else None,
     }
 
-    forecast = []
-    for row in store.all_time_product(own):
-        if product and row["product_id"] != product:
-            continue
-        need = fives_needed(row["rating_avg"], row["rated"], target)
-        if need:
-            forecast.append({
-                "product_id": row["product_id"], "product_name": row["product_name"],
-                "rating": _r(row["rating_avg"]), "reviews": row["rated"], "target": target,
-                "five_star_needed": need,
-            })  # fmt: skip
-    forecast.sort(key=lambda f: f["five_star_needed"])
-
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for r in everyone:
+        by_source.setdefault(r["source"], []).append(r)
     comparison = []
-    for row in store.source_summary(s, u):
+    for source, rows in sorted(by_source.items()):
+        total = _sum(rows)
         comparison.append({
-            "source": row["source"], "competitor": row["source"] in competitors,
-            "items": row["items"], "rating": _r(row["rating_avg"]),
-            "negative_share": _r(row["negative_share"], 3),
+            "source": source, "competitor": source in competitors,
+            "items": total["items"], "rating": _r(total["rating_avg"]),
+            "negative_share": _r(total["negatives"] / total["items"], 3),
         })  # fmt: skip
 
-    from repcli.analysis import signals
+    found, capped = _signals(config, store, since, until, competitors, signal_items)
 
-    # What detect() finds in the period but topic clusters, read piecemeal (bounded memory).
-    window = store.signal_window(since - timedelta(days=config.signals.baseline_days), competitors)
-    found = signals.period(window, until, config.signals)
-
-    weekly = span > timedelta(days=45)
     distribution = {str(k): totals[f"r{k}"] for k in range(1, 6)}
     return {
         "schema": SCHEMA,
@@ -193,15 +239,15 @@ def build(
             "distribution": distribution,
         },
         "trend": {
-            "step": "week" if weekly else "day",
+            "step": step,
             "points": [
                 {
-                    "bucket": r["bucket"],
+                    "bucket": bucket,
                     "items": r["items"],
                     "rating": _r(r["rating_avg"]),
-                    "negatives": r["negatives"] or 0,
+                    "negatives": r["negatives"],
                 }
-                for r in store.rating_trend(s, u, own, product, weekly)
+                for bucket, r in trend
             ],
         },
         "answers": answers,
@@ -215,5 +261,6 @@ def build(
             "signals": len(found),
             "bursts": sum(x.kind in ("burst", "one-star-burst") for x in found),
             "one_star_authors": sum(x.kind == "one-star-author" for x in found),
+            "capped_since": capped,
         },
     }

@@ -333,13 +333,21 @@ class PeriodWindow(Window, Protocol):
     def one_star_since(self, low: str) -> Sequence[Record]: ...
 
 
-def period(window: PeriodWindow, now: datetime, s: SignalSettings | None = None) -> list[Signal]:
+def period(
+    window: PeriodWindow,
+    now: datetime,
+    s: SignalSettings | None = None,
+    recent: PeriodWindow | None = None,
+) -> list[Signal]:
     """The signals `detect` finds in the whole window but topic clusters (what a report
     counts), in bounded memory: near-duplicates compared one product at a time, the rest from
-    indexes and SQLite counts. Each kind in its own order, not `detect`'s."""
+    indexes and SQLite counts. Each kind in its own order, not `detect`'s. Near-duplicate
+    bursts and one-star authors are looked for in `recent` when given (the same window
+    starting later: a bound on the texts compared and the authors read)."""
     s = s or SignalSettings()
+    recent = recent or window
     bursts: list[Signal] = []
-    for group in window.product_groups():
+    for group in recent.product_groups():
         bursts += near_duplicate_bursts(group, s)
     covered = [set(b.item_ids) for b in bursts]
     low = to_iso(now - timedelta(hours=s.burst_hours) - timedelta(days=s.baseline_days)) or ""
@@ -349,10 +357,10 @@ def period(window: PeriodWindow, now: datetime, s: SignalSettings | None = None)
         if not any(set(b.item_ids) <= c for c in covered)
     ]
     # Only an author with `author_min` 1★ reviews can be a one-star author.
-    counts = window.one_star_authors(None)
+    counts = recent.one_star_authors(None)
     candidates = [key for key, n in counts.items() if n >= s.author_min]
     authors = [
-        x for rows in window.by_authors(candidates).values() for x in one_star_authors(rows, s)
+        x for rows in recent.by_authors(candidates).values() for x in one_star_authors(rows, s)
     ]
     return [*bursts, *one_star, *authors, *_window_spikes(window, now, s)]
 

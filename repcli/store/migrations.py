@@ -373,6 +373,32 @@ def m009_signal_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+def m010_report_indexes(db: sqlite_utils.Database) -> None:
+    """Covering indexes for `report` (store/stats.py): its aggregates read index entries, not
+    the items' rows with their texts: the period by time, per-product ratings (all-time
+    forecast included), items that call for an answer, and answered rated items by answer
+    time."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_report_period ON items "
+        "(created_at, source, kind, rating, negative, product_id, topics)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_report_products ON items "
+        "(product_id, source, created_at, rating, product_name) "
+        "WHERE rating IS NOT NULL AND product_id IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_report_answers ON items "
+        "(created_at, source, product_id, kind, status, answered_at, negative) "
+        "WHERE negative = 1 OR kind = 'question'"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS items_report_answered ON items "
+        "(answered_at, source, product_id, rating) "
+        "WHERE answered_at IS NOT NULL AND rating IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
@@ -383,4 +409,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m007_fts_on_content_change", m007_fts_on_content_change),
     ("m008_daily_indexes", m008_daily_indexes),
     ("m009_signal_indexes", m009_signal_indexes),
+    ("m010_report_indexes", m010_report_indexes),
 ]

@@ -1,10 +1,13 @@
-"""The report's reads: aggregates over a period, computed by SQLite (indexes on created_at,
-source and product_id keep them linear in the period's size)."""
+"""The report's reads: aggregates over a period, computed by SQLite from covering indexes
+(m010_report_indexes), so no item row (with its text) is read and nothing per item reaches
+Python: totals, trend and sources grouped by bucket and source; ratings per product for the
+period, the one before and all time in one pass; answer times counted, with the two
+percentiles' ranks picked by SQLite."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from repcli.store.base import StoreBase
@@ -14,12 +17,29 @@ def _scope(sources: Sequence[str], product: str | None, alias: str = "i") -> tup
     clauses: list[str] = []
     params: list[Any] = []
     if sources:
-        clauses.append(f"{alias}.source IN ({','.join('?' * len(sources))})")
+        # `+`: a filter, never the index to search (the unique (source, external_id) one
+        # would read every row of the period's sources instead of a covering index).
+        clauses.append(f"+{alias}.source IN ({','.join('?' * len(sources))})")
         params.extend(sources)
     if product:
         clauses.append(f"{alias}.product_id = ?")
         params.append(product)
     return (" AND " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _micros(column: str) -> str:
+    """SQL for a stored time (clock.to_iso: UTC, `...SS.ffffffZ`) as integer microseconds since
+    the epoch: exact, so comparisons and differences agree with Python's datetimes."""
+    return (
+        f"(unixepoch({column}) * 1000000 "
+        f"+ CAST(substr(rtrim({column}, 'Z') || '000000', 21, 6) AS INTEGER))"
+    )
+
+
+_COUNTS = (
+    "items", "reviews", "rated", "rating_sum", "negatives", "r1", "r2", "r3", "r4", "r5",
+    "extortion",
+)  # fmt: skip
 
 
 class Stats(StoreBase):
@@ -28,74 +48,163 @@ class Stats(StoreBase):
         cur.row_factory = sqlite3.Row
         return [dict(r) for r in cur.execute(sql, params)]
 
-    def period_totals(
-        self, since: str, until: str, sources: Sequence[str], product: str | None
-    ) -> dict[str, Any]:
-        scope, params = _scope(sources, product)
-        row = self._stat_rows(
-            "SELECT count(*) AS items, sum(kind = 'review') AS reviews, "
-            "sum(rating IS NOT NULL) AS rated, avg(rating) AS rating_avg, "
-            "sum(negative) AS negatives, sum(needs_reply) AS needing_reply, "
-            "sum(needs_reply AND (answer_text IS NOT NULL OR status = 'answered')) AS answered, "
-            "sum(rating = 1) AS r1, sum(rating = 2) AS r2, sum(rating = 3) AS r3, "
-            "sum(rating = 4) AS r4, sum(rating = 5) AS r5, "
-            "sum(topics LIKE '%\"extortion\"%') AS extortion "
-            f"FROM items i WHERE created_at >= ? AND created_at < ?{scope}",
-            [since, until, *params],
-        )[0]
-        return {k: (v or 0) if k != "rating_avg" else v for k, v in row.items()}
-
-    def rating_trend(
-        self, since: str, until: str, sources: Sequence[str], product: str | None, weekly: bool
+    def period_counts(
+        self, since: str, until: str, product: str | None, bucket: str | None
     ) -> list[dict[str, Any]]:
-        scope, params = _scope(sources, product)
-        bucket = "strftime('%Y-W%W', created_at)" if weekly else "substr(created_at, 1, 10)"
-        return self._stat_rows(
-            f"SELECT {bucket} AS bucket, count(*) AS items, avg(rating) AS rating_avg, "
-            "sum(rating IS NOT NULL) AS rated, sum(negative) AS negatives "
+        """Items posted in [since, until) of every source (of `product` if given), counted per
+        source and `bucket` (day, week, or None: the whole period): items, reviews, rated,
+        rating_sum, negatives, r1..r5 (per star), extortion. Sums, so callers add rows up
+        exactly (the average is rating_sum / rated)."""
+        scope, params = _scope((), product)
+        day = "substr(created_at, 1, 10)" if bucket else "''"
+        sql = (
+            f"SELECT {day} AS bucket, source, count(*) AS items, "
+            "coalesce(sum(kind = 'review'), 0) AS reviews, count(rating) AS rated, "
+            "coalesce(sum(rating), 0) AS rating_sum, coalesce(sum(negative), 0) AS negatives, "
+            "coalesce(sum(rating = 1), 0) AS r1, coalesce(sum(rating = 2), 0) AS r2, "
+            "coalesce(sum(rating = 3), 0) AS r3, coalesce(sum(rating = 4), 0) AS r4, "
+            "coalesce(sum(rating = 5), 0) AS r5, "
+            "coalesce(sum(topics LIKE '%\"extortion\"%'), 0) AS extortion "
             f"FROM items i WHERE created_at >= ? AND created_at < ?{scope} "
-            "GROUP BY bucket ORDER BY bucket",
-            [since, until, *params],
+            "GROUP BY bucket, source"
+        )
+        if bucket == "week":  # the days' weeks as SQLite names them: one strftime a day
+            added = ", ".join(f"sum({k}) AS {k}" for k in _COUNTS)
+            sql = (
+                f"SELECT {self.dialect.week_bucket('bucket')} AS bucket, source, {added} "
+                f"FROM ({sql}) GROUP BY 1, source"
+            )
+        return self._stat_rows(
+            f"SELECT * FROM ({sql}) ORDER BY bucket, source", [since, until, *params]
         )
 
-    def answer_times(
-        self, since: str, until: str, sources: Sequence[str], product: str | None
-    ) -> list[dict[str, Any]]:
-        """Items that call for an answer (negatives and questions): when they were posted and
-        first answered (the platform's answer, or our posted reply, whichever came first)."""
+    def _answer_rows(
+        self,
+        since: str,
+        until: str,
+        sources: Sequence[str],
+        product: str | None,
+        sla_micros: Mapping[tuple[str, str | None], int],
+        default_micros: int,
+    ) -> tuple[str, list[Any]]:
+        """SQL of the items that call for an answer (negatives and questions) posted in
+        [since, until): created (µs), first answer (the platform's, or our posted reply,
+        whichever came first; µs, NULL if none), due (µs: created + the SLA of its source and
+        kind, `sla_micros[(source, kind)]`, then `[(source, None)]`, then the default), status."""
         scope, params = _scope(sources, product)
-        return self._stat_rows(
-            "SELECT i.id, i.source, i.kind, i.created_at, i.status, "
-            "(SELECT min(t) FROM (SELECT i.answered_at AS t UNION ALL "
-            " SELECT min(r.posted_at) FROM replies r WHERE r.item_id = i.id)) AS first_answer "
-            "FROM items i WHERE (i.negative = 1 OR i.kind = 'question') "
-            f"AND i.created_at >= ? AND i.created_at < ?{scope}",
-            [since, until, *params],
+        cases: list[str] = []
+        case_params: list[Any] = []
+        for (source, kind), micros in sorted(
+            sla_micros.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or "")
+        ):
+            if kind is None:
+                cases.append("WHEN i.source = ? THEN ?")
+                case_params += [source, int(micros)]
+            else:
+                cases.append("WHEN i.source = ? AND i.kind = ? THEN ?")
+                case_params += [source, kind, int(micros)]
+        sla = f"CASE {' '.join(cases)} ELSE ? END" if cases else "?"
+        case_params.append(int(default_micros))
+        # The first answer: the platform's, or our earliest posted reply.
+        first = "coalesce(min(i.answered_at, p.posted), i.answered_at, p.posted)"
+        sql = (
+            f"SELECT {_micros('i.created_at')} AS created, {_micros(first)} AS first, "
+            f"{_micros('i.created_at')} + {sla} AS due, i.status AS status FROM items i "
+            "LEFT JOIN (SELECT item_id, min(posted_at) AS posted FROM replies "
+            "WHERE posted_at IS NOT NULL GROUP BY item_id) p ON p.item_id = i.id "
+            "WHERE (i.negative = 1 OR i.kind = 'question') "
+            f"AND i.created_at >= ? AND i.created_at < ?{scope}"
         )
+        return sql, [*case_params, since, until, *params]
+
+    def answer_summary(
+        self,
+        since: str,
+        until: str,
+        sources: Sequence[str],
+        product: str | None,
+        sla_micros: Mapping[tuple[str, str | None], int],
+        default_micros: int,
+        now_micros: int,
+    ) -> tuple[int, int, int]:
+        """(needing an answer, answered, SLA breaches) among the items that call for an answer
+        posted in [since, until): answered after the due time, or unanswered, still new or
+        open, and due before `now_micros`."""
+        sql, params = self._answer_rows(since, until, sources, product, sla_micros, default_micros)
+        row = self.conn.execute(
+            "SELECT count(*), count(first), coalesce(sum(CASE WHEN first IS NOT NULL "
+            "THEN first > due ELSE due < ? AND status IN ('new', 'open') END), 0) "
+            f"FROM ({sql})",
+            [now_micros, *params],
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def answer_hours_at(
+        self,
+        since: str,
+        until: str,
+        sources: Sequence[str],
+        product: str | None,
+        ranks: Sequence[int],
+    ) -> dict[int, float]:
+        """The hours to the first answer (negative ones counted as 0) of the answered items
+        that call for one, at these ranks (0-based) of their ascending order: one sort in
+        SQLite, only the asked values leave it."""
+        if not ranks:
+            return {}
+        sql, params = self._answer_rows(since, until, sources, product, {}, 0)
+        marks = ",".join("?" * len(ranks))
+        rows = self.conn.execute(
+            "SELECT rank, hours FROM (SELECT row_number() OVER (ORDER BY hours) - 1 AS rank, "
+            "hours FROM (SELECT max((first - created) / 1000000.0 / 3600, 0.0) AS hours "
+            f"FROM ({sql}) WHERE first IS NOT NULL)) WHERE rank IN ({marks})",
+            [*params, *ranks],
+        )
+        return {int(rank): float(hours) for rank, hours in rows}
 
     def topic_counts(
-        self, since: str, until: str, sources: Sequence[str], product: str | None
-    ) -> dict[str, int]:
+        self,
+        before: str,
+        since: str,
+        until: str,
+        sources: Sequence[str],
+        product: str | None,
+    ) -> dict[str, tuple[int, int]]:
+        """Negatives per topic: (posted in [since, until), posted in [before, since)); a topic
+        listed twice in one item counts twice. (`+`: read from the covering period index,
+        not m009's index of negatives, which lacks `negative` itself.)"""
         scope, params = _scope(sources, product)
+        topics = self.dialect.json_items("i.topics", "j")
         rows = self.conn.execute(
-            "SELECT j.value, count(*) FROM items i, json_each(i.topics) j "
-            f"WHERE i.negative = 1 AND i.created_at >= ? AND i.created_at < ?{scope} "
+            "SELECT j.value, coalesce(sum(i.created_at >= ?), 0), "
+            f"coalesce(sum(i.created_at < ?), 0) FROM items i, {topics} "
+            f"WHERE +i.negative = 1 AND i.created_at >= ? AND i.created_at < ?{scope} "
             "GROUP BY j.value",
-            [since, until, *params],
+            [since, since, before, until, *params],
         )
-        return {str(topic): int(n) for topic, n in rows}
+        return {str(topic): (int(now), int(then)) for topic, now, then in rows}
 
     def product_ratings(
-        self, since: str, until: str, sources: Sequence[str]
-    ) -> dict[str, dict[str, Any]]:
+        self, before: str, since: str, until: str, sources: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Rated items per product, one pass over all time: for [since, until) (`rated`,
+        `rating_sum`, `product_name`), for [before, since) (`previous_rated`,
+        `previous_sum`) and all time (`all_rated`, `all_sum`, `all_name`); names are each
+        span's greatest."""
         scope, params = _scope(sources, None)
-        rows = self._stat_rows(
-            "SELECT product_id, max(product_name) AS product_name, avg(rating) AS rating_avg, "
-            "count(rating) AS rated FROM items i WHERE rating IS NOT NULL AND product_id IS NOT NULL "
-            f"AND created_at >= ? AND created_at < ?{scope} GROUP BY product_id",
-            [since, until, *params],
+        now = "created_at >= ? AND created_at < ?"
+        then = "created_at >= ? AND created_at < ?"
+        return self._stat_rows(
+            f"SELECT product_id, count(CASE WHEN {now} THEN 1 END) AS rated, "
+            f"coalesce(sum(CASE WHEN {now} THEN rating END), 0) AS rating_sum, "
+            f"max(CASE WHEN {now} THEN product_name END) AS product_name, "
+            f"count(CASE WHEN {then} THEN 1 END) AS previous_rated, "
+            f"coalesce(sum(CASE WHEN {then} THEN rating END), 0) AS previous_sum, "
+            "count(*) AS all_rated, sum(rating) AS all_sum, max(product_name) AS all_name "
+            "FROM items i WHERE rating IS NOT NULL AND product_id IS NOT NULL"
+            f"{scope} GROUP BY product_id ORDER BY product_id",
+            [since, until, since, until, since, until, before, since, before, since, *params],
         )
-        return {r["product_id"]: r for r in rows}
 
     def reply_effect(
         self, since: str, until: str, sources: Sequence[str], product: str | None
@@ -117,19 +226,16 @@ class Stats(StoreBase):
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
-    def source_summary(self, since: str, until: str) -> list[dict[str, Any]]:
-        return self._stat_rows(
-            "SELECT source, count(*) AS items, avg(rating) AS rating_avg, "
-            "avg(negative) AS negative_share FROM items "
-            "WHERE created_at >= ? AND created_at < ? GROUP BY source ORDER BY source",
-            [since, until],
-        )
-
-    def all_time_product(self, sources: Sequence[str]) -> list[dict[str, Any]]:
-        scope, params = _scope(sources, None)
-        return self._stat_rows(
-            "SELECT product_id, max(product_name) AS product_name, avg(rating) AS rating_avg, "
-            "count(rating) AS rated FROM items i WHERE rating IS NOT NULL AND product_id IS NOT NULL"
-            f"{scope} GROUP BY product_id",
-            params,
-        )
+    def nth_latest(self, since: str, exclude_sources: Sequence[str], n: int) -> str | None:
+        """When the `n`-th latest item posted at or after `since` (competitors' aside) was
+        posted, if more than `n` were (None: `n` or fewer). Reads n + 1 index entries."""
+        clauses, params = ["created_at >= ?"], [since]
+        if exclude_sources:
+            clauses.append(f"source NOT IN ({','.join('?' * len(exclude_sources))})")
+            params.extend(exclude_sources)
+        rows = self.conn.execute(
+            f"SELECT created_at FROM items WHERE {' AND '.join(clauses)} "
+            "ORDER BY created_at DESC LIMIT 2 OFFSET ?",
+            [*params, max(n - 1, 0)],
+        ).fetchall()
+        return str(rows[0][0]) if len(rows) == 2 else None
