@@ -116,10 +116,12 @@ def test_import_and_reimport_store_what_they_stored_before(tmp_path: Path) -> No
     )
     data.write_text(_lines(second=False), encoding="utf-8")
     report, store = run_sources(config, tmp_path / "x.db", "2026-05-20T09:00:00Z")
+    assert not report.failed  # type: ignore[attr-defined]
     first = _dump(store)
     store.close()  # type: ignore[attr-defined]
     data.write_text(_lines(second=True), encoding="utf-8")
     report, store = run_sources(config, tmp_path / "x.db", "2026-05-29T09:00:00Z")
+    assert not report.failed  # type: ignore[attr-defined]
     got = json.loads(json.dumps({"first": first, "second": _dump(store)}, ensure_ascii=False))
     store.close()  # type: ignore[attr-defined]
     assert len(got["second"]["item_versions"]) >= 18, "the second file edits items"
