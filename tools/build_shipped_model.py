@@ -88,11 +88,12 @@ def main() -> None:
     train: Rows = []
     held: Rows = []
     for reader, name in ((goemotions, "goemotions"), (ru_goemotions, "ru-goemotions")):
-        a, b = reader(args.corpora / name)
-        train += a
-        held += b
-        print(f"{name}: {len(a)} train, {len(b)} held out, "
-              f"{sum(r[1] for r in a + b) / len(a + b):.0%} negative", file=sys.stderr)  # fmt: skip
+        fit_rows, held_rows = reader(args.corpora / name)
+        train += fit_rows
+        held += held_rows
+        both = fit_rows + held_rows
+        print(f"{name}: {len(fit_rows)} train, {len(held_rows)} held out, "
+              f"{sum(r[1] for r in both) / len(both):.0%} negative", file=sys.stderr)  # fmt: skip
 
     from scipy import sparse
 
