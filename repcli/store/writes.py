@@ -8,7 +8,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from repcli import secrets
@@ -34,7 +34,34 @@ _raw_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 def _raw_json(raw: Any) -> str:
     """A payload as JSON text SQLite accepts: a lone surrogate is kept as its JSON escape."""
-    return escape_surrogates(_raw_encode(raw))
+    text = _raw_encode(raw)
+    try:  # UTF-8 refuses only surrogates, and is cheaper to ask than the pattern
+        text.encode()
+    except UnicodeEncodeError:
+        return escape_surrogates(text)
+    return text
+
+
+def _iso(value: datetime | None) -> str | None:
+    """`to_iso`, cheaper for what rows mostly hold (aware UTC times from year 1000 on)."""
+    if value is not None and value.tzinfo is UTC and value.year >= 1000:
+        return value.isoformat(timespec="microseconds")[:26] + "Z"
+    return to_iso(value)
+
+
+_JSON_LISTS: dict[tuple[str, ...], str] = {}
+"""Reasons and topics as stored JSON, by value: the same few lists recur on most rows."""
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    if not values:
+        return "[]"
+    text = _JSON_LISTS.get(values)
+    if text is None:
+        if len(_JSON_LISTS) >= 4096:  # bounded: memory stays flat on any input
+            _JSON_LISTS.clear()
+        text = _JSON_LISTS[values] = _json(list(values))
+    return text
 
 
 _ROW_STORE_ERRORS: tuple[type[Exception], ...] = (
@@ -78,10 +105,10 @@ def _item_values(item: Item) -> list[Any]:
         item.text,
         item.pros,
         item.cons,
-        to_iso(item.created_at),
-        to_iso(item.updated_at),
+        _iso(item.created_at),
+        _iso(item.updated_at),
         item.answer_text,
-        to_iso(item.answered_at),
+        _iso(item.answered_at),
         item.order_id,
         item.lang,
         _raw_json(item.raw) if item.raw is not None else None,
@@ -95,10 +122,10 @@ def _analysis_values(content_hash: str, analysis: Analysis) -> list[Any]:
         verdict.sentiment,
         round(verdict.score, 4),
         int(verdict.negative),
-        _json(list(verdict.reasons)) if verdict.reasons else "[]",
-        _json(list(verdict.topics)) if verdict.topics else "[]",
+        _json_list(tuple(verdict.reasons)),
+        _json_list(tuple(verdict.topics)),
         int(analysis.needs_reply),
-        to_iso(analysis.due_at),
+        _iso(analysis.due_at),
     ]
 
 
