@@ -76,6 +76,19 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"MAX({left}, {right})"
 
+    def least(self, left: str, right: str) -> str:
+        """The smaller of two values; NULL if either is NULL."""
+        return f"MIN({left}, {right})"
+
+    def epoch_seconds(self, expr: str) -> str:
+        """Whole seconds since 1970 of an ISO time (NULL for NULL)."""
+        return f"unixepoch({expr})"
+
+    def filter_only(self, expr: str) -> str:
+        """`expr` for a WHERE clause that must not pick the index to search (SQLite's unary
+        `+`; PostgreSQL's planner needs no such hint)."""
+        return f"+{expr}"
+
     def renumber_changes(self, select: str) -> str:
         """Give the (kind, row_id) rows of `select` the next numbers of the change sequence
         (m006), replacing their old ones."""
@@ -164,6 +177,16 @@ class PostgreSQL(Dialect):
 
     def greatest(self, left: str, right: str) -> str:
         return f"GREATEST({left}, {right})"
+
+    def least(self, left: str, right: str) -> str:
+        # SQLite's MIN(a, b) is NULL when either is; LEAST skips NULLs.
+        return f"CASE WHEN ({left}) IS NULL OR ({right}) IS NULL THEN NULL ELSE LEAST({left}, {right}) END"
+
+    def epoch_seconds(self, expr: str) -> str:
+        return f"floor(extract(epoch FROM ({expr})::timestamptz))::bigint"
+
+    def filter_only(self, expr: str) -> str:
+        return expr
 
     def renumber_changes(self, select: str) -> str:
         return (

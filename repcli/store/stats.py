@@ -11,15 +11,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from repcli.store.base import StoreBase
+from repcli.store.dialect import SQLITE, Dialect
 
 
-def _scope(sources: Sequence[str], product: str | None, alias: str = "i") -> tuple[str, list[Any]]:
+def _scope(
+    sources: Sequence[str], product: str | None, alias: str = "i", dialect: Dialect = SQLITE
+) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if sources:
         # `+`: a filter, never the index to search (the unique (source, external_id) one
         # would read every row of the period's sources instead of a covering index).
-        clauses.append(f"+{alias}.source IN ({','.join('?' * len(sources))})")
+        source = dialect.filter_only(f"{alias}.source")
+        clauses.append(f"{source} IN ({','.join('?' * len(sources))})")
         params.extend(sources)
     if product:
         clauses.append(f"{alias}.product_id = ?")
@@ -27,15 +31,22 @@ def _scope(sources: Sequence[str], product: str | None, alias: str = "i") -> tup
     return (" AND " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _micros(column: str) -> str:
+def _micros(column: str, dialect: Dialect) -> str:
     """SQL for a stored time (clock.to_iso: UTC, `...SS.ffffffZ`) as integer microseconds since
     the epoch: exact, so comparisons and differences agree with Python's datetimes."""
     return (
-        f"(unixepoch({column}) * 1000000 "
+        f"({dialect.epoch_seconds(column)} * 1000000 "
         f"+ CAST(substr(rtrim({column}, 'Z') || '000000', 21, 6) AS INTEGER))"
     )
 
 
+def _count_if(condition: str) -> str:
+    """How many rows of the group meet `condition` (0 for none)."""
+    return f"coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+
+_REVIEWS = _count_if("kind = 'review'")
+_EXTORTION = _count_if("topics LIKE '%\"extortion\"%'")
 _COUNTS = (
     "items", "reviews", "rated", "rating_sum", "negatives", "r1", "r2", "r3", "r4", "r5",
     "extortion",
@@ -55,16 +66,16 @@ class Stats(StoreBase):
         source and `bucket` (day, week, or None: the whole period): items, reviews, rated,
         rating_sum, negatives, r1..r5 (per star), extortion. Sums, so callers add rows up
         exactly (the average is rating_sum / rated)."""
-        scope, params = _scope((), product)
+        scope, params = _scope((), product, dialect=self.dialect)
         day = "substr(created_at, 1, 10)" if bucket else "''"
         sql = (
             f"SELECT {day} AS bucket, source, count(*) AS items, "
-            "coalesce(sum(kind = 'review'), 0) AS reviews, count(rating) AS rated, "
+            f"{_REVIEWS} AS reviews, count(rating) AS rated, "
             "coalesce(sum(rating), 0) AS rating_sum, coalesce(sum(negative), 0) AS negatives, "
-            "coalesce(sum(rating = 1), 0) AS r1, coalesce(sum(rating = 2), 0) AS r2, "
-            "coalesce(sum(rating = 3), 0) AS r3, coalesce(sum(rating = 4), 0) AS r4, "
-            "coalesce(sum(rating = 5), 0) AS r5, "
-            "coalesce(sum(topics LIKE '%\"extortion\"%'), 0) AS extortion "
+            f"{_count_if('rating = 1')} AS r1, {_count_if('rating = 2')} AS r2, "
+            f"{_count_if('rating = 3')} AS r3, {_count_if('rating = 4')} AS r4, "
+            f"{_count_if('rating = 5')} AS r5, "
+            f"{_EXTORTION} AS extortion "
             f"FROM items i WHERE created_at >= ? AND created_at < ?{scope} "
             "GROUP BY bucket, source"
         )
@@ -72,10 +83,10 @@ class Stats(StoreBase):
             added = ", ".join(f"sum({k}) AS {k}" for k in _COUNTS)
             sql = (
                 f"SELECT {self.dialect.week_bucket('bucket')} AS bucket, source, {added} "
-                f"FROM ({sql}) GROUP BY 1, source"
+                f"FROM ({sql}) AS days GROUP BY 1, source"
             )
         return self._stat_rows(
-            f"SELECT * FROM ({sql}) ORDER BY bucket, source", [since, until, *params]
+            f"SELECT * FROM ({sql}) AS counts ORDER BY bucket, source", [since, until, *params]
         )
 
     def _answer_rows(
@@ -91,7 +102,7 @@ class Stats(StoreBase):
         [since, until): created (µs), first answer (the platform's, or our posted reply,
         whichever came first; µs, NULL if none), due (µs: created + the SLA of its source and
         kind, `sla_micros[(source, kind)]`, then `[(source, None)]`, then the default), status."""
-        scope, params = _scope(sources, product)
+        scope, params = _scope(sources, product, dialect=self.dialect)
         cases: list[str] = []
         case_params: list[Any] = []
         for (source, kind), micros in sorted(
@@ -106,10 +117,13 @@ class Stats(StoreBase):
         sla = f"CASE {' '.join(cases)} ELSE ? END" if cases else "?"
         case_params.append(int(default_micros))
         # The first answer: the platform's, or our earliest posted reply.
-        first = "coalesce(min(i.answered_at, p.posted), i.answered_at, p.posted)"
+        first = (
+            f"coalesce({self.dialect.least('i.answered_at', 'p.posted')}, i.answered_at, p.posted)"
+        )
+        created = _micros("i.created_at", self.dialect)
         sql = (
-            f"SELECT {_micros('i.created_at')} AS created, {_micros(first)} AS first, "
-            f"{_micros('i.created_at')} + {sla} AS due, i.status AS status FROM items i "
+            f"SELECT {created} AS created, {_micros(first, self.dialect)} AS first, "
+            f"{created} + {sla} AS due, i.status AS status FROM items i "
             "LEFT JOIN (SELECT item_id, min(posted_at) AS posted FROM replies "
             "WHERE posted_at IS NOT NULL GROUP BY item_id) p ON p.item_id = i.id "
             "WHERE (i.negative = 1 OR i.kind = 'question') "
@@ -132,9 +146,9 @@ class Stats(StoreBase):
         open, and due before `now_micros`."""
         sql, params = self._answer_rows(since, until, sources, product, sla_micros, default_micros)
         row = self.conn.execute(
-            "SELECT count(*), count(first), coalesce(sum(CASE WHEN first IS NOT NULL "
-            "THEN first > due ELSE due < ? AND status IN ('new', 'open') END), 0) "
-            f"FROM ({sql})",
+            "SELECT count(*), count(first), coalesce(sum(CASE WHEN (CASE WHEN first IS NOT NULL "
+            "THEN first > due ELSE due < ? AND status IN ('new', 'open') END) THEN 1 ELSE 0 END), "
+            f"0) FROM ({sql}) AS answers",
             [now_micros, *params],
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2])
@@ -154,10 +168,12 @@ class Stats(StoreBase):
             return {}
         sql, params = self._answer_rows(since, until, sources, product, {}, 0)
         marks = ",".join("?" * len(ranks))
+        hours = "CAST(first - created AS DOUBLE PRECISION) / 1000000.0 / 3600"
         rows = self.conn.execute(
             "SELECT rank, hours FROM (SELECT row_number() OVER (ORDER BY hours) - 1 AS rank, "
-            "hours FROM (SELECT max((first - created) / 1000000.0 / 3600, 0.0) AS hours "
-            f"FROM ({sql}) WHERE first IS NOT NULL)) WHERE rank IN ({marks})",
+            f"hours FROM (SELECT {self.dialect.greatest(hours, '0.0')} AS hours "
+            f"FROM ({sql}) AS answers WHERE first IS NOT NULL) AS answered) AS ranked "
+            f"WHERE rank IN ({marks})",
             [*params, *ranks],
         )
         return {int(rank): float(hours) for rank, hours in rows}
@@ -173,12 +189,12 @@ class Stats(StoreBase):
         """Negatives per topic: (posted in [since, until), posted in [before, since)); a topic
         listed twice in one item counts twice. (`+`: read from the covering period index,
         not m009's index of negatives, which lacks `negative` itself.)"""
-        scope, params = _scope(sources, product)
+        scope, params = _scope(sources, product, dialect=self.dialect)
         topics = self.dialect.json_items("i.topics", "j")
         rows = self.conn.execute(
-            "SELECT j.value, coalesce(sum(i.created_at >= ?), 0), "
-            f"coalesce(sum(i.created_at < ?), 0) FROM items i, {topics} "
-            f"WHERE +i.negative = 1 AND i.created_at >= ? AND i.created_at < ?{scope} "
+            f"SELECT j.value, {_count_if('i.created_at >= ?')}, "
+            f"{_count_if('i.created_at < ?')} FROM items i, {topics} "
+            f"WHERE {self.dialect.filter_only('i.negative')} = 1 AND i.created_at >= ? AND i.created_at < ?{scope} "
             "GROUP BY j.value",
             [since, since, before, until, *params],
         )
@@ -191,7 +207,7 @@ class Stats(StoreBase):
         `rating_sum`, `product_name`), for [before, since) (`previous_rated`,
         `previous_sum`) and all time (`all_rated`, `all_sum`, `all_name`); names are each
         span's greatest."""
-        scope, params = _scope(sources, None)
+        scope, params = _scope(sources, None, dialect=self.dialect)
         now = "created_at >= ? AND created_at < ?"
         then = "created_at >= ? AND created_at < ?"
         return self._stat_rows(
@@ -212,16 +228,16 @@ class Stats(StoreBase):
         """Rated reviews answered in the period, comparing the rating when answered (the first
         version replaced after the answer, else the current one) with the rating now:
         (answered, changed, improved, sum of the changes), summed by SQLite."""
-        scope, params = _scope(sources, product)
+        scope, params = _scope(sources, product, dialect=self.dialect)
         row = self.conn.execute(
-            "SELECT count(*), coalesce(sum(rating_now <> rating_then), 0), "
-            "coalesce(sum(rating_now > rating_then), 0), "
+            f"SELECT count(*), {_count_if('rating_now <> rating_then')}, "
+            f"{_count_if('rating_now > rating_then')}, "
             "coalesce(sum(rating_now - rating_then), 0) FROM (SELECT i.rating AS rating_now, "
             "COALESCE((SELECT v.rating FROM item_versions v WHERE v.item_id = i.id "
             "  AND v.replaced_at > i.answered_at ORDER BY v.replaced_at LIMIT 1), i.rating) "
             "  AS rating_then "
             "FROM items i WHERE i.answered_at IS NOT NULL AND i.rating IS NOT NULL "
-            f"AND i.answered_at >= ? AND i.answered_at < ?{scope})",
+            f"AND i.answered_at >= ? AND i.answered_at < ?{scope}) AS answered",
             [since, until, *params],
         ).fetchone()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
