@@ -244,6 +244,24 @@ def m009_signal_indexes(conn: Any) -> None:
     )
 
 
+def m010_report_indexes(conn: Any) -> None:
+    """Covering indexes for `report` (store/stats.py), as on SQLite."""
+    _run(
+        conn,
+        """CREATE INDEX IF NOT EXISTS items_report_period ON items
+        (created_at, source, kind, rating, negative, product_id, topics)""",
+        """CREATE INDEX IF NOT EXISTS items_report_products ON items
+        (product_id, source, created_at, rating, product_name)
+        WHERE rating IS NOT NULL AND product_id IS NOT NULL""",
+        """CREATE INDEX IF NOT EXISTS items_report_answers ON items
+        (created_at, source, product_id, kind, status, answered_at, negative)
+        WHERE negative = 1 OR kind = 'question'""",
+        """CREATE INDEX IF NOT EXISTS items_report_answered ON items
+        (answered_at, source, product_id, rating)
+        WHERE answered_at IS NOT NULL AND rating IS NOT NULL""",
+    )
+
+
 MIGRATIONS: list[tuple[str, PgMigration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
@@ -254,4 +272,5 @@ MIGRATIONS: list[tuple[str, PgMigration]] = [
     ("m007_fts_on_content_change", m007_fts_on_content_change),
     ("m008_daily_indexes", m008_daily_indexes),
     ("m009_signal_indexes", m009_signal_indexes),
+    ("m010_report_indexes", m010_report_indexes),
 ]
