@@ -266,3 +266,48 @@ def test_a_writer_waits_for_the_one_before_so_no_export_skips_a_change(pg_url: s
     assert sorted(exported) == ["a", "b"]
     for store in (first, second, reader):
         store.close()
+
+
+def test_both_engines_end_with_the_same_tables_columns_and_indexes(
+    tmp_path: Path, pg_url: str
+) -> None:
+    lite, pg = open_store(tmp_path / "x.db"), open_store(pg_url)
+    derived = ("items_fts", "sqlite_sequence")
+    lite_tables = [
+        name
+        for (name,) in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not name.startswith(derived)
+    ]
+    pg_tables = [
+        r[0]
+        for r in pg.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        if r[0] != "items_fts"
+    ]
+    assert sorted(pg_tables) == sorted(lite_tables)
+    for table in lite_tables:
+        lite_columns = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({table})")]
+        pg_columns = [
+            r[0]
+            for r in pg.conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
+        assert pg_columns == lite_columns, table
+    lite_indexes = {
+        r[0]
+        for r in lite.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    }
+    pg_indexes = {
+        r[0]
+        for r in pg.conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+        if not r[0].endswith("_pkey") and not r[0].startswith("items_fts")
+    }
+    assert pg_indexes == lite_indexes
+    lite.close()
+    pg.close()
