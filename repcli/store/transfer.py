@@ -85,11 +85,11 @@ def migrate(source: Store, target: Store, progress: Progress | None = None) -> l
     per-table counts and checksums. StoreError (nothing committed) when the target is not
     empty, the schemas differ, a row is refused, or a table does not verify."""
     columns = _columns(source, target)
-    _require_empty(target)
     copies: list[TableCopy] = []
     source.dialect.begin_read(source.conn)
     try:
         with target.transaction():
+            _require_empty(target)  # under the write lock: no run can start filling it now
             # Inserting versions, events and replies stamps them in the change sequence by
             # trigger; the source's own sequence (that export bookmarks point into) replaces it.
             for table in TABLES:
