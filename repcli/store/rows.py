@@ -244,62 +244,7 @@ class SourceStatusRow(TypedDict):
     rejects: int
 
 
-class PeriodTotals(TypedDict):
-    """`period_totals`: counts over a period (0 when none), the average rating (None when
-    nothing is rated)."""
-
-    items: int
-    reviews: int
-    rated: int
-    rating_avg: float | None
-    negatives: int
-    needing_reply: int
-    answered: int
-    r1: int
-    r2: int
-    r3: int
-    r4: int
-    r5: int
-    extortion: int
-
-
-class TrendRow(TypedDict):
-    """`rating_trend`: one day or week."""
-
-    bucket: str
-    items: int
-    rating_avg: float | None
-    rated: int
-    negatives: int
-
-
-class AnswerTimeRow(TypedDict):
-    """`answer_times`: an item that called for an answer, and when it first got one."""
-
-    id: int
-    source: str
-    kind: str
-    created_at: str
-    status: str
-    first_answer: str | None
-
-
-class ProductRatingRow(TypedDict):
-    """`product_ratings`, `all_time_product`: a product's average rating."""
-
-    product_id: str
-    product_name: str | None
-    rating_avg: float
-    rated: int
-
-
-class SourceSummaryRow(TypedDict):
-    """`source_summary`: a source's items over a period."""
-
-    source: str
-    items: int
-    rating_avg: float | None
-    negative_share: float
+# The report's aggregates (`stats.py`: `period_counts`, `product_ratings`) are still plain dicts.
 
 
 # ----------------------------------------------------------------- exports
