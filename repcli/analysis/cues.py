@@ -7,7 +7,9 @@ tokens, each by its own rule. Phrases win over the single words inside them.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import functools
 import itertools
 import math
 import re
@@ -129,62 +131,129 @@ def _class_codes(count: int) -> Iterator[str]:
         yield chr(0x100 + i // base) + chr(0x100 + base + i % base)
 
 
-class _Classes(dict[str, str]):
+class _Table:
+    """The classes of tokens over a set of cue words: a token's class is the token itself when
+    some word is exactly it, else the longest stem that begins it (or none). Whether a cue word
+    matches a token depends only on its class, in any table that has the word (a table with
+    more words only has finer classes)."""
+
+    def __init__(self, exact: Iterable[str], stems: Iterable[str]) -> None:
+        exact_words, stem_words = sorted(set(exact)), sorted(set(stems))
+        codes = _class_codes(len(exact_words) + len(stem_words))
+        self.exact = dict(zip(exact_words, codes, strict=False))
+        self.stems = dict(zip(stem_words, codes, strict=False))
+        self._lengths = sorted({len(s) for s in self.stems}, reverse=True)
+        self._sorted = sorted([*self.exact.items(), *self.stems.items()])
+        self._words = [word for word, _ in self._sorted]
+        self._codes = _Codes(self)
+        self._last: tuple[list[str], str] = ([], "")
+
+    def covers(self, exact: Iterable[str], stems: Iterable[str]) -> bool:
+        return self.exact.keys() >= set(exact) and self.stems.keys() >= set(stems)
+
+    def beginning(self, stem: str) -> list[str]:
+        """The codes of the classes whose tokens begin with `stem`."""
+        low = bisect.bisect_left(self._words, stem)
+        high = bisect.bisect_left(self._words, stem + "\U0010ffff", low)
+        return [code for _, code in self._sorted[low:high]]
+
+    def code_of(self, token: str) -> str:
+        code = self.exact.get(token)
+        if code is not None:
+            return code
+        size = len(token)
+        for length in self._lengths:
+            if length <= size:
+                code = self.stems.get(token[:length])
+                if code is not None:
+                    return code
+        return _NO_CUE
+
+    def line(self, tokens: list[str]) -> str:
+        """The class string of the tokens: one code (two characters) a token. The last one is
+        kept: the lexicon and the topics of one text share it."""
+        last, line = self._last
+        if tokens != last:  # same tokens: a comparison of the same objects, in C
+            line = "".join(map(self._codes.__getitem__, tokens))
+            self._last = (list(tokens), line)
+        return line
+
+
+class _Codes(dict[str, str]):
     """Token -> the code of its class, worked out the first time a token is seen."""
 
-    def __init__(self, matcher: CueMatcher) -> None:
+    def __init__(self, table: _Table) -> None:
         super().__init__()
-        self._matcher = matcher
+        self._table = table
 
     def __missing__(self, token: str) -> str:
         if len(self) >= _CACHE_SIZE:
             self.clear()
-        char = self[token] = self._matcher._class_of(token)
-        return char
+        code = self[token] = self._table.code_of(token)
+        return code
+
+
+@functools.cache
+def _shipped_table() -> _Table:
+    """One table over every cue word of the shipped lexicon and topics, so that the lexicon's
+    and the topics' matchers of one analysis class a text's tokens once."""
+    from repcli.analysis.shipped import load_yaml
+
+    lexicon, topics = load_yaml("lexicon.yaml"), load_yaml("topics.yaml")
+    cues: list[str] = []
+    for part in ("negative", "positive", "question_complaints"):
+        for found in (lexicon.get(part) or {}).values():
+            cues += found or ()
+    for spec in (topics.get("topics") or {}).values():
+        for words in (spec.get("cues") or {}).values():
+            cues += words or ()
+    for words in (topics.get("app_words") or {}).values():
+        cues += words or ()
+    return _Table(*_words(_parse(dict.fromkeys(cues, 1.0))))
+
+
+def _words(
+    parsed: tuple[dict[str, _Single], dict[str, _Single], list[_Phrase]],
+) -> tuple[set[str], set[str]]:
+    """The exact words and the stems of parsed cues."""
+    exact, stems, phrases = parsed
+    return (
+        {*exact, *(w for _, p, _, _ in phrases for w, e in p if e)},
+        {*stems, *(w for _, p, _, _ in phrases for w, e in p if not e)},
+    )
 
 
 class CueMatcher:
     """Matches many cues against a token list in one pass.
 
     A cue word is a stem (it matches the tokens it begins) or exact (`word$`, the whole token).
-    Whether a word matches a token depends only on the token's class: the token itself when
-    some cue word is exactly it, else the longest stem that begins it (or none). The tokens of
-    a text become one string of class characters (a token's class is worked out once and
-    cached), and one Aho-Corasick automaton (pyahocorasick, in C) over that string finds every
-    cue: a single word is its classes, one character each; a phrase is every sequence of the
-    classes its words match, written out. Phrases win over the single words inside them; at
-    one place, the longest phrase (in words), then as the lexicon orders them."""
+    The tokens of a text become one string of class codes (`_Table`: a token's class is worked
+    out once and cached), and one Aho-Corasick automaton (pyahocorasick, in C) over that string
+    finds every cue: a single word is its classes, one code each; a phrase is every sequence of
+    the classes its words match, written out. Phrases win over the single words inside them;
+    at one place, the longest phrase (in words), then as the lexicon orders them."""
 
     def __init__(self, cues: Mapping[str, float]) -> None:
-        exact, stems, phrases = _parse(cues)
-        exact_words = sorted({*exact, *(w for _, p, _, _ in phrases for w, e in p if e)})
-        stem_words = sorted({*stems, *(w for _, p, _, _ in phrases for w, e in p if not e)})
-        codes = _class_codes(len(exact_words) + len(stem_words))
-        self._exact_class = dict(zip(exact_words, codes, strict=False))
-        self._stem_class = dict(zip(stem_words, codes, strict=False))
-        self._stem_lengths = sorted({len(s) for s in self._stem_class}, reverse=True)
-        self._classes = _Classes(self)
+        exact, stems, phrases = parsed = _parse(cues)
+        words = _words(parsed)
+        table = _shipped_table()
+        self._table = table if table.covers(*words) else _Table(*words)
         keys: dict[str, _Found] = {}
-        # Single words: a class's best single cue (exact first, then the longest stem).
+        # Single words: a class's best single cue (exact first, then the longest stem; a
+        # stem's classes include those of the longer stems that begin with it).
         single_rank = len(phrases)
-        for word, char in self._exact_class.items():
-            found = exact.get(word) or _longest_stem(word, stems)
-            if found is not None:
-                keys[char] = (0, single_rank, *found)
-        for stem, char in self._stem_class.items():
-            found = _longest_stem(stem, stems)
-            if found is not None:
-                keys[char] = (0, single_rank, *found)
+        for stem in sorted(stems, key=len):
+            for code in self._table.beginning(stem):
+                keys[code] = (0, single_rank, *stems[stem])
+        for word, found in exact.items():
+            keys[self._table.exact[word]] = (0, single_rank, *found)
         self._checked: list[tuple[int, int, tuple[frozenset[str], ...], str, float]] = []
         """Phrases with too many class sequences: (the index of the word they are found by,
         rank, the classes each word matches, cue, value)."""
         checked_by: dict[str, list[int]] = {}
-        members = [*self._exact_class.items(), *self._stem_class.items()]
         for rank, (_, parts, cue, value) in enumerate(phrases):
             matching = [
-                [self._exact_class[word]]
-                if is_exact
-                else [char for member, char in members if member.startswith(word)]
+                [self._table.exact[word]] if is_exact else self._table.beginning(word)
                 for word, is_exact in parts
             ]
             count = 1
@@ -197,12 +266,12 @@ class CueMatcher:
                         keys[key] = (len(parts) - 1, rank, cue, value)
             elif count:
                 place = min(range(len(parts)), key=lambda k: len(matching[k]))
-                for char in matching[place]:
-                    checked_by.setdefault(char, []).append(len(self._checked))
+                for code in matching[place]:
+                    checked_by.setdefault(code, []).append(len(self._checked))
                 self._checked.append(
                     (place, rank, tuple(frozenset(c) for c in matching), cue, value)
                 )
-        self._checked_by = {char: tuple(found) for char, found in checked_by.items()}
+        self._checked_by = {code: tuple(found) for code, found in checked_by.items()}
         self._keys = keys
         self._automaton: Any = None
         if keys:
@@ -211,21 +280,9 @@ class CueMatcher:
                 self._automaton.add_word(key, found_key)
             self._automaton.make_automaton()
 
-    def _class_of(self, token: str) -> str:
-        char = self._exact_class.get(token)
-        if char is not None:
-            return char
-        size = len(token)
-        for length in self._stem_lengths:
-            if length <= size:
-                char = self._stem_class.get(token[:length])
-                if char is not None:
-                    return char
-        return _NO_CUE
-
     def classes(self, tokens: list[str]) -> str:
         """The class string of the tokens: one code (two characters) a token."""
-        return "".join(map(self._classes.__getitem__, tokens))
+        return self._table.line(tokens)
 
     def find(self, tokens: list[str]) -> list[Hit]:
         return [Hit(*span) for span in self.spans(tokens)]
@@ -234,7 +291,7 @@ class CueMatcher:
         """`find` as plain tuples (cue, value, start, end): what the models loop over."""
         if self._automaton is None or not tokens:
             return []
-        line = "".join(map(self._classes.__getitem__, tokens))
+        line = self._table.line(tokens)
         best: dict[int, _Found] = {}
         """Start index -> the best cue that starts there (the lowest rank)."""
         for end, found in self._automaton.iter(line):
@@ -270,7 +327,7 @@ class CueMatcher:
         automaton.make_automaton()
 
         def anywhere(tokens: list[str]) -> bool:
-            line = "".join(map(self._classes.__getitem__, tokens))
+            line = self._table.line(tokens)
             return any(automaton.iter(line))
 
         return anywhere
@@ -325,14 +382,6 @@ def _parse(
             stems[key] = (cue, value)
     phrases.sort()
     return exact, stems, phrases
-
-
-def _longest_stem(token: str, stems: Mapping[str, _Single]) -> _Single | None:
-    for length in range(min(len(token), _MAX_STEM), 0, -1):
-        found = stems.get(token[:length])
-        if found is not None:
-            return found
-    return None
 
 
 def merge(maps: Iterable[Mapping[str, float]]) -> dict[str, float]:
