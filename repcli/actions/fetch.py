@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from repcli.config.model import Config
+    from repcli.config.model import Config, SourceConfig
     from repcli.pipeline import RunReport
     from repcli.store import Store
 
@@ -26,6 +26,23 @@ class Progress:
         """Every source has finished (before what the command does next)."""
 
 
+def select(config: Config, sources: Sequence[str] = ()) -> list[SourceConfig]:
+    """The sources a run fetches: the enabled ones, or exactly the named ones. The CLI asks
+    before it opens the store, so a typo leaves no store behind.
+
+    Raises ConfigError when there is nothing to fetch, NotFoundError for an unknown name."""
+    from repcli.errors import ConfigError
+    from repcli.pipeline import select_sources
+
+    selected = select_sources(config, sources)
+    if not selected:
+        raise ConfigError(
+            f"{config.path}: no enabled sources to fetch",
+            "add a source under `sources:` (see config.example.yaml)",
+        )
+    return selected
+
+
 def run(
     config: Config,
     store: Store,
@@ -39,16 +56,10 @@ def run(
     """Fetch, analyse and store the enabled sources (or exactly the named ones).
 
     Raises ConfigError when there is nothing to fetch, NotFoundError for an unknown name."""
-    from repcli.errors import ConfigError
-    from repcli.pipeline import Pipeline, select_sources
+    from repcli.pipeline import Pipeline
 
     progress = progress or Progress()
-    selected = select_sources(config, sources)
-    if not selected:
-        raise ConfigError(
-            f"{config.path}: no enabled sources to fetch",
-            "add a source under `sources:` (see config.example.yaml)",
-        )
+    selected = select(config, sources)
     progress.started([s.name for s in selected])
     report = Pipeline(config, store, now).run(
         selected, command, full=full, progress=progress.fetched

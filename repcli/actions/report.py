@@ -38,6 +38,20 @@ def run(config: Config, store: Store, options: ReportOptions, now: datetime) -> 
     """The report over the period. NotFoundError for an unknown source, UsageError for an
     unknown locale or a period that ends before it starts."""
     from repcli import report
+
+    lang, start, end = checked(config, options, now)
+    data = report.build(
+        config, store, now, start, end, options.sources, options.product, options.target
+    )
+    return ReportResult(data=data, locale=lang)
+
+
+def checked(
+    config: Config, options: ReportOptions, now: datetime
+) -> tuple[str, datetime, datetime]:
+    """(locale, start, end) of the report the options ask for; the CLI asks before it opens the
+    store. NotFoundError for an unknown source, UsageError for an unknown locale or a period that
+    ends before it starts."""
     from repcli.errors import UsageError
     from repcli.render import report_view
     from repcli.timespec import parse_since
@@ -51,7 +65,4 @@ def run(config: Config, store: Store, options: ReportOptions, now: datetime) -> 
     end = parse_since(options.until, now) if options.until else now
     if end <= start:
         raise UsageError("--until must be after --since")
-    data = report.build(
-        config, store, now, start, end, options.sources, options.product, options.target
-    )
-    return ReportResult(data=data, locale=lang)
+    return lang, start, end

@@ -77,6 +77,7 @@ def report(
         since=since, until=until, sources=tuple(source or ()), product=product, target=target,
         locale=locale,
     )  # fmt: skip
+    action.checked(state.config, options, state.now)  # before the store is opened
     result = action.run(state.config, state.store, options, state.now)
     data, lang = result.data, result.locale
     chosen = fmt

@@ -78,6 +78,7 @@ def fetch(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    fetch_action.select(state.config, source or ())  # refused before the store is opened
     progress = _Progress(state)
     try:
         report = fetch_action.run(
@@ -125,6 +126,7 @@ def check(
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
+    fetch_action.select(state.config, source or ())  # refused before the store is opened
     options = action.CheckOptions(
         sources=tuple(source or ()), full=full, fail_on=tuple(fail_on or ()), alerts=not no_alerts
     )
