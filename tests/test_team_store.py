@@ -108,3 +108,26 @@ def test_two_checks_at_once_store_each_item_once(team: tuple[Path, Path], tmp_pa
     assert run(alone, "check", "--format", "jsonl").returncode == 0
     expected = jsonl(run(alone, "list", "--limit", "0", "--format", "jsonl").stdout)
     assert sorted(keys) == sorted((row["source"], row["external_id"]) for row in expected)
+
+
+def test_train_on_a_postgresql_store_keeps_its_password_out_of_the_model(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """`train` names where its texts came from in the model file (`origin`) and saves the
+    model beside the store: for a URL store that is `<database>.postgresql.model.json` in the
+    config's folder, and the URL's password is in neither the file nor the output."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(pg_url)  # the test server trusts local users: any password passes
+    user, _, host = parts.netloc.rpartition("@")
+    with_password = urlunsplit(parts._replace(netloc=f"{user}:pw-train-5521@{host}"))
+    anna = member(tmp_path, "anna", with_password)
+    assert run(anna, "check", "--format", "jsonl").returncode == 0
+    trained = run(anna, "train", "--format", "json")
+    assert trained.returncode == 0, trained.stderr
+    database = parts.path.strip("/")
+    model = tmp_path / f"{database}.postgresql.model.json"
+    assert json.loads(trained.stdout)["model"] == str(model)
+    saved = model.read_text(encoding="utf-8")
+    assert "pw-train-5521" not in saved + trained.stdout + trained.stderr
+    assert json.loads(saved)["meta"]["origin"].startswith("postgresql://")

@@ -97,7 +97,7 @@ def run(
             Labelled(0, text, "negative" if label_of(r) else "positive", "review", source)
             for text, r, source in store.rated_texts()
         ]
-        origin = f"{config.store} (rated reviews)"
+        origin = f"{config.store_label} (rated reviews)"
     if len(rows) < 50:
         raise InputError(
             f"{len(rows)} labelled texts in {origin}: too few to train on (at least 50)",

@@ -62,13 +62,13 @@ def migrate(
     copies: list[TableCopy] = []
     with open_store(target) as destination:
         shown = redact(str(destination.path))
-        state.info(output.plain(f"Copying {redact(str(source))} to {shown}"))
+        state.info(output.plain(f"Copying {state.config.store_label} to {shown}"))
         copies = copy_store(state.store, destination, _progress(state))
     records = [_record(copy) for copy in copies]
     output.emit(
         state, fmt_, records, columns=COLUMNS, key="tables",
         table=lambda: _table(records),
-        extra={"version": 1, "source": redact(str(source)), "target": shown},
+        extra={"version": 1, "source": state.config.store_label, "target": shown},
     )  # fmt: skip
     rows = sum(copy.rows for copy in copies)
     state.info(

@@ -214,6 +214,14 @@ class Config:
     """A YAML file of complaint topics that extends or overrides the built-in taxonomy."""
 
     @property
+    def store_label(self) -> str:
+        """The store as it may be shown or written down: the file's path, or the URL with its
+        user and password masked (`postgresql://***@host/db`)."""
+        from repcli.secrets import redact
+
+        return redact(str(self.store))
+
+    @property
     def store_file(self) -> Path:
         """Where files that go with the store are named from (`train`'s model, beside it): the
         SQLite file; for a PostgreSQL store, `<database>.postgresql` in the config's folder."""
