@@ -53,15 +53,18 @@ class PgServer:
         return urlunsplit(parts._replace(path="/" + quote(database)))
 
     def create_database(self) -> str:
-        """A new empty database (UTF-8, so lower() folds Cyrillic); its URL."""
+        """A new empty database, UTF-8 (lower() folds Cyrillic), sorting as people do
+        (ICU's en-US where the server has ICU, unlike SQLite's code point order: the store
+        must not depend on it); its URL."""
         import psycopg
 
         name = "repcli_" + uuid.uuid4().hex[:12]
+        create = f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            )
+            try:
+                conn.execute(create + "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+            except psycopg.Error:  # no ICU (or PostgreSQL before 15)
+                conn.execute(create + "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

@@ -311,3 +311,24 @@ def test_both_engines_end_with_the_same_tables_columns_and_indexes(
     assert pg_indexes == lite_indexes
     lite.close()
     pg.close()
+
+
+def test_text_sorts_and_folds_alike_on_both_engines(store_target: Path | str) -> None:
+    """By code point, as SQLite sorts (`B` before `a`), whatever the database's locale; and
+    a product filter folds Cyrillic case."""
+    store = open_store(store_target)
+    batch = []
+    for source, name in (("a-shop", "полотенце Банное"), ("B-shop", "Полотенце банное")):
+        each = item(source)
+        each.source, each.product_name, each.product_id = source, name, "p1"
+        batch.append(each)
+    with store.transaction():
+        store.upsert_items(batch, analyse, T0)
+    for source in ("a-shop", "B-shop", "_x"):
+        store.start_run("g", "fetch", source, T0)
+    assert [r["source"] for r in store.source_status()] == ["B-shop", "_x", "a-shop"]
+    found = store.list_items(ItemFilter(product="ПОЛОТЕНЦЕ БАННОЕ"))
+    assert sorted(r["source"] for r in found) == ["B-shop", "a-shop"]
+    (row,) = store.conn.execute("SELECT max(product_name) FROM items").fetchall()
+    assert row[0] == "полотенце Банное"
+    store.close()

@@ -170,7 +170,8 @@ class PostgreSQL(Dialect):
         return f"string_agg(CAST({expr} AS TEXT), ',')"
 
     def fold(self, expr: str) -> str:
-        return f"lower({expr})"
+        # Text columns compare as "C" (pg_schema); lower() folds by the database's locale.
+        return f'lower(({expr}) COLLATE "default")'
 
     def same(self, left: str, right: str) -> str:
         return f"{left} IS NOT DISTINCT FROM {right}"
