@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -63,7 +65,8 @@ def migrate(
     with open_store(target) as destination:
         shown = redact(str(destination.path))
         state.info(output.plain(f"Copying {state.config.store_label} to {shown}"))
-        copies = copy_store(state.store, destination, _progress(state))
+        with _progress(state) as progress:
+            copies = copy_store(state.store, destination, progress)
     records = [_record(copy) for copy in copies]
     output.emit(
         state, fmt_, records, columns=COLUMNS, key="tables",
@@ -110,14 +113,24 @@ def _same(source: Path | str, target: Path | str) -> bool:
     return source == target
 
 
-def _progress(state: State) -> Any:
-    """At --verbose, a line on stderr per page copied."""
+@contextlib.contextmanager
+def _progress(state: State) -> Iterator[Callable[[str, int], None]]:
+    """On a terminal, a line that shows the table and rows being copied; when piped, nothing
+    (at --verbose, a line per page)."""
+    if state.quiet or not state.err.is_terminal:
 
-    def tell(table: str, rows: int) -> None:
-        if state.verbose:
-            state.info(f"[dim]{table}: {rows} rows copied[/dim]")
+        def log(table: str, rows: int) -> None:
+            if state.verbose:
+                state.info(f"{table}: {rows} rows copied")
 
-    return tell
+        yield log
+        return
+    with state.err.status("copying…") as status:
+
+        def show(table: str, rows: int) -> None:
+            status.update(f"copying {table}: {rows:,} rows")
+
+        yield show
 
 
 def _record(copy: TableCopy) -> dict[str, Any]:
