@@ -26,6 +26,7 @@ FORMAT = "repcli-word-weights/1"
 FILE = "word_weights.tsv.gz"
 PREFIX = 5
 """Letters of a word's prefix feature (a crude stem for every language)."""
+_WORD_CACHE = 100_000
 NEGATORS = frozenset(
     "не нет ни без никогда ні немає нема ніколи not no never without nothing "
     "don't dont doesn't doesnt didn't didnt isn't isnt wasn't wasnt can't cant won't wont "
@@ -61,13 +62,16 @@ class WordWeights:
     blend: tuple[float, float, float] = (1.0, 0.0, 0.0)
     """(a, b, c): P(negative) = sigmoid(a * logit + b * lexicon score + c)."""
     meta: dict[str, str] = dataclasses.field(default_factory=dict)
+    _words: dict[str, tuple[float, int]] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def logit(self, tokens: list[str]) -> tuple[float, str | None]:
         """The table's logit for a tokenised text, and its most negative word (for reasons):
         the bias + the sum of the features' weights / sqrt(the number of features), so long
         and short texts weigh alike. Written as one loop (the same features as `features`) because it runs per text."""
-        weights = self.weights
-        get = weights.get
+        get = self.weights.get
+        words = self._words
         total = 0.0
         count = 0
         worst, worst_weight = None, 0.0
@@ -77,11 +81,11 @@ class WordWeights:
             if token == BOUNDARY:
                 previous, negated = BOUNDARY, False
                 continue
-            w = get(token, 0.0)
-            count += 1
-            if len(token) > PREFIX:
-                w += get("~" + token[:PREFIX], 0.0)
-                count += 1
+            found = words.get(token)
+            if found is None:
+                found = self._word(token)
+            w, n = found
+            count += n
             if negated:
                 w += get("!" + token, 0.0)
                 count += 1
@@ -94,6 +98,17 @@ class WordWeights:
             negated = token in NEGATORS
             previous = token
         return self.bias + (total / math.sqrt(count) if count else 0.0), worst
+
+    def _word(self, token: str) -> tuple[float, int]:
+        """A word's own and its prefix's weights and how many features they are (cached:
+        words repeat)."""
+        found = (self.weights.get(token, 0.0), 1)
+        if len(token) > PREFIX:
+            found = (found[0] + self.weights.get("~" + token[:PREFIX], 0.0), 2)
+        if len(self._words) >= _WORD_CACHE:
+            self._words.clear()
+        self._words[token] = found
+        return found
 
     def probability(self, text: str, tokens: list[str] | None = None) -> float:
         z, _ = self.logit(tokenize(text) if tokens is None else tokens)
