@@ -332,3 +332,30 @@ def test_text_sorts_and_folds_alike_on_both_engines(store_target: Path | str) ->
     (row,) = store.conn.execute("SELECT max(product_name) FROM items").fetchall()
     assert row[0] == "полотенце Банное"
     store.close()
+
+
+def test_a_write_outside_a_transaction_takes_the_write_lock_too(pg_url: str) -> None:
+    """As SQLite's autocommit write takes its lock: one statement with no BEGIN before it
+    waits for the writer that holds the lock, and says so when it waits too long."""
+    import psycopg
+
+    from repcli.store.base import as_store_error
+
+    store = open_store(pg_url)
+    store.dialect.busy_timeout_ms = 50
+    with psycopg.connect(pg_url, autocommit=True) as other:
+        other.execute("BEGIN")
+        other.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        with pytest.raises(psycopg.Error) as info:
+            store.conn.execute(
+                "INSERT INTO source_state (source, consecutive_failures) VALUES (?, 0)", ("s",)
+            )
+        other.execute("ROLLBACK")
+    error = as_store_error(store.path, info.value)
+    assert error is not None and "locked by another repcli run" in str(error)
+    assert not store.conn.in_transaction
+    store.conn.execute(
+        "INSERT INTO source_state (source, consecutive_failures) VALUES (?, 0)", ("s",)
+    )
+    assert store.conn.execute("SELECT count(*) FROM source_state").fetchone()[0] == 1
+    store.close()

@@ -165,11 +165,12 @@ class PgConnection:
 
     def _alone(self, write: Callable[[], None]) -> None:
         """One write in a transaction of its own, under the write lock."""
-        self.dialect.begin(self)
         try:
+            self.dialect.begin(self)
             write()
         except BaseException:
-            self.raw.execute("ROLLBACK")
+            if self.in_transaction:
+                self.raw.execute("ROLLBACK")
             raise
         self.raw.execute("COMMIT")
 
