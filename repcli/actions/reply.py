@@ -158,9 +158,7 @@ def draft_text(
             f"no reply template fits item {item['id']} (lang {item.get('lang') or 'unknown'})",
             "pass --template NAME or --text, or add a template (README, 'Replies and templates')",
         )
-    order_for_item = getattr(store, "order_for_item", None)
-    order = order_for_item(item["id"]) if order_for_item else None
-    values = tpl.variables(item, config.shop, wf.signature, order)
+    values = tpl.variables(item, config.shop, wf.signature, store.order_for_item(item["id"]))
     return tpl.render(chosen.text, values), chosen.name
 
 

@@ -332,15 +332,16 @@ def reanalyze(
     stored gets the same verdicts, causes and reply deadlines a new item would get. Items
     that turn negative are shown by the next `check`; statuses, notes and replies are kept.
     """
+    from repcli.actions import reanalyze as action
     from repcli.cli import output
-    from repcli.pipeline import Pipeline, select_sources
 
     state: State = ctx.obj
     fmt_ = output.resolve_format(
         state, fmt, (Format.table, Format.json, Format.jsonl), use_config=False
     )
-    selected = select_sources(state.config, source or [])
-    counts = Pipeline(state.config, state.store, state.now).reanalyse(selected)
+    options = action.ReanalyzeOptions(sources=tuple(source or ()))
+    action.select(state.config, options.sources)  # before the store is opened
+    counts = action.run(state.config, state.store, options, state.now).as_dict()
     if fmt_ is not Format.table:
         from repcli.render import formats
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from repcli.actions.reply import ReplySteps, posting_exit_code
+from repcli.actions.post import PostSteps
+from repcli.actions.reply import ReplySteps
 from repcli.cli.context import State
 from repcli.cli.options import Format, FormatOpt, LimitOpt, SourceOpt
 from repcli.errors import ExitCode
@@ -196,17 +197,6 @@ def _reply_panel(rep: ReplyRow) -> Any:
     return Panel(body, title=title, title_align="left", expand=False)
 
 
-def _post(state: State, reply_ids: list[int], dry_run: bool) -> list[PostOutcome]:
-    from repcli.workflow.posting import post_replies
-
-    outcomes = post_replies(state.config, state.store, reply_ids, state.now, state.actor, dry_run)
-    _print_outcomes(state, outcomes)
-    code = posting_exit_code(outcomes, len(reply_ids))
-    if code is not ExitCode.OK:
-        raise typer.Exit(int(code))
-    return outcomes
-
-
 def _print_outcomes(state: State, outcomes: list[PostOutcome]) -> None:
     from repcli.cli.output import line, plain
 
@@ -250,24 +240,32 @@ def post(
     5xx or a timeout after it was sent) is never sent again by itself: the next fetch that sees
     it settles it, or `--was-posted yes|no`.
     """
-    from repcli.errors import UsageError
+    from repcli.actions import post as action
 
     state: State = ctx.obj
-    store = state.store
-    if was_posted is not None:
-        if was_posted not in ("yes", "no") or not reply_ids:
-            raise UsageError("use `repcli post REPLY_ID --was-posted yes` (or no)")
-        for rid in reply_ids:
-            store.resolve_stuck_reply(rid, was_posted == "yes", state.now, state.actor)
-            state.info(f"reply {rid} marked " + ("posted" if was_posted == "yes" else "failed"))
+    options = action.PostOptions(
+        reply_ids=tuple(reply_ids or ()), dry_run=dry_run, retry_failed=retry_failed,
+        was_posted=was_posted,
+    )  # fmt: skip
+    result = action.run(
+        state.config, state.store, options, state.now, state.actor, steps=_PostSteps(state)
+    )
+    if options.was_posted is not None:
         return
-    if not reply_ids:
-        statuses = ["approved", "failed"] if retry_failed else ["approved"]
-        reply_ids = [r["id"] for r in reversed(store.list_replies(statuses))]
-    if not reply_ids:
+    if not result.reply_ids:
         state.info("[dim]nothing to post: no approved replies[/dim]")
         return
-    _post(state, reply_ids, dry_run)
+    _print_outcomes(state, result.outcomes)
+    if result.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(result.exit_code))
+
+
+class _PostSteps(PostSteps):
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def settled(self, reply_id: int, posted: bool) -> None:
+        self.state.info(f"reply {reply_id} marked " + ("posted" if posted else "failed"))
 
 
 def replies(
@@ -387,60 +385,37 @@ def draft(
     `workflow.auto_approve` rules in the config approve narrow cases by themselves (off
     unless configured).
     """
-    import dataclasses
-
+    from repcli.actions import draft as action
     from repcli.cli import output
     from repcli.cli.filters import item_filter, narrow
     from repcli.cli.output import plain
     from repcli.render import tables
-    from repcli.workflow import bulk
 
     state: State = ctx.obj
-    store = state.store
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     flt = narrow(state, item_filter(state, source, None, limit, fmt_, kinds=kind), topic, rating)
-    competitors = [s.name for s in state.config.sources if s.competitor]
-    if unanswered:
-        flt = dataclasses.replace(flt, statuses=("new", "open"))
-        items = [
-            i for i in store.list_items(flt)
-            if not i.get("answer_text") and i["source"] not in competitors
-        ]  # fmt: skip
-    else:
-        items = store.queue(state.now, flt, exclude_sources=competitors)
-    if lang:
-        items = [i for i in items if (i.get("lang") or "") in lang]
-    rules = state.config.workflow.auto_approve
-    bulk.check_rules(rules)
-    with store.transaction():
-        drafts = bulk.draft_items(
-            store, items, lambda item: _draft_text(state, item, None), state.now, state.actor
-        )
-        by_id = {i["id"]: i for i in items}
-        drafts = bulk.auto_approve(store, rules, by_id, drafts, state.now, state.actor)
-        if approve:
-            drafts = bulk.approve(store, drafts, state.now, state.actor, set(skip or ()))
+    options = action.DraftOptions(
+        filter=flt, langs=tuple(lang or ()), unanswered=unanswered, approve=approve,
+        skip=tuple(skip or ()),
+    )  # fmt: skip
+    action.checked(state.config, options)  # before the store is opened
+    result = action.run(state.config, state.store, options, state.now, state.actor)
+    drafts = result.drafts
     rows = [d.row() for d in drafts]
     output.emit(
         state, fmt_, rows, columns=DRAFT_COLUMNS, key="drafts",
         table=lambda: tables.drafts_table(rows),
         empty="Nothing to draft: the queue is empty for these filters.",
     )  # fmt: skip
-    fresh = sum(d.fresh for d in drafts)
-    approved = sum(d.status == "approved" for d in drafts)
-    blocked = [d for d in drafts if d.problems]
-    summary = f"{len(drafts)} draft(s), {fresh} new; {approved} approved"
-    if any(d.auto for d in drafts):
-        summary += f" ({sum(d.auto for d in drafts)} by workflow.auto_approve)"
-    if blocked:
-        summary += f"; {len(blocked)} over the platform's limits (fix: `repcli reply ID --edit`)"
+    summary = f"{len(drafts)} draft(s), {result.fresh} new; {result.approved} approved"
+    if result.auto:
+        summary += f" ({result.auto} by workflow.auto_approve)"
+    if result.blocked:
+        summary += f"; {result.blocked} over the platform's limits (fix: `repcli reply ID --edit`)"
     state.info(summary)
-    if approve:
-        for d in drafts:
-            why = bulk.held(d) if d.status == "draft" and d.item_id not in (skip or ()) else None
-            if why:
-                state.info(plain(f"  #{d.item_id} not approved: {why}"))
-    if drafts and not approve and approved < len(drafts):
+    for item_id, why in result.held:
+        state.info(plain(f"  #{item_id} not approved: {why}"))
+    if drafts and not approve and result.approved < len(drafts):
         state.info("[dim]keep them: the same command with --approve (--skip ID to leave one "
                    "out); then `repcli post --dry-run`[/dim]")  # fmt: skip
 
