@@ -104,6 +104,7 @@ def test_tokens_cue_hits_and_language_are_as_before(text: str) -> None:
     for name, matcher in NEW.items():
         assert _hits(matcher.find(tokens)) == _hits(OLD[name].find(tokens)), name
     assert lang.detect_language(text) == reference.detect_language(text)
+    assert lang.tokens_and_language(text) == (tokens, lang.detect_language(text))
 
 
 @settings(max_examples=300, deadline=None)
@@ -113,6 +114,7 @@ def test_any_text_tokenizes_and_matches_as_before(text: str) -> None:
     assert tokens == reference.tokenize(text)
     assert _hits(NEW["all"].find(tokens)) == _hits(OLD["all"].find(tokens))
     assert lang.detect_language(text) == reference.detect_language(text)
+    assert lang.tokens_and_language(text) == (tokens, lang.detect_language(text))
 
 
 @pytest.mark.parametrize(

@@ -34,12 +34,14 @@ def normalise(text: str) -> str:
 
 def _byte_classes() -> bytes:
     """cp1251 (one byte a character: every Russian, Ukrainian and English letter) byte by byte:
-    a word character stays, the apostrophe stays, a punctuation mark becomes "|", anything
-    else (a "|" of the text too) a space."""
+    a word character stays (ё as е: `normalise`), the apostrophe stays (’ as '), a punctuation
+    mark becomes "|", anything else (a "|" of the text too) a space."""
     table = bytearray(range(256))
     for byte in range(256):
         char = bytes([byte]).decode("cp1251", "replace")
-        if char in _PUNCTUATION_MARKS:
+        if char in "ё’":
+            table[byte] = normalise(char).encode("cp1251")[0]
+        elif char in _PUNCTUATION_MARKS:
             table[byte] = ord(BOUNDARY)
         elif char != "'" and not re.match(r"\w", char):
             table[byte] = ord(" ")
@@ -70,11 +72,21 @@ def tokenize(text: str) -> list[str]:
     punctuation mark and the non-word characters after it are one BOUNDARY. Text in cp1251's
     letters (almost every shop text) is classified byte by byte in C (~2x the regular
     expressions' speed); other text goes through the expressions, with the same result."""
-    norm = normalise(text)
+    data = encoded(text.lower())
+    return _tokenize_slowly(normalise(text)) if data is None else tokens_of(data)
+
+
+def encoded(low: str) -> bytes | None:
+    """Lowercased text in cp1251, what is no word character outside it as spaces (ʼ as '):
+    what `tokens_of` reads. None when a word character is outside cp1251."""
     try:
-        data = norm.encode("cp1251", "repcli-not-a-word")
+        return low.replace("ʼ", "'").encode("cp1251", "repcli-not-a-word")
     except UnicodeEncodeError:
-        return _tokenize_slowly(norm)
+        return None
+
+
+def tokens_of(data: bytes) -> list[str]:
+    """`tokenize` of the text `encoded` gave."""
     data = data.translate(_BYTE_CLASSES)
     if b"|" in data:
         data = _BARS.sub(b" | ", data)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from repcli.analysis.cues import encoded, tokenize, tokens_of
+
 _UK_ONLY = "іїєґ"
 _RU_ONLY = "ыэъё"
 # Words that tell the languages apart when no letter does (only words unique to one of them).
@@ -30,18 +32,36 @@ _KEEP_CYRILLIC = bytes(set(range(256)) - set(_CYRILLIC.encode("cp1251")))
 _KEEP_LATIN = bytes(set(range(256)) - set(b"abcdefghijklmnopqrstuvwxyz"))
 
 
+_KEEP_UK = bytes(set(range(256)) - set(_UK_ONLY.encode("cp1251")))
+_KEEP_RU = bytes(set(range(256)) - set(_RU_ONLY.encode("cp1251")))
+
+
 def detect_language(text: str) -> str | None:
     """'ru', 'uk', 'en', or None when there are no letters to go by."""
     low = text.lower()
-    data = low.encode("cp1251", "ignore")
+    return _language(low, low.encode("cp1251", "ignore"))
+
+
+def tokens_and_language(text: str) -> tuple[list[str], str | None]:
+    """`tokenize(text)` and `detect_language(text)`, lowercasing and encoding the text once."""
+    low = text.lower()
+    data = encoded(low)
+    if data is None:
+        return tokenize(text), detect_language(text)
+    return tokens_of(data), _language(low, data)
+
+
+def _language(low: str, data: bytes) -> str | None:
+    """The language of lowercased text, given in cp1251 (what cp1251 lacks left out, or as
+    anything but a letter)."""
     cyrillic = len(data.translate(None, _KEEP_CYRILLIC))
     latin = len(data.translate(None, _KEEP_LATIN))
     if cyrillic == 0 and latin == 0:
         return None
     if latin > cyrillic:
         return "en"
-    uk = sum(map(low.count, _UK_ONLY))
-    ru = sum(map(low.count, _RU_ONLY))
+    uk = len(data.translate(None, _KEEP_UK))
+    ru = len(data.translate(None, _KEEP_RU))
     if uk == ru:
         words = _WORD.findall(low)
         uk += sum(w in _UK_WORDS for w in words)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from repcli.analysis import questions
 from repcli.analysis.cues import tokenize
-from repcli.analysis.lang import detect_language
+from repcli.analysis.lang import detect_language, tokens_and_language
 from repcli.analysis.negativity import LexiconModel, TextModel
 from repcli.analysis.topics import APP_PLATFORMS, EXTORTION, TopicTagger
 from repcli.config.model import Thresholds
@@ -47,12 +47,15 @@ class Analyzer:
         return self.lexicon
 
     def analyse(self, item: Item) -> Verdict:
-        text = item.full_text()
-        lang = item.lang or detect_language(text)
         # Pros are praise by construction: the score and the causes come from the other parts
         # ("Pros: fast delivery" under a complaint about a broken lid is no delivery problem).
         scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
-        tokens = tokenize(scored)  # once, for the model and the topics
+        # Tokens once, for the model and the topics; the language from the full text.
+        if item.lang is None and not item.pros:
+            tokens, lang = tokens_and_language(scored)  # the full text is the scored text
+        else:
+            lang = item.lang or detect_language(item.full_text())
+            tokens = tokenize(scored)
         model = self.text_model(item, scored)
         if model is None:
             text_score = questions.score(scored, lang)
