@@ -7,6 +7,8 @@ to int8 and fits the 3-number blend with the lexicon on the held-out split.
 
     CORPORA/goemotions/{train,dev,test}.tsv, emotions.txt    GoEmotions (English)
     CORPORA/ru-goemotions/{validation,test}.csv              ru-goemotions (Russian)
+    CORPORA/clothing/reviews.csv (optional; not in the shipped table until its licence is
+    confirmed)                                                Women's E-Commerce Clothing Reviews
 
 Needs scikit-learn (the `bench` extra). Never point it at the evaluation sets.
 
@@ -69,6 +71,26 @@ def ru_goemotions(folder: Path) -> tuple[Rows, Rows]:
     return read("validation"), read("test")
 
 
+def clothing(folder: Path) -> tuple[Rows, Rows]:
+    """Women's E-Commerce Clothing Reviews (Kaggle nicapotato; listed there as CC0-1.0): title
+    and text, 1-2 stars negative, 4-5 not, 3 left out; every fifth row held out."""
+    rows: Rows = []
+    with (folder / "reviews.csv").open(encoding="utf-8", errors="replace", newline="") as f:
+        for row in csv.DictReader(f):
+            text = ". ".join(p for p in (row["Title"], row["Review Text"]) if p)
+            if text and row["Rating"] in {"1", "2", "4", "5"}:
+                rows.append((text, row["Rating"] in {"1", "2"}, "en"))
+    return [r for i, r in enumerate(rows) if i % 5], rows[::5]
+
+
+# (reader, folder under CORPORA, licence); an optional corpus is read when its folder exists.
+CORPORA = (
+    (goemotions, "goemotions", "Apache-2.0", True),
+    (ru_goemotions, "ru-goemotions", "MIT", True),
+    (clothing, "clothing", "CC0-1.0", False),
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpora", type=Path)
@@ -87,7 +109,11 @@ def main() -> None:
 
     train: Rows = []
     held: Rows = []
-    for reader, name in ((goemotions, "goemotions"), (ru_goemotions, "ru-goemotions")):
+    used = []
+    for reader, name, licence, required in CORPORA:
+        if not required and not (args.corpora / name).is_dir():
+            continue
+        used.append(f"{name} ({licence})")
         fit_rows, held_rows = reader(args.corpora / name)
         train += fit_rows
         held += held_rows
@@ -128,7 +154,7 @@ def main() -> None:
     blend.fit(np.array(inputs), np.array([n for _, n, _ in held]))
     a, b = (float(v) for v in blend.coef_[0])
     c = float(blend.intercept_[0])
-    sources = "goemotions (Apache-2.0), ru-goemotions (MIT)"
+    sources = ", ".join(used)
     meta = {"sources": sources, "features": str(len(table.weights))}
     final = WordWeights(table.weights, table.bias, (a, b, c), meta)
     data = dump(final, scale)
