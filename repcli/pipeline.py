@@ -115,8 +115,9 @@ class Pipeline:
             and not item.answer_text
             and (verdict.negative or item.kind == "question" or attachments_only(item.text))
         )
-        hours = self.config.sla_hours(source, item.kind)
-        due_at = item.created_at + timedelta(hours=hours) if needs_reply else None
+        due_at = None
+        if needs_reply:
+            due_at = item.created_at + timedelta(hours=self.config.sla_hours(source, item.kind))
         return Analysis(verdict=verdict, needs_reply=needs_reply, due_at=due_at)
 
     def reanalyse(self, sources: Sequence[SourceConfig]) -> dict[str, Any]:
