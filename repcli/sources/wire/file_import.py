@@ -204,7 +204,7 @@ class RowReader:
     @staticmethod
     def _jsonl_records(text: io.TextIOWrapper, name: str) -> Iterator[tuple[str, Any]]:
         for number, line in enumerate(text, 1):
-            if not line.strip():
+            if not line or line.isspace():  # (not a stripped copy of every line)
                 continue
             where = f"{name}:{number}"
             try:
@@ -245,10 +245,11 @@ class RowReader:
         for where, record in records:
             any_record = True
             if len(keys) < 200:
-                keys.update(str(k) for k in record)
-            for field, column in list(unseen.items()):
-                if dig(record, column) is not _MISSING:
-                    del unseen[field]
+                keys.update(record)  # JSON keys are text
+            if unseen:
+                for field, column in list(unseen.items()):
+                    if dig(record, column) is not _MISSING:
+                        del unseen[field]
             yield where, record, found
         if any_record and unseen:
             raise _absent(name, unseen, keys)
