@@ -109,15 +109,15 @@ class LexiconModel:
             for cue, value, start, end in spans:
                 strongest = 1.0
                 if intensifiers is not None:
-                    for token in tokens[max(0, start - INTENSIFIER_WINDOW) : start]:
+                    for token in tokens[max(start - INTENSIFIER_WINDOW, 0) : start]:
                         strongest = max(strongest, intensifiers.get(token, 1.0))
                 weight = abs(value) * strongest
                 negative = value > 0
-                label = cue.replace("$", "")
+                label = cue.replace("$", "") if "$" in cue else cue
                 if negators is not None and not (end - start > 1 and tokens[start] in negators):
                     # The negator that flips this cue: within the window, in the same clause,
                     # and not part of a phrase (a phrase that starts with one includes it).
-                    for i in range(start - 1, max(-1, start - NEGATION_WINDOW - 1), -1):
+                    for i in range(start - 1, max(start - NEGATION_WINDOW - 1, -1), -1):
                         token = tokens[i]
                         if token == BOUNDARY:
                             break

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from repcli.analysis import questions
 from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language, tokens_and_language
@@ -33,6 +35,7 @@ class Analyzer:
         self.model = model or LexiconModel()
         self.tagger = tagger or TopicTagger()
         self.kinds: frozenset[str] | None = getattr(self.model, "kinds", None)
+        self._read: Any = getattr(self.model, "read", None)
         lexicon = getattr(self.model, "lexicon", None)
         self.lexicon: TextModel = (
             self.model if isinstance(self.model, LexiconModel) else lexicon or LexiconModel()
@@ -49,7 +52,12 @@ class Analyzer:
     def analyse(self, item: Item) -> Verdict:
         # Pros are praise by construction: the score and the causes come from the other parts
         # ("Pros: fast delivery" under a complaint about a broken lid is no delivery problem).
-        scored = "\n".join(p for p in (item.title, item.text, item.cons) if p)
+        title, cons = item.title, item.cons
+        scored = (
+            "\n".join(p for p in (title, item.text, cons) if p)
+            if title or cons
+            else item.text or ""
+        )
         # Tokens once, for the model and the topics; the language from the full text.
         if item.lang is None and not item.pros:
             tokens, lang = tokens_and_language(scored)  # the full text is the scored text
@@ -59,11 +67,13 @@ class Analyzer:
         model = self.text_model(item, scored)
         if model is None:
             text_score = questions.score(scored, lang)
-        elif item.rating is not None and hasattr(model, "read"):
+        elif item.rating is not None and (
+            read := self._read if model is self.model else getattr(model, "read", None)
+        ):
             # A model trained on stars (BlendedModel.read: the blend and the lexicon alone)
             # learns that a 3-5★ text is no complaint: it may find more under a rating than
             # the lexicon does, never clear what the lexicon finds.
-            blended, lexicon = model.read(scored, lang, tokens)
+            blended, lexicon = read(scored, lang, tokens)
             text_score = lexicon if lexicon.score > blended.score else blended
         else:
             text_score = model.score(scored, lang, tokens)
