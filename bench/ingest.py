@@ -15,7 +15,7 @@ unless --disk; wall seconds are printed too. Texts have realistic lengths (textg
 characters). Run without the bench extra installed for honest start-up: it pulls numpy into
 every process that imports sqlite_utils.
 
-Run: python bench/ingest.py [--n 100000] [--disk]
+Run: python bench/ingest.py [--n 100000] [--disk] [--repeat 3] (the median of the runs)
 """
 
 from __future__ import annotations
@@ -102,10 +102,16 @@ def run_floor(data: Path, work: Path) -> tuple[float, float, float]:
     return time.perf_counter() - started, time.process_time() - cpu, 0.0
 
 
+def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """The run with the median CPU time (wall and RSS of that same run)."""
+    return sorted(runs, key=lambda r: r[1])[len(runs) // 2]
+
+
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--disk", action="store_true", help="work on disk, not on tmpfs")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each way; the median")
     args = parser.parse_args()
     shm = Path("/dev/shm")
     where = None if args.disk or not shm.is_dir() else shm
@@ -114,11 +120,20 @@ def main() -> dict[str, float]:
         small, big = work / "small.jsonl", work / "big.jsonl"
         generate(small, args.n // 10)
         generate(big, args.n)
-        (work / "a").mkdir(), (work / "b").mkdir()
+        (work / "a").mkdir()
         *_, rss_small = run_repcli(small, work / "a")
-        ours = run_repcli(big, work / "b")
-        floor = run_floor(big, work)
-        su = run_sqlite_utils(big, work)
+        runs: dict[str, list[tuple[float, float, float]]] = {"ours": [], "floor": [], "su": []}
+        for n in range(args.repeat):  # interleaved: a busy spell on the machine hits all three
+            (work / f"b{n}").mkdir()
+            runs["ours"].append(run_repcli(big, work / f"b{n}"))
+            (work / "raw.db").unlink(missing_ok=True)
+            runs["floor"].append(run_floor(big, work))
+            (work / "su.db").unlink(missing_ok=True)
+            if (got := run_sqlite_utils(big, work)) is not None:
+                runs["su"].append(got)
+            shutil.rmtree(work / f"b{n}")
+        ours, floor = _median(runs["ours"]), _median(runs["floor"])
+        su = _median(runs["su"]) if runs["su"] else None
         chars = sum(len(json.loads(line)["text"]) for line in big.open(encoding="utf-8"))
     print(f"{args.n:,} reviews, mean text {chars / args.n:.0f} characters, on "
           f"{'disk' if where is None else 'tmpfs'}")  # fmt: skip
@@ -136,6 +151,9 @@ def main() -> dict[str, float]:
         vs_su = f"{cpu / su[1]:.2f}x" if su else "–"
         print(f"| {name} | {cpu:.1f} | {wall:.1f} | {args.n / cpu:,.0f} | {vs_su} | "
               f"{cpu / floor[1]:.1f}x |")  # fmt: skip
+    if args.repeat > 1:
+        for key, name in (("ours", "repcli"), ("su", "sqlite-utils"), ("floor", "floor")):
+            print(f"CPU s of each run, {name}: " + ", ".join(f"{r[1]:.1f}" for r in runs[key]))
     print(
         f"\npeak RSS of repcli: {rss_small:.0f} MiB for {args.n // 10:,}, "
         f"{ours[2]:.0f} MiB for {args.n:,}"
