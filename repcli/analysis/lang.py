@@ -64,6 +64,6 @@ def _language(low: str, data: bytes) -> str | None:
     ru = len(data.translate(None, _KEEP_RU))
     if uk == ru:
         words = _WORD.findall(low)
-        uk += sum(w in _UK_WORDS for w in words)
-        ru += sum(w in _RU_WORDS for w in words)
+        uk += sum(map(_UK_WORDS.__contains__, words))
+        ru += sum(map(_RU_WORDS.__contains__, words))
     return "uk" if uk > ru else "ru"
