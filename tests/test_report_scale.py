@@ -118,6 +118,11 @@ def _reference(store: Store, since: datetime, until: datetime, own: list[str],
             "topics", "created_at", "answered_at", "status"]  # fmt: skip
     rows = [dict(zip(cols, r, strict=True))
             for r in cur.execute(f"SELECT {', '.join(cols)} FROM items")]  # fmt: skip
+    versions: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
+    for item_id, when, rating in cur.execute(
+        "SELECT item_id, replaced_at, rating FROM item_versions"
+    ):
+        versions[item_id].append((when, rating))
     posted: dict[int, str] = {}
     for item_id, when in cur.execute("SELECT item_id, posted_at FROM replies"):
         if when and (item_id not in posted or when < posted[item_id]):
@@ -175,6 +180,23 @@ def _reference(store: Store, since: datetime, until: datetime, own: list[str],
         return counts
 
     topics_now, topics_before = topic_counts(now_rows), topic_counts(before_rows)
+    effect = [0, 0, 0, 0]
+    for r in rows:
+        if (
+            r["answered_at"] is None
+            or r["rating"] is None
+            or r["source"] not in own
+            or not s <= r["answered_at"] < u
+            or (product and r["product_id"] != product)
+        ):
+            continue
+        later = sorted(v for v in versions[r["id"]] if v[0] > r["answered_at"])
+        then = later[0][1] if later and later[0][1] is not None else r["rating"]
+        effect[0] += 1
+        effect[1] += r["rating"] != then
+        effect[2] += r["rating"] > then
+        effect[3] += r["rating"] - then
+    answered_n, changed, improved, total_change = effect
 
     def per_product(rs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -254,6 +276,12 @@ def _reference(store: Store, since: datetime, until: datetime, own: list[str],
             for t, n in sorted(topics_now.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "worst_products": worst[:5],
+        "reply_effect": {
+            "answered": answered_n,
+            "changed": changed,
+            "improved": improved,
+            "average_change": r2(total_change / changed) if changed else None,
+        },
         "forecast": forecast[:10],
         "comparison": comparison,
         "extortion": sum('"extortion"' in (r["topics"] or "") for r in now_rows),
@@ -277,7 +305,9 @@ def test_report_figures_equal_the_row_by_row_computation(
         own = list(sources) or ["shop", "market"]
         want = _reference(store, since, NOW, own, ["rival"], product, 4.7)
     assert got["answers"]["needing_reply"] > 0 and got["trend"]["points"]
-    for key in ("totals", "trend", "answers", "topics", "worst_products", "forecast", "comparison"):
+    assert got["reply_effect"]["answered"] > 0
+    for key in ("totals", "trend", "answers", "topics", "worst_products", "reply_effect",
+                "forecast", "comparison"):  # fmt: skip
         assert got[key] == want[key], key
     assert got["rating"] == want["rating"]
     assert got["suspicious"]["extortion"] == want["extortion"]
@@ -320,7 +350,8 @@ def test_the_reports_aggregates_read_covering_indexes_only(tmp_path: Path) -> No
     """No aggregate reads an item's row (with its text): every use of `items` is a search
     of a covering index (linear in the span, never a scan of the table). The signal window
     reads rows: it is bounded by `signal_items` (below). With --product, that product's items
-    in the period may be read."""
+    in the period may be read; the reply effect reads the items edited since the period
+    began."""
     path = tmp_path / "r.db"
     _random_store(path, 7)
     s, u, ps = (
@@ -346,8 +377,10 @@ def test_the_reports_aggregates_read_covering_indexes_only(tmp_path: Path) -> No
             plans = _plans(store, call)
             on_items = [p for p in plans if " items" in f" {p}" or " i " in f" {p} "]
             assert on_items, plans
-            for plan in on_items:  # one product's period may be read from its rows
+            for plan in on_items:
                 bounded = "COVERING INDEX" in plan or "(product_id=? AND created_at>?" in plan
+                # the items edited since the period began, looked up by id (reply effect)
+                bounded = bounded or plan == "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)"
                 assert plan.startswith("SEARCH") and bounded, plans
 
 

@@ -227,20 +227,29 @@ class Stats(StoreBase):
     ) -> tuple[int, int, int, int]:
         """Rated reviews answered in the period, comparing the rating when answered (the first
         version replaced after the answer, else the current one) with the rating now:
-        (answered, changed, improved, sum of the changes), summed by SQLite."""
+        (answered, changed, improved, sum of the changes), summed by SQLite. Answered ones
+        are counted from an index; only those with a version replaced since `since` (edited
+        after their answer, if at all) are compared."""
         scope, params = _scope(sources, product, dialect=self.dialect)
+        answered = (
+            "i.answered_at IS NOT NULL AND i.rating IS NOT NULL "
+            f"AND i.answered_at >= ? AND i.answered_at < ?{scope}"
+        )
+        (count,) = self.conn.execute(
+            f"SELECT count(*) FROM items i WHERE {answered}", [since, until, *params]
+        ).fetchone()
         row = self.conn.execute(
-            f"SELECT count(*), {_count_if('rating_now <> rating_then')}, "
+            f"SELECT {_count_if('rating_now <> rating_then')}, "
             f"{_count_if('rating_now > rating_then')}, "
             "coalesce(sum(rating_now - rating_then), 0) FROM (SELECT i.rating AS rating_now, "
             "COALESCE((SELECT v.rating FROM item_versions v WHERE v.item_id = i.id "
             "  AND v.replaced_at > i.answered_at ORDER BY v.replaced_at LIMIT 1), i.rating) "
-            "  AS rating_then "
-            "FROM items i WHERE i.answered_at IS NOT NULL AND i.rating IS NOT NULL "
-            f"AND i.answered_at >= ? AND i.answered_at < ?{scope}) AS answered",
-            [since, until, *params],
+            "  AS rating_then FROM items i "
+            "WHERE i.id IN (SELECT item_id FROM item_versions WHERE replaced_at > ?) "
+            f"AND {answered}) AS compared",
+            [since, since, until, *params],
         ).fetchone()
-        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+        return int(count), int(row[0]), int(row[1]), int(row[2])
 
     def nth_latest(self, since: str, exclude_sources: Sequence[str], n: int) -> str | None:
         """When the `n`-th latest item posted at or after `since` (competitors' aside) was
