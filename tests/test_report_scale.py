@@ -324,7 +324,7 @@ def test_weeks_are_named_as_sqlite_names_them(tmp_path: Path) -> None:
     with open_store(tmp_path / "w.db") as store:
         with store.transaction():
             store.upsert_items(items, _analysis, NOW)
-        rows = store.period_counts("2020", "2024", None, "week")
+        rows = store.period_counts("2020-01-01T00:00:00Z", "2024-01-01T00:00:00Z", None, "week")
         want: dict[str, int] = defaultdict(int)
         for (name,) in store.conn.execute("SELECT strftime('%Y-W%W', created_at) FROM items"):
             want[name] += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from repcli.store.base import StoreBase
@@ -65,29 +66,38 @@ class Stats(StoreBase):
         """Items posted in [since, until) of every source (of `product` if given), counted per
         source and `bucket` (day, week, or None: the whole period): items, reviews, rated,
         rating_sum, negatives, r1..r5 (per star), extortion. Sums, so callers add rows up
-        exactly (the average is rating_sum / rated)."""
-        scope, params = _scope((), product, dialect=self.dialect)
-        day = "substr(created_at, 1, 10)" if bucket else "''"
+        exactly (the average is rating_sum / rated). One query a day: each groups a day's
+        index entries by source, where one query grouping by day would sort the period."""
+        scope, params = _scope((), product)
         sql = (
-            f"SELECT {day} AS bucket, source, count(*) AS items, "
-            f"{_REVIEWS} AS reviews, count(rating) AS rated, "
+            "SELECT source, count(*) AS items, "
+            "coalesce(sum(kind = 'review'), 0) AS reviews, count(rating) AS rated, "
             "coalesce(sum(rating), 0) AS rating_sum, coalesce(sum(negative), 0) AS negatives, "
-            f"{_count_if('rating = 1')} AS r1, {_count_if('rating = 2')} AS r2, "
-            f"{_count_if('rating = 3')} AS r3, {_count_if('rating = 4')} AS r4, "
-            f"{_count_if('rating = 5')} AS r5, "
-            f"{_EXTORTION} AS extortion "
-            f"FROM items i WHERE created_at >= ? AND created_at < ?{scope} "
-            "GROUP BY bucket, source"
+            "coalesce(sum(rating = 1), 0) AS r1, coalesce(sum(rating = 2), 0) AS r2, "
+            "coalesce(sum(rating = 3), 0) AS r3, coalesce(sum(rating = 4), 0) AS r4, "
+            "coalesce(sum(rating = 5), 0) AS r5, "
+            "coalesce(sum(topics LIKE '%\"extortion\"%'), 0) AS extortion "
+            f"FROM items i WHERE created_at >= ? AND created_at < ?{scope} GROUP BY source"
         )
-        if bucket == "week":  # the days' weeks as SQLite names them: one strftime a day
-            added = ", ".join(f"sum({k}) AS {k}" for k in _COUNTS)
-            sql = (
-                f"SELECT {self.dialect.week_bucket('bucket')} AS bucket, source, {added} "
-                f"FROM ({sql}) AS days GROUP BY 1, source"
-            )
-        return self._stat_rows(
-            f"SELECT * FROM ({sql}) AS counts ORDER BY bucket, source", [since, until, *params]
-        )
+        if not bucket:
+            rows = self._stat_rows(sql + " ORDER BY source", [since, until, *params])
+            return [{"bucket": "", **r} for r in rows]
+        # Times are fixed-width UTC text (clock.to_iso): a day is the text range of its date.
+        added: dict[tuple[str, str], dict[str, Any]] = {}
+        day = date.fromisoformat(since[:10])
+        while (start := day.isoformat()) < until:
+            day += timedelta(days=1)
+            low, high = max(since, start), min(until, day.isoformat())
+            # %W as SQLite's strftime (and the dialects' week_bucket) numbers weeks
+            name = start if bucket == "day" else date.fromisoformat(start).strftime("%Y-W%W")
+            for r in self._stat_rows(sql, [low, high, *params]):
+                got = added.setdefault((name, r["source"]), dict.fromkeys(_COUNTS, 0))
+                for k in _COUNTS:
+                    got[k] += r[k]
+        return [
+            {"bucket": name, "source": source, **counts}
+            for (name, source), counts in sorted(added.items())
+        ]
 
     def _answer_rows(
         self,
