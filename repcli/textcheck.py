@@ -1,4 +1,6 @@
-"""What SQLite cannot store as it is: text with a lone surrogate, a time after `LATEST`.
+"""What the store cannot keep as it is: text with a lone surrogate or a NUL character (which
+PostgreSQL text cannot hold: refused on both engines, so a store moves between them whole), a
+time after `LATEST`.
 
 Shared by the connectors (`sources.wire.parse` re-exports these) and the store, which sets
 such an item aside as a reject instead of failing its batch.
@@ -26,12 +28,15 @@ _TIME_FIELDS = ("created_at", "updated_at", "answered_at")
 
 def unstorable(item: Item) -> tuple[str, str] | None:
     """(field, problem) of the first value of `item` that cannot be stored as it is: text
-    with a lone surrogate (valid JSON, but not text SQLite accepts), or a time after
+    with a lone surrogate (valid JSON, but not text SQLite accepts) or a NUL, or a time after
     `LATEST`; None when every value can be stored. `raw` is stored with surrogates escaped."""
     for name in _TEXT_FIELDS:
         value = getattr(item, name)
-        if isinstance(value, str) and (found := _SURROGATE.search(value)):
-            return name, f"holds a lone surrogate ({found.group()!a}), which is not text"
+        if isinstance(value, str):
+            if found := _SURROGATE.search(value):
+                return name, f"holds a lone surrogate ({found.group()!a}), which is not text"
+            if "\x00" in value:
+                return name, "holds a NUL character, which PostgreSQL cannot store in text"
     for name in _TIME_FIELDS:
         when = getattr(item, name)
         if when is not None and when >= LATEST:
