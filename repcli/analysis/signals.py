@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -350,10 +350,23 @@ def period(
     for group in recent.product_groups():
         bursts += near_duplicate_bursts(group, s)
     covered = [set(b.item_ids) for b in bursts]
-    low = to_iso(now - timedelta(hours=s.burst_hours) - timedelta(days=s.baseline_days)) or ""
+    span = timedelta(hours=s.burst_hours)
+    low = to_iso(now - span - timedelta(days=s.baseline_days)) or ""
+    # Only a product with `one_star_min` 1★ reviews in the last `burst_hours` can have a
+    # one-star burst: those are found among that span's 1★ items, then each one's 1★ items
+    # since `low` are read (what one_star_since(low) holds of it), in that list's order.
+    latest = Counter(
+        (r.get("platform"), r["product_id"])
+        for r in window.one_star_since(to_iso(now - span) or "")
+        if r.get("product_id") and now - _when(r) <= span
+    )
+    found: list[tuple[int, Signal]] = []
+    for platform, product in (key for key, n in latest.items() if n >= s.one_star_min):
+        rows = [r for r in window.one_star(platform, product) if str(r["created_at"]) >= low]
+        found += [(int(rows[0]["id"]), b) for b in one_star_bursts(rows, now, s)]
     one_star = [
         b
-        for b in one_star_bursts(window.one_star_since(low), now, s)
+        for _, b in sorted(found, key=lambda f: f[0])
         if not any(set(b.item_ids) <= c for c in covered)
     ]
     # Only an author with `author_min` 1★ reviews can be a one-star author.
