@@ -292,10 +292,6 @@ class CueMatcher:
                 self._automaton.add_word(key, found_key)
             self._automaton.make_automaton()
 
-    def classes(self, tokens: list[str]) -> str:
-        """The class string of the tokens: one code (two characters) a token."""
-        return self._table.line(tokens)
-
     def find(self, tokens: list[str]) -> list[Hit]:
         return [Hit(*span) for span in self.spans(tokens)]
 
