@@ -47,6 +47,10 @@ NOW = check_growth.NOW
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+class Failed(Exception):
+    """A measured command failed: its case shows the reason instead of numbers."""
+
+
 @dataclass
 class Sample:
     wall: float
@@ -140,7 +144,7 @@ def run(
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     if code not in ok:
-        raise SystemExit(f"repcli {' '.join(args)} exited {code}: {err[-800:]}")
+        raise Failed(f"repcli {args[0]} exited {code}: {err.strip().splitlines()[-1][-300:]}")
     server_cpu = None
     if server is not None and server_before is not None:
         server.settle(before_children)
@@ -199,6 +203,8 @@ def main() -> None:
                 check_growth.new_reviews(data)
             check_base = root / f"store-{args.check_items}-365.db"
             report_base = root / f"report-{args.report_items}.db"
+            if args.report_items == args.check_items:
+                report_base = check_base  # one store (and one copy in PostgreSQL) for both
             for base, n, sources in (
                 (check_base, args.check_items, 1),
                 (report_base, args.report_items, 5),
@@ -210,8 +216,10 @@ def main() -> None:
             # PostgreSQL copies of both, by `repcli store migrate` (timed: a number users ask).
             tag = uuid.uuid4().hex[:6]
             pg_check, pg_report = f"bench_check_{tag}", f"bench_report_{tag}"
+            if report_base == check_base:
+                pg_report = pg_check
             migrated: dict[str, Sample] = {}
-            for name, base in ((pg_check, check_base), (pg_report, report_base)):
+            for name, base in dict(((pg_check, check_base), (pg_report, report_base))).items():
                 server.sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
                 print(f"copying {base.name} into PostgreSQL (store migrate)…", flush=True)
                 migrated[name] = run(
@@ -222,11 +230,21 @@ def main() -> None:
                 )
             import psycopg
 
-            for name in (pg_check, pg_report):  # as autovacuum would have, in time
+            for name in {pg_check, pg_report}:  # as autovacuum would have, in time
                 with psycopg.connect(pg.url(name), autocommit=True) as conn:
                     conn.execute("VACUUM ANALYZE")
 
             results: dict[tuple[str, str], list[Sample]] = {}
+            failed: dict[tuple[str, str], str] = {}
+
+            def measure(case: tuple[str, str], *how: object) -> None:
+                if case in failed:
+                    return
+                try:
+                    results.setdefault(case, []).append(run(*how))  # type: ignore[arg-type]
+                except Failed as exc:
+                    failed[case] = str(exc)
+
             sqlite_work = work / "check.db"
             for _ in range(args.runs):
                 # check, SQLite: a fresh copy of the store each run.
@@ -234,16 +252,14 @@ def main() -> None:
                     Path(f"{sqlite_work}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(check_base, sqlite_work)
                 config = check_config(work, str(sqlite_work), data)
-                results.setdefault(("check", "sqlite"), []).append(
-                    run(["check", "--format", "json"], config, work, None, ok=(0, 10))
-                )
+                measure(("check", "sqlite"), ["check", "--format", "json"], config, work, None,
+                        (0, 10))  # fmt: skip
                 # check, PostgreSQL: a fresh database made from the migrated one.
                 fresh = f"bench_run_{uuid.uuid4().hex[:6]}"
                 server.sql(f"CREATE DATABASE {fresh} TEMPLATE {pg_check}")
                 config = check_config(work, pg.url(fresh), data)
-                results.setdefault(("check", "postgresql"), []).append(
-                    run(["check", "--format", "json"], config, work, server, ok=(0, 10))
-                )
+                measure(("check", "postgresql"), ["check", "--format", "json"], config, work,
+                        server, (0, 10))  # fmt: skip
                 server.sql(f"DROP DATABASE {fresh}")
                 # report over the year: the same store each run.
                 for engine, store in (
@@ -251,10 +267,8 @@ def main() -> None:
                     ("postgresql", pg.url(pg_report)),
                 ):
                     config = report_config(work, store)
-                    results.setdefault(("report", engine), []).append(
-                        run(["report", "--since", "365d", "--format", "json"], config, work,
-                            server if engine == "postgresql" else None)
-                    )  # fmt: skip
+                    measure(("report", engine), ["report", "--since", "365d", "--format", "json"],
+                            config, work, server if engine == "postgresql" else None)  # fmt: skip
     finally:
         pg.stop()
 
@@ -265,14 +279,18 @@ def main() -> None:
         "check": f"check (500 new) on {args.check_items:,} items",
         "report": f"report 365 days over {args.report_items:,} items",
     }
-    for (command, engine), samples in results.items():
+    for command, engine in dict.fromkeys([*results, *failed]):
+        samples = results.get((command, engine), [])
+        if (command, engine) in failed:
+            print(f"| {labels[command]} | {engine} | failed: {failed[(command, engine)]} ||||")
+            continue
         server_cpu = median(samples, "server_cpu") if engine == "postgresql" else "-"
         print(
             f"| {labels[command]} | {engine} | {median(samples, 'wall')} | "
             f"{median(samples, 'cpu')} | {server_cpu} | {median(samples, 'rss_mib')} |"
         )
     for name, sample in migrated.items():
-        items = args.check_items if name.startswith("bench_check") else args.report_items
+        items = args.check_items if name == pg_check else args.report_items
         print(
             f"\n`store migrate` of {items:,} items to PostgreSQL: {sample.wall:.1f} s wall, "
             f"repcli CPU {sample.cpu:.1f} s, server CPU "
