@@ -61,9 +61,10 @@ def open_store(target: Path | str, create: bool = True) -> Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # 32 MiB of page cache (SQLite's default is 2): a batch's rows touch a dozen indexes,
-        # and with the default the pages spill and are read back (ingest: -40% SQLite CPU).
-        conn.execute("PRAGMA cache_size = -32768")
+        # 8 MiB of page cache (SQLite's default is 2): a batch's rows touch a dozen indexes,
+        # and with the default their pages spill and are read back (100k rows inserted in one
+        # transaction: 10.4 -> 6.2 s CPU; 32 MiB: 5.2 s for 24 MiB more memory).
+        conn.execute("PRAGMA cache_size = -8192")
         store = Store(path, conn)
         _migrate(store)
     except sqlite3.Error as exc:
