@@ -151,3 +151,17 @@ def test_models_built_on_the_matcher_still_read_the_shipped_data() -> None:
     assert LexiconModel().score("Не работает, брак", "ru").score >= 0.5
     assert questions.score("Когда уже вернёте деньги?!", "ru").score >= 0.5
     assert "delivery" in TopicTagger().tag("Курьер опоздал на два дня", app=False)
+
+
+def test_long_stems_and_tokens_match_as_before() -> None:
+    """Stems longer than a single-word cue may be (phrase words) and tokens longer than the
+    lengths the table lists one by one."""
+    found = {
+        "дд": 3.0, "д" * 64 + "$": 4.0, "x" * 65 + " " + "д" * 70: 5.0, "xx$ " + "д" * 63: 6.0,
+    }  # fmt: skip
+    words = ["д" * n for n in (1, 2, 63, 64, 65, 80)]
+    text = " ".join([*words, "x" * 66, "д" * 80, "x" * 66, "д" * 69, "xx", "д" * 64])
+    tokens = cues.tokenize(text)
+    new, old = cues.CueMatcher(found), reference.CueMatcher(found)
+    assert _hits(new.find(tokens)) == _hits(old.find(tokens))
+    assert [h.value for h in new.find(tokens)] == [3.0, 3.0, 4.0, 3.0, 3.0, 5.0, 3.0, 6.0]

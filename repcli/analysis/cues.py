@@ -129,6 +129,8 @@ _EXPANSION_CAP = 64
 """A phrase is written out as every sequence of token classes it matches when there are at most
 this many (the shipped lists: at most 9); beyond, it is found by one word and checked."""
 _CACHE_SIZE = 100_000
+_MAX_WORD = 64
+"""Tokens shorter than this have their own list of stem lengths to try; longer ones try all."""
 _NO_CUE = "  "
 """The class of a token no cue word matches."""
 
@@ -154,7 +156,12 @@ class _Table:
         codes = _class_codes(len(exact_words) + len(stem_words))
         self.exact = dict(zip(exact_words, codes, strict=False))
         self.stems = dict(zip(stem_words, codes, strict=False))
-        self._lengths = sorted({len(s) for s in self.stems}, reverse=True)
+        lengths = sorted({len(s) for s in self.stems}, reverse=True)
+        self._lengths = [
+            *(tuple(n for n in lengths if n <= size) for size in range(_MAX_WORD)),
+            tuple(lengths),
+        ]
+        """Token length -> the lengths of stems it may begin with, longest first."""
         self._sorted = sorted([*self.exact.items(), *self.stems.items()])
         self._words = [word for word, _ in self._sorted]
         self._codes = _Codes(self)
@@ -173,12 +180,11 @@ class _Table:
         code = self.exact.get(token)
         if code is not None:
             return code
-        size = len(token)
-        for length in self._lengths:
-            if length <= size:
-                code = self.stems.get(token[:length])
-                if code is not None:
-                    return code
+        stems = self.stems
+        for length in self._lengths[min(len(token), _MAX_WORD)]:
+            code = stems.get(token[:length])
+            if code is not None:
+                return code
         return _NO_CUE
 
     def line(self, tokens: list[str]) -> str:
