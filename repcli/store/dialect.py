@@ -84,6 +84,11 @@ class Dialect:
         """Whole seconds since 1970 of an ISO time (NULL for NULL)."""
         return f"unixepoch({expr})"
 
+    def count_if(self, condition: str) -> str:
+        """How many rows of the group meet `condition` (0 for none): SQLite sums the
+        comparison's 0 or 1 (cheaper than a CASE per row)."""
+        return f"coalesce(sum({condition}), 0)"
+
     def filter_only(self, expr: str) -> str:
         """`expr` for a WHERE clause that must not pick the index to search (SQLite's unary
         `+`; PostgreSQL's planner needs no such hint)."""
@@ -185,6 +190,10 @@ class PostgreSQL(Dialect):
 
     def epoch_seconds(self, expr: str) -> str:
         return f"floor(extract(epoch FROM ({expr})::timestamptz))::bigint"
+
+    def count_if(self, condition: str) -> str:
+        # A comparison is a boolean here, and sum(boolean) does not exist.
+        return f"coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
 
     def filter_only(self, expr: str) -> str:
         return expr

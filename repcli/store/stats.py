@@ -46,8 +46,8 @@ def _count_if(condition: str) -> str:
     return f"coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
 
 
-_REVIEWS = _count_if("kind = 'review'")
-_EXTORTION = _count_if("topics LIKE '%\"extortion\"%'")
+_REVIEW = "kind = 'review'"
+_EXTORTION = "topics LIKE '%\"extortion\"%'"
 _COUNTS = (
     "items", "reviews", "rated", "rating_sum", "negatives", "r1", "r2", "r3", "r4", "r5",
     "extortion",
@@ -68,15 +68,14 @@ class Stats(StoreBase):
         rating_sum, negatives, r1..r5 (per star), extortion. Sums, so callers add rows up
         exactly (the average is rating_sum / rated). One query a day: each groups a day's
         index entries by source, where one query grouping by day would sort the period."""
-        scope, params = _scope((), product)
+        scope, params = _scope((), product, dialect=self.dialect)
+        count_if = self.dialect.count_if
+        stars = ", ".join(f"{count_if(f'rating = {n}')} AS r{n}" for n in range(1, 6))
         sql = (
             "SELECT source, count(*) AS items, "
-            "coalesce(sum(kind = 'review'), 0) AS reviews, count(rating) AS rated, "
+            f"{count_if(_REVIEW)} AS reviews, count(rating) AS rated, "
             "coalesce(sum(rating), 0) AS rating_sum, coalesce(sum(negative), 0) AS negatives, "
-            "coalesce(sum(rating = 1), 0) AS r1, coalesce(sum(rating = 2), 0) AS r2, "
-            "coalesce(sum(rating = 3), 0) AS r3, coalesce(sum(rating = 4), 0) AS r4, "
-            "coalesce(sum(rating = 5), 0) AS r5, "
-            "coalesce(sum(topics LIKE '%\"extortion\"%'), 0) AS extortion "
+            f"{stars}, {count_if(_EXTORTION)} AS extortion "
             f"FROM items i WHERE created_at >= ? AND created_at < ?{scope} GROUP BY source"
         )
         if not bucket:
