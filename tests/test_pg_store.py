@@ -4,10 +4,12 @@ both engines."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,20 +299,59 @@ def test_both_engines_end_with_the_same_tables_columns_and_indexes(
             )
         ]
         assert pg_columns == lite_columns, table
-    lite_indexes = {
-        r[0]
-        for r in lite.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        )
-    }
+    lite_indexes = _sqlite_indexes(lite.conn)
     pg_indexes = {
-        r[0]
-        for r in pg.conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
-        if not r[0].endswith("_pkey") and not r[0].startswith("items_fts")
+        name: index
+        for name, index in _pg_indexes(pg.conn).items()
+        if not name.endswith("_pkey") and not name.startswith("items_fts")
     }
-    assert pg_indexes == lite_indexes
+    assert sorted(pg_indexes) == sorted(lite_indexes)
+    for name, index in lite_indexes.items():
+        assert pg_indexes[name] == index, name
     lite.close()
     pg.close()
+
+
+def _predicate(sql: str | None) -> str:
+    """A partial index's condition as both engines can be compared: no parentheses, casts of
+    literals or case."""
+    if sql is None:
+        return ""
+    return " ".join(re.sub(r"::\w+|[()]", " ", sql).lower().split())
+
+
+def _sqlite_indexes(conn: Any) -> dict[str, tuple[str, bool, list[str], str]]:
+    """Each index made by a migration: (table, unique, key columns in order, condition)."""
+    found = {}
+    rows = conn.execute(
+        'SELECT m.name, m.tbl_name, m.sql, l."unique" FROM sqlite_master m, '
+        "pragma_index_list(m.tbl_name) l WHERE m.type = 'index' AND m.sql IS NOT NULL "
+        "AND l.name = m.name"
+    )
+    for name, table, sql, unique in rows.fetchall():
+        columns = [
+            r[0]
+            for r in conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,))
+        ]
+        where = re.search(r"\)\s+WHERE\s+(.*)$", sql, re.IGNORECASE | re.DOTALL)
+        found[name] = (table, bool(unique), columns, _predicate(where and where.group(1)))
+    return found
+
+
+def _pg_indexes(conn: Any) -> dict[str, tuple[str, bool, list[str], str]]:
+    """`_sqlite_indexes` of a PostgreSQL store's public schema."""
+    rows = conn.execute(
+        "SELECT c.relname, t.relname, x.indisunique, pg_get_expr(x.indpred, x.indrelid), "
+        "array(SELECT pg_get_indexdef(x.indexrelid, k + 1, true) "
+        "FROM generate_subscripts(x.indkey, 1) AS k ORDER BY k) "
+        "FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+        "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public'"
+    )
+    return {
+        name: (table, bool(unique), list(columns), _predicate(where))
+        for name, table, unique, where, columns in rows.fetchall()
+    }
 
 
 def test_text_sorts_and_folds_alike_on_both_engines(store_target: Path | str) -> None:
