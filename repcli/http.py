@@ -114,6 +114,20 @@ class Response:
             ) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """One request as the caller asked for it; a redirect hop is a new one (`replace`)."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None
+    json_body: Any
+    form: Mapping[str, str] | None
+    headers: Mapping[str, str] | None
+    max_bytes: int
+    idempotent: bool
+
+
 class HttpError(SourceError):
     """A request failed for good: the message names the host, status and the platform's words."""
 
@@ -291,14 +305,12 @@ class Http:
         host = host_of(url)
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
+        call = _Call(method, url, params, json_body, form, headers, max_bytes, idempotent)
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(
-                    method, url, limit, params, json_body, form, headers, check, max_bytes,
-                    idempotent, same_host_redirects,
-                )  # fmt: skip
+                return await self._attempt(call, limit, check, same_host_redirects)
             except RetryLater as exc:
                 wait = self._wait(exc, attempt, host)
                 if attempt >= self.max_attempts:
@@ -317,22 +329,14 @@ class Http:
 
     async def _attempt(
         self,
-        method: str,
-        url: str,
+        call: _Call,
         limit: HostLimit,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
         check: Callable[[Response], None] | None,
-        max_bytes: int,
-        idempotent: bool,
         same_host: bool,
     ) -> Response:
         """One attempt, redirects followed: the response, or RetryLater / an HttpError."""
-        ticket, bucket, response = await self._follow(
-            method, url, limit, params, json_body, form, headers, max_bytes, idempotent, same_host
-        )
+        method, idempotent = call.method, call.idempotent
+        ticket, bucket, response = await self._follow(call, limit, same_host)
         host = host_of(response.url)
         # The path only: queries may carry keys (VK, YouTube), never logged.
         log.debug(
@@ -361,31 +365,19 @@ class Http:
         return response
 
     async def _follow(
-        self,
-        method: str,
-        url: str,
-        limit: HostLimit,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        max_bytes: int,
-        idempotent: bool,
-        same_host: bool,
+        self, call: _Call, limit: HostLimit, same_host: bool
     ) -> tuple[int, TokenBucket, Response]:
         """Send, following redirects (each hop through its own host's limiter). Past another
         origin, the caller's headers outside SAFE_HEADERS and the caller's query parameters
         (by name, wherever the server put them back) are dropped; a body is never resent there."""
-        origin = _origin(url)
-        caller_keys = {str(k) for k in params or {}} | {
-            k for k, _ in parse_qsl(urlsplit(url).query)
+        origin = _origin(call.url)
+        caller_keys = {str(k) for k in call.params or {}} | {
+            k for k, _ in parse_qsl(urlsplit(call.url).query)
         }
         hops = 0
         while True:
-            bucket = self.bucket(host_of(url), limit)
-            ticket, response = await self._send(
-                bucket, method, url, params, json_body, form, headers, max_bytes, idempotent
-            )
+            bucket = self.bucket(host_of(call.url), limit)
+            ticket, response = await self._send(bucket, call)
             location = response.headers.get("location")
             if response.status not in REDIRECT_STATUSES or not location:
                 return ticket, bucket, response
@@ -402,48 +394,40 @@ class Http:
                 raise HttpError(f"{host}: redirected to an invalid URL; refused") from None
             if target.scheme not in ("http", "https"):
                 raise HttpError(f"{host}: redirected to a {target.scheme}: URL; refused")
-            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                method, json_body, form = ("HEAD" if method == "HEAD" else "GET"), None, None
-            new_url, params = str(target), None  # the Location holds the whole query wanted
+            if response.status == 303 or (response.status in (301, 302) and call.method == "POST"):
+                method = "HEAD" if call.method == "HEAD" else "GET"
+                call = dataclasses.replace(call, method=method, json_body=None, form=None)
+            new_url = str(target)
             if _origin(new_url) != origin:
                 if same_host and not _same_site(new_url, origin):
                     raise HttpError(
                         f"{host}: redirected to another host ({host_of(new_url)}); refused",
                         hint="set the source's URL to the page's own address",
                     )
-                if json_body is not None or form is not None:
+                if call.json_body is not None or call.form is not None:
                     raise HttpError(
                         f"{host}: asked to send the request on to another host "
                         f"({host_of(new_url)}); refused",
                         hint="check the source's base_url (it should name the API's own host)",
                     )
-                headers = {k: v for k, v in (headers or {}).items() if k.lower() in SAFE_HEADERS}
+                headers = {
+                    k: v for k, v in (call.headers or {}).items() if k.lower() in SAFE_HEADERS
+                }
+                call = dataclasses.replace(call, headers=headers)
                 new_url = _without_query_keys(new_url, caller_keys)
-            url = new_url
+            # the Location holds the whole query wanted
+            call = dataclasses.replace(call, url=new_url, params=None)
 
-    async def _send(
-        self,
-        bucket: TokenBucket,
-        method: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        max_bytes: int,
-        idempotent: bool,
-    ) -> tuple[int, Response]:
+    async def _send(self, bucket: TokenBucket, call: _Call) -> tuple[int, Response]:
         """The request's ticket at its host's bucket, and the response (one hop)."""
         ticket = await bucket.acquire()
-        host = host_of(url)
+        method, host, idempotent = call.method, host_of(call.url), call.idempotent
         async with bucket.semaphore:
             self.requests_sent += 1
             cap = asyncio.timeout(self.total_timeout)
             try:
                 async with cap:
-                    return ticket, await self._exchange(
-                        method, url, params, json_body, form, headers, max_bytes
-                    )
+                    return ticket, await self._exchange(call)
             except TimeoutError:
                 if not cap.expired():
                     raise
@@ -476,18 +460,15 @@ class Http:
                     raise _unknown(host, method, what) from None
                 raise RetryLater(what) from None
 
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        max_bytes: int,
-    ) -> Response:
+    async def _exchange(self, call: _Call) -> Response:
+        url, max_bytes = call.url, call.max_bytes
         async with self._client.stream(
-            method, url, params=params, json=json_body, data=form, headers=headers
+            call.method,
+            url,
+            params=call.params,
+            json=call.json_body,
+            data=call.form,
+            headers=call.headers,
         ) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
