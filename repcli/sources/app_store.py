@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from repcli import secrets
 from repcli.clock import from_iso, to_iso
 from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
@@ -49,6 +48,7 @@ from repcli.sources.base import (
 )
 from repcli.sources.wire import parse
 from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire.tokens import sign_jwt
 
 RSS_PATH = "/{cc}/rss/customerreviews/page={page}/id={app_id}/sortby=mostrecent/json"
 RSS_MAX_PAGE = 10
@@ -329,13 +329,6 @@ class AppStoreSource(HttpSource):
         elapsed = time.monotonic() - self._born
         if self._token and elapsed - self._token_minted < TOKEN_RENEW_AFTER:
             return self._token
-        try:
-            import jwt
-        except ImportError:
-            raise ConfigError(
-                f"sources: {self.name}: App Store Connect needs PyJWT with cryptography",
-                "pip install 'PyJWT[crypto]'",
-            ) from None
         issued = int(self.now.timestamp() + elapsed)
         claims = {
             "iss": self.settings.issuer_id,
@@ -343,20 +336,15 @@ class AppStoreSource(HttpSource):
             "exp": issued + TOKEN_LIFETIME,
             "aud": CONNECT_AUDIENCE,
         }
-        try:
-            token = jwt.encode(
-                claims,
-                self._private_key(),
-                algorithm="ES256",
-                headers={"kid": self.settings.key_id, "typ": "JWT"},
-            )
-        except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise ConfigError(
-                f"sources: {self.name}: private_key is not a usable EC P-256 key "
-                f"({type(exc).__name__})",
-                "use the AuthKey_<key id>.p8 file App Store Connect gave you, unchanged",
-            ) from None
-        secrets.register(token)
+        token = sign_jwt(
+            claims,
+            self._private_key,
+            algorithm="ES256",
+            headers={"kid": self.settings.key_id, "typ": "JWT"},
+            needs=f"sources: {self.name}: App Store Connect",
+            bad_key=f"sources: {self.name}: private_key is not a usable EC P-256 key",
+            bad_key_hint="use the AuthKey_<key id>.p8 file App Store Connect gave you, unchanged",
+        )
         self._token, self._token_minted = token, elapsed
         return token
 

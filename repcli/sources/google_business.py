@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 from repcli import secrets
 from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
-from repcli.http import HostLimit, HttpError, Response, host_of, raise_for_status
+from repcli.http import HostLimit, Response, raise_for_status
 from repcli.models import Item
 from repcli.sources.base import (
     Batch,
@@ -51,12 +51,11 @@ from repcli.sources.base import (
 )
 from repcli.sources.wire import parse
 from repcli.sources.wire.paging import PageGuard, max_pages, row_ids
+from repcli.sources.wire.tokens import GOOGLE_TOKEN_URI, request_token
 
-TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
 INFO_BASE = "https://mybusinessbusinessinformation.googleapis.com"
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
-TOKEN_LIMIT = HostLimit(rate=1.0, burst=2, concurrency=1)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -266,42 +265,27 @@ class GoogleBusinessSource(HttpSource):
         if self._token and time.monotonic() < self._token_until:
             return self._token
         s: GoogleBusinessSettings = self.settings
-        uri = s.token_url or TOKEN_URI
         secrets.register(s.refresh_token)
         secrets.register(s.client_secret)
-        response = await self.ctx.http.request(
-            "POST",
-            uri,
-            form={
+        token = await request_token(
+            self.ctx.http,
+            s.token_url or GOOGLE_TOKEN_URI,
+            {
                 "client_id": s.client_id,
                 "client_secret": s.client_secret,
                 "refresh_token": s.refresh_token,
                 "grant_type": "refresh_token",
             },
-            limit=TOKEN_LIMIT,
-            idempotent=True,
+            refused="the refresh token",
+            hint="check client_id, client_secret and refresh_token",
+            hints={
+                "invalid_grant": "the refresh token was revoked or expired (a project in "
+                "'Testing' gets tokens that last 7 days): sign in again and set a new "
+                "refresh_token"
+            },
         )
-        body = response.json_object() or {}
-        token = body.get("access_token")
-        if response.status >= 400 or not isinstance(token, str) or not token:
-            words = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-            hint = "check client_id, client_secret and refresh_token"
-            if body.get("error") == "invalid_grant":
-                hint = (
-                    "the refresh token was revoked or expired (a project in 'Testing' gets "
-                    "tokens that last 7 days): sign in again and set a new refresh_token"
-                )
-            raise HttpError(
-                f"{host_of(uri)}: the refresh token was refused "
-                f"(HTTP {response.status}{': ' + words if words else ''})",
-                status=response.status,
-                hint=hint,
-            )
-        secrets.register(token)
-        lifetime = body.get("expires_in")
-        lifetime = float(lifetime) if isinstance(lifetime, int | float) else 3600.0
-        self._token, self._token_until = token, time.monotonic() + max(lifetime - 120, 60)
-        return token
+        self._token, self._token_until = token.value, time.monotonic() + token.good_for
+        return token.value
 
 
 def _stars(value: Any) -> int | None:

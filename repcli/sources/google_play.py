@@ -35,8 +35,6 @@ from repcli.config import SourceConfig
 from repcli.errors import ConfigError, SourceError
 from repcli.http import (
     HostLimit,
-    HttpError,
-    host_of,
     raise_for_status,
 )
 from repcli.models import Item
@@ -59,18 +57,17 @@ from repcli.sources.wire.play_batchexecute import (
     stamp,
     web_request,
 )
+from repcli.sources.wire.tokens import GOOGLE_TOKEN_URI, request_token, sign_jwt
 
 REVIEW_URL = "https://play.google.com/store/apps/details?id={app_id}&reviewId={review_id}"
 API_BASE = "https://androidpublisher.googleapis.com"
 API_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
-TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an address, not a secret
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 3600
 # The web endpoint documents no limit; Google answers PlayGatewayError when pushed.
 WEB_LIMIT = HostLimit(rate=1.0, burst=1, concurrency=1)
 # Reply to Reviews API quota: 200 GET requests an hour per app.
 API_LIMIT = HostLimit(rate=200 / 3600, burst=10, concurrency=1)
-TOKEN_LIMIT = HostLimit(rate=1.0, burst=2, concurrency=1)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -293,15 +290,8 @@ class GooglePlaySource(HttpSource):
         if self._token and elapsed < self._token_until:
             return self._token
         account = self._service_account()
-        try:
-            import jwt
-        except ImportError:
-            raise ConfigError(
-                f"sources: {self.name}: the Google Play API needs PyJWT with cryptography",
-                "pip install 'PyJWT[crypto]'",
-            ) from None
         issued = int(self.now.timestamp() + elapsed)
-        token_uri = str(account.get("token_uri") or TOKEN_URI)
+        token_uri = str(account.get("token_uri") or GOOGLE_TOKEN_URI)
         claims = {
             "iss": account["client_email"],
             "scope": API_SCOPE,
@@ -310,38 +300,26 @@ class GooglePlaySource(HttpSource):
             "exp": issued + ASSERTION_LIFETIME,
         }
         headers = {"kid": str(account["private_key_id"])} if account.get("private_key_id") else {}
-        try:
-            assertion = jwt.encode(claims, account["private_key"], "RS256", headers=headers)
-        except (ValueError, TypeError, jwt.PyJWTError) as exc:
-            raise ConfigError(
-                f"sources: {self.name}: the service account's private_key is not a usable RSA "
-                f"key ({type(exc).__name__})",
-                "use the JSON key file Google Cloud gave you, unchanged",
-            ) from None
-        secrets.register(assertion)
-        response = await self.ctx.http.request(
-            "POST",
-            token_uri,
-            form={"grant_type": JWT_GRANT, "assertion": assertion},
-            limit=TOKEN_LIMIT,
-            idempotent=True,
+        assertion = sign_jwt(
+            claims,
+            lambda: account["private_key"],
+            algorithm="RS256",
+            headers=headers,
+            needs=f"sources: {self.name}: the Google Play API",
+            bad_key=f"sources: {self.name}: the service account's private_key is not a usable "
+            "RSA key",
+            bad_key_hint="use the JSON key file Google Cloud gave you, unchanged",
         )
-        body = response.json_object() or {}
-        token = body.get("access_token")
-        if response.status >= 400 or not isinstance(token, str) or not token:
-            words = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-            raise HttpError(
-                f"{host_of(token_uri)}: the service account's token request was refused "
-                f"(HTTP {response.status}{': ' + words if words else ''})",
-                status=response.status,
-                hint="check the JSON key (not revoked?) and that this service account is "
-                "invited in Play Console with permission to reply to reviews",
-            )
-        secrets.register(token)
-        lifetime = body.get("expires_in")
-        lifetime = float(lifetime) if isinstance(lifetime, int | float) else 3600.0
-        self._token, self._token_until = token, elapsed + max(lifetime - 120, 60)
-        return token
+        token = await request_token(
+            self.ctx.http,
+            token_uri,
+            {"grant_type": JWT_GRANT, "assertion": assertion},
+            refused="the service account's token request",
+            hint="check the JSON key (not revoked?) and that this service account is "
+            "invited in Play Console with permission to reply to reviews",
+        )
+        self._token, self._token_until = token.value, elapsed + token.good_for
+        return token.value
 
     def _service_account(self) -> dict[str, Any]:
         value = str(self.settings.service_account).strip()
