@@ -1,13 +1,21 @@
-"""Helpers for tests on the real HTTP layer: a fake clock whose sleep advances time instantly."""
+"""Helpers for tests on the real HTTP layer: a fake clock whose sleep advances time instantly,
+and the loopback-server set-up connector tests share (a config naming one source, JSON answers,
+posting one reply)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from werkzeug import Response
 
 from repcli.http import Http
+
+if TYPE_CHECKING:
+    from repcli.sources.base import PostedReply, ReplyTarget
 
 
 class FakeClock:
@@ -55,3 +63,51 @@ def json_fixtures(folder: Path) -> Callable[[str], Any]:
         return json.loads((folder / name).read_text(encoding="utf-8"))
 
     return load
+
+
+def source_config(
+    tmp_path: Path, name: str, type_name: str, *settings: str, **extra: object
+) -> str:
+    """A config text: the store `x.db` in `tmp_path`, and one source `name` of `type_name` with
+    the `settings` lines ("key: value"), then `extra` (a test's own keys)."""
+    lines = [
+        f"store: {tmp_path / 'x.db'}",
+        "sources:",
+        f"  - name: {name}",
+        f"    type: {type_name}",
+    ]
+    lines += [f"    {line}" for line in settings]
+    lines += [f"    {k}: {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A platform's JSON answer, non-ASCII text as it is."""
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def post_reply(config_yaml: str, now: str, target: ReplyTarget, text: str) -> PostedReply:
+    """Post one reply through the first source of `config_yaml`, at `now`, on a fake clock."""
+    from repcli.clock import from_iso
+    from repcli.sources.base import FetchContext
+    from repcli.sources.registry import parse_config, source_class
+
+    src = parse_config(config_yaml).sources[0]
+    http, _ = fake_http()
+    when = from_iso(now)
+    assert when is not None
+
+    async def run() -> PostedReply:
+        ctx = FetchContext(when, http)
+        try:
+            answer: PostedReply = await source_class(src.type)(src, ctx).post_reply(target, text)
+            return answer
+        finally:
+            await ctx.aclose()
+
+    return asyncio.run(run())

@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ebay"
 TOKEN = "v^1.1#i^1#r^0#p^3#I^3#f^0#t^H4sIAAAAAAAAAOVZf2wTVRy-test-secret"
@@ -46,18 +46,16 @@ fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: ebay",
-        "    type: ebay",
-        "    user_id: cozyhome_store",
-        "    access_token: ${EBAY_ACCESS_TOKEN}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 25",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    return source_config(
+        tmp_path,
+        "ebay",
+        "ebay",
+        "user_id: cozyhome_store",
+        "access_token: ${EBAY_ACCESS_TOKEN}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 25",
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)

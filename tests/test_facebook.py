@@ -21,7 +21,6 @@ Graph times are `2026-11-20T10:15:30+0000` (an offset without a colon).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -33,13 +32,19 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from repcli.clock import from_iso
 from repcli.errors import ReplyRejected
 from repcli.http import OutcomeUnknown
-from repcli.sources.base import FetchContext, PostedReply, ReplyTarget
-from repcli.sources.registry import parse_config, source_class
+from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
-from tests.httpkit import FakeClock, fake_http, json_fixtures, run_sources
+from tests.httpkit import (
+    FakeClock,
+    fake_http,
+    json_fixtures,
+    post_reply,
+    run_sources,
+    source_config,
+)
+from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
 TOKEN = "EAAGm0PX4ZCpsBAKx7Qw2Lr9TzVb1NmHc3Jd8Fp"
@@ -61,26 +66,15 @@ def _token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: fb",
-        "    type: facebook",
-        f"    page_id: '{PAGE}'",
-        "    access_token: ${FB_PAGE_TOKEN}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 2",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
-
-
-def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status,
-        content_type="application/json",
-        headers=headers,
+    return source_config(
+        tmp_path,
+        "fb",
+        "facebook",
+        f"page_id: '{PAGE}'",
+        "access_token: ${FB_PAGE_TOKEN}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 2",
+        **extra,
     )
 
 
@@ -308,20 +302,7 @@ def post(httpserver: HTTPServer, target: ReplyTarget, text: str) -> PostedReply:
         f"sources:\n  - name: fb\n    type: facebook\n    page_id: '{PAGE}'\n"
         f"    access_token: ${{FB_PAGE_TOKEN}}\n    base_url: {httpserver.url_for('')}\n"
     )
-    src = parse_config(config_yaml).sources[0]
-    http, _ = fake_http()
-    now = from_iso(NOW)
-    assert now is not None
-
-    async def run() -> PostedReply:
-        ctx = FetchContext(now, http)
-        try:
-            answer: PostedReply = await source_class("facebook")(src, ctx).post_reply(target, text)
-            return answer
-        finally:
-            await ctx.aclose()
-
-    return asyncio.run(run())
+    return post_reply(config_yaml, NOW, target, text)
 
 
 COMMENT = "882233445566778_1520304050607081"

@@ -24,10 +24,8 @@ Formats confirmed from (fixtures written by hand, contents invented):
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -35,10 +33,10 @@ from werkzeug import Request, Response
 
 from repcli.clock import from_iso
 from repcli.errors import ReplyRejected
-from repcli.sources.base import FetchContext, PostedReply, ReplyTarget
-from repcli.sources.registry import parse_config, source_class
+from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, post_reply, run_sources, source_config
+from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "google_business"
 ACCOUNT = "1098765432101234567"
@@ -60,26 +58,20 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: gbp",
-        "    type: google_business",
-        f"    account_id: '{ACCOUNT}'",
-        "    client_id: 381920475561-loopback.apps.googleusercontent.com",
-        "    client_secret: ${GBP_CLIENT_SECRET}",
-        "    refresh_token: ${GBP_REFRESH_TOKEN}",
-        f"    base_url: {httpserver.url_for('')}",
-        f"    info_base_url: {httpserver.url_for('/info')}",
-        f"    token_url: {httpserver.url_for('/token')}",
-        "    page_size: 2",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
-
-
-def reply(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+    return source_config(
+        tmp_path,
+        "gbp",
+        "google_business",
+        f"account_id: '{ACCOUNT}'",
+        "client_id: 381920475561-loopback.apps.googleusercontent.com",
+        "client_secret: ${GBP_CLIENT_SECRET}",
+        "refresh_token: ${GBP_REFRESH_TOKEN}",
+        f"base_url: {httpserver.url_for('')}",
+        f"info_base_url: {httpserver.url_for('/info')}",
+        f"token_url: {httpserver.url_for('/token')}",
+        "page_size: 2",
+        **extra,
+    )
 
 
 def serve_token(httpserver: HTTPServer) -> None:
@@ -258,21 +250,7 @@ def test_a_bad_review_is_set_aside(httpserver: HTTPServer, tmp_path: Path) -> No
 
 
 def post(httpserver: HTTPServer, target: ReplyTarget, text: str) -> PostedReply:
-    src = parse_config(config(httpserver, Path("/tmp"))).sources[0]
-    http, _ = fake_http()
-    now = from_iso(NOW)
-    assert now is not None
-
-    async def run() -> PostedReply:
-        ctx = FetchContext(now, http)
-        try:
-            source = source_class("google_business")(src, ctx)
-            answer: PostedReply = await source.post_reply(target, text)
-            return answer
-        finally:
-            await ctx.aclose()
-
-    return asyncio.run(run())
+    return post_reply(config(httpserver, Path("/tmp")), NOW, target, text)
 
 
 REVIEW = "AbFvOqh5RcVx1Zn7Lp3KuWe9MbQo"

@@ -18,22 +18,19 @@ Formats confirmed from (fixtures written by hand, contents invented):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from repcli.clock import from_iso
 from repcli.errors import ReplyRejected
-from repcli.sources.base import FetchContext, PostedReply, ReplyTarget
-from repcli.sources.registry import parse_config, source_class
+from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, post_reply, run_sources, source_config
+from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
 TOKEN = "EAAIgTestInstagramPageToken7Yh2Lq"
@@ -54,26 +51,15 @@ def _token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: ig",
-        "    type: instagram",
-        f"    ig_user_id: '{USER}'",
-        "    access_token: ${IG_TOKEN}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 2",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
-
-
-def reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status,
-        content_type="application/json",
-        headers=headers,
+    return source_config(
+        tmp_path,
+        "ig",
+        "instagram",
+        f"ig_user_id: '{USER}'",
+        "access_token: ${IG_TOKEN}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 2",
+        **extra,
     )
 
 
@@ -210,20 +196,7 @@ def test_malformed_and_5xx(httpserver: HTTPServer, tmp_path: Path) -> None:
 
 
 def post(httpserver: HTTPServer, target: ReplyTarget, text: str) -> PostedReply:
-    src = parse_config(config(httpserver, Path("/tmp"))).sources[0]
-    http, _ = fake_http()
-    now = from_iso(NOW)
-    assert now is not None
-
-    async def run() -> PostedReply:
-        ctx = FetchContext(now, http)
-        try:
-            answer: PostedReply = await source_class("instagram")(src, ctx).post_reply(target, text)
-            return answer
-        finally:
-            await ctx.aclose()
-
-    return asyncio.run(run())
+    return post_reply(config(httpserver, Path("/tmp")), NOW, target, text)
 
 
 def test_answer_is_a_reply_to_the_top_level_comment(httpserver: HTTPServer) -> None:

@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ozon"
 CLIENT_ID = "2739164"
@@ -41,18 +41,16 @@ fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: oz",
-        "    type: ozon",
-        "    client_id: ${OZON_CLIENT_ID}",
-        "    api_key: ${OZON_API_KEY}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 20",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    return source_config(
+        tmp_path,
+        "oz",
+        "ozon",
+        "client_id: ${OZON_CLIENT_ID}",
+        "api_key: ${OZON_API_KEY}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 20",
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trustpilot"
 API_KEY = "tp-test-key-Gx8QmR2vL0aZ"
@@ -53,19 +53,17 @@ def page(name: str) -> str:
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, api: bool = True, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: tp",
-        "    type: trustpilot",
-        f"    base_url: {httpserver.url_for('')}",
-        f"    web_base_url: {httpserver.url_for('')}",
-    ]
-    if api:
-        lines += ["    api_key: ${TRUSTPILOT_API_KEY}", "    page_size: 3"]
+    keys = ["api_key: ${TRUSTPILOT_API_KEY}", "page_size: 3"] if api else []
     extra.setdefault("business_unit_id" if api else "domain", UNIT if api else "cozyhome.example")
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    return source_config(
+        tmp_path,
+        "tp",
+        "trustpilot",
+        f"base_url: {httpserver.url_for('')}",
+        f"web_base_url: {httpserver.url_for('')}",
+        *keys,
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 
 from repcli.sources.wire.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wildberries"
 TOKEN = "wb-test-token-eyJhbGciOi.secret"
@@ -23,17 +23,15 @@ fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: wb",
-        "    type: wildberries",
-        "    token: ${WB_TOKEN}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 3",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    return source_config(
+        tmp_path,
+        "wb",
+        "wildberries",
+        "token: ${WB_TOKEN}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 3",
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)

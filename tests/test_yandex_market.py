@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yandex_market"
 API_KEY = "ACMA:ym-test-key-Qm9vaz1wOTZ1N2s:4c1f0e7b"
@@ -41,19 +41,17 @@ fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: ym",
-        "    type: yandex_market",
-        f"    business_id: {BUSINESS}",
-        "    api_key: ${YM_API_KEY}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 3",
-        "    full_backfill_days: 30",
-    ]
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    return source_config(
+        tmp_path,
+        "ym",
+        "yandex_market",
+        f"business_id: {BUSINESS}",
+        "api_key: ${YM_API_KEY}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 3",
+        "full_backfill_days: 30",
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,6 @@ Formats confirmed from (fixtures written by hand, contents invented):
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,8 @@ from werkzeug import Request, Response
 
 from repcli.sources.wire.parse import parse_time
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, run_sources
+from tests.httpkit import fake_http, json_fixtures, run_sources, source_config
+from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
 API_KEY = "AIzaSyD-test-key-4f9Qx2Lm8Tn1Vb7Rc3Wz"
@@ -52,28 +52,22 @@ fixture = json_fixtures(FIXTURES)
 
 
 def config(httpserver: HTTPServer, tmp_path: Path, **extra: str) -> str:
-    lines = [
-        f"store: {tmp_path / 'x.db'}",
-        "sources:",
-        "  - name: yt",
-        "    type: youtube",
-        "    api_key: ${YOUTUBE_API_KEY}",
-        f"    base_url: {httpserver.url_for('')}",
-        "    page_size: 3",
-    ]
-    if "video_ids" not in extra:
-        lines.append(f"    channel_id: {CHANNEL}")
-    lines += [f"    {k}: {v}" for k, v in extra.items()]
-    return "\n".join(lines) + "\n"
+    channel = [] if "video_ids" in extra else [f"channel_id: {CHANNEL}"]
+    return source_config(
+        tmp_path,
+        "yt",
+        "youtube",
+        "api_key: ${YOUTUBE_API_KEY}",
+        f"base_url: {httpserver.url_for('')}",
+        "page_size: 3",
+        *channel,
+        **extra,
+    )
 
 
 @pytest.fixture(autouse=True)
 def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YOUTUBE_API_KEY", API_KEY)
-
-
-def reply(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
 
 
 PAGES = {
