@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from werkzeug import Response
+from werkzeug import Request, Response
 
 from repcli.http import Http
 
@@ -89,6 +89,26 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
         content_type="application/json",
         headers=headers,
     )
+
+
+def bearer_pages(
+    token: str,
+    refused: Callable[[], Response],
+    answers: Mapping[tuple[str, str | None], Any],
+    cursor: str,
+    load: Callable[[str], Any],
+) -> Callable[[Request], Response]:
+    """A handler that answers like a paged JSON API behind a bearer token: `refused()` without
+    `Authorization: Bearer <token>`, else the answer for (path, the `cursor` query parameter): a
+    fixture's name, read by `load`, or a body as it is."""
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return refused()
+        answer = answers[(request.path, request.args.get(cursor))]
+        return json_response(load(answer) if isinstance(answer, str) else answer)
+
+    return handler
 
 
 def post_reply(config_yaml: str, now: str, target: ReplyTarget, text: str) -> PostedReply:

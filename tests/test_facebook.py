@@ -38,6 +38,7 @@ from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
 from tests.httpkit import (
     FakeClock,
+    bearer_pages,
     fake_http,
     json_fixtures,
     post_reply,
@@ -89,13 +90,9 @@ FIRST = {
 
 def serve(httpserver: HTTPServer, answers: dict[tuple[str, str | None], Any]) -> None:
     """Answer like the Graph API: by path and `after`; error 190 without the right token."""
-
-    def handler(request: Request) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return reply(fixture("error_190_expired.json"), 400)
-        answer = answers[(request.path, request.args.get("after"))]
-        return reply(fixture(answer) if isinstance(answer, str) else answer)
-
+    handler = bearer_pages(
+        TOKEN, lambda: reply(fixture("error_190_expired.json"), 400), answers, "after", fixture
+    )
     httpserver.expect_request(re.compile("/v25.0/.*")).respond_with_handler(handler)
 
 

@@ -35,7 +35,14 @@ from repcli.clock import from_iso
 from repcli.errors import ReplyRejected
 from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, post_reply, run_sources, source_config
+from tests.httpkit import (
+    bearer_pages,
+    fake_http,
+    json_fixtures,
+    post_reply,
+    run_sources,
+    source_config,
+)
 from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "google_business"
@@ -85,12 +92,9 @@ def serve_token(httpserver: HTTPServer) -> None:
 
 def serve(httpserver: HTTPServer, answers: dict[tuple[str, str | None], str]) -> None:
     serve_token(httpserver)
-
-    def handler(request: Request) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {ACCESS}":
-            return reply(fixture("error_401.json"), 401)
-        return reply(fixture(answers[(request.path, request.args.get("pageToken"))]))
-
+    handler = bearer_pages(
+        ACCESS, lambda: reply(fixture("error_401.json"), 401), answers, "pageToken", fixture
+    )
     for path, _ in answers:
         httpserver.expect_request(path, method="GET").respond_with_handler(handler)
 

@@ -29,7 +29,14 @@ from werkzeug import Request, Response
 from repcli.errors import ReplyRejected
 from repcli.sources.base import PostedReply, ReplyTarget
 from repcli.store import ItemFilter
-from tests.httpkit import fake_http, json_fixtures, post_reply, run_sources, source_config
+from tests.httpkit import (
+    bearer_pages,
+    fake_http,
+    json_fixtures,
+    post_reply,
+    run_sources,
+    source_config,
+)
 from tests.httpkit import json_response as reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
@@ -73,11 +80,9 @@ FIRST = {
 
 
 def serve(httpserver: HTTPServer, answers: dict[tuple[str, str | None], str]) -> None:
-    def handler(request: Request) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return reply(fixture("error_190_invalid.json"), 400)
-        return reply(fixture(answers[(request.path, request.args.get("after"))]))
-
+    handler = bearer_pages(
+        TOKEN, lambda: reply(fixture("error_190_invalid.json"), 400), answers, "after", fixture
+    )
     httpserver.expect_request(re.compile("/v25.0/.*")).respond_with_handler(handler)
 
 
