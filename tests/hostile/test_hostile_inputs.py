@@ -182,7 +182,9 @@ def test_unreadable_input_is_an_input_error_naming_the_line(
     assert result.exit_code == ExitCode.BAD_INPUT, result.output
     assert f"error: {path}{message}" in result.stderr
     if name != "open.csv":
-        train = Cli(None)("train", "--from-file", str(path))
+        # --output: with no config there is nowhere else to save a model (exit 3 before reading)
+        out = str(tmp_path / "model.json")
+        train = Cli(None)("train", "--from-file", str(path), "--output", out)
         assert train.exit_code == ExitCode.BAD_INPUT, train.output
         assert f"error: {path}{message}" in train.stderr
 
