@@ -5,6 +5,9 @@ For every file: negative-class precision / recall / F1 and macro-F1 over the fil
   - builtin:  repcli's lexicon model (text only: ratings are hidden);
   - shipped:  the lexicon blended with the shipped word table (`analysis/word_weights.py`,
     trained on openly licensed corpora, never on these files);
+  - as-comment: what `check` says of each text as an unrated comment (kind "comment", no
+    trained model): `Analyzer.analyse`'s sentiment, so the shipped blend, with the question
+    rules for texts that ask (a `?`, "Подскажите...") and extortion wording flagged;
   - trained:  `repcli train`'s model fitted on the OTHER files of the same language;
   - trained-cv: the same model, 5-fold cross-validated within the file (the shop's own data);
   - blend-cv: what `check` uses after `repcli train`: lexicon + the file's own model (5-fold);
@@ -26,6 +29,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from repcli.analysis import trained
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel
+from repcli.analysis.verdict import Analyzer
 from repcli.analysis.word_weights import BuiltinModel
+from repcli.models import Item
 
 KEYWORDS = {
     "ru": ["плохо", "ужас", "брак", "сломал", "не работает", "не рекомендую", "отврат", "разочаров",
@@ -73,6 +79,18 @@ def scores(predicted: Sequence[str], actual: Sequence[str]) -> dict[str, float]:
             out.update(p=precision, r=recall, f1=f1)
     out["macro_f1"] = sum(f1s) / len(f1s)
     return out
+
+
+def as_comments(texts: list[str], analyzer: Analyzer) -> list[str]:
+    """Each text's sentiment as `check` gives it for an unrated comment."""
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        analyzer.analyse(
+            Item(source="eval", platform="vk", kind="comment", external_id=str(i),
+                 created_at=when, text=text)
+        ).sentiment
+        for i, text in enumerate(texts)
+    ]  # fmt: skip
 
 
 def keyword_model(lang: str) -> Callable[[str], str]:
@@ -158,6 +176,7 @@ def main() -> None:
     data = {f.name: load(f) for f in files}
     lexicon = LexiconModel()
     builtin = BuiltinModel(lexicon)
+    analyzer = Analyzer(model=lexicon)
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -178,6 +197,7 @@ def main() -> None:
         row["keywords"] = scores([kw(t) for t in texts], labels)
         row["builtin"] = scores([label_of(lexicon.score(t, lang).score) for t in texts], labels)
         row["shipped"] = scores([label_of(builtin.score(t, lang).score) for t in texts], labels)
+        row["as-comment"] = scores(as_comments(texts, analyzer), labels)
         others = [(t, lab) for n, (ts, ls, lg) in data.items() if n != name and lg == lang
                   for t, lab in zip(ts, ls, strict=True)]  # fmt: skip
         if args.untrained:
@@ -203,7 +223,7 @@ def main() -> None:
                 row["sk-lr-cv"] = scores(reference_cv(texts, labels, reference), labels)
         results[name] = row
         print(f"{name:26} " + "  ".join(f"{m} {v['f1']:.2f}" for m, v in row.items()), flush=True)
-    methods = ("keywords", "builtin", "shipped", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
+    methods = ("keywords", "builtin", "shipped", "as-comment", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
                "sk-lr-cv")  # fmt: skip
     print(
         "\nnegative-class F1 (macro-F1 in brackets); rows: file (language, detected-language accuracy)"

@@ -1,7 +1,11 @@
 """The fast per-item analysis (issues 19 and 23) gives what the analysis before it gave
 (tests/analysis_speed_reference.py, frozen at c03b107): the same verdicts, scores, reasons,
 topics and languages, the same lexicon scores and cues in every language group, the same
-topics with and without an app, on generated texts made of the cue words themselves."""
+topics with and without an app, on generated texts made of the cue words themselves.
+
+One exception, by design (issue 19): an unrated comment that does not ask is read by the
+lexicon blended with the shipped word table (tests/test_comment_model.py), so its verdict is
+not compared; its language, extortion wording and non-empty reasons are."""
 
 from __future__ import annotations
 
@@ -57,6 +61,28 @@ def _verdicts(item: Item) -> tuple[object, object]:
     )
 
 
+def _read_by_the_blend(item: Item) -> bool:
+    """An unrated comment that does not ask (the reference's own question test)."""
+    if item.kind != "comment" or item.rating is not None:
+        return False
+    parts = (item.title, item.text, item.cons)
+    scored = "\n".join(p for p in parts if p) if item.title or item.cons else item.text or ""
+    return not reference.is_question(scored, item.kind)
+
+
+def _assert_as_before(new_analyzer: Analyzer, old_analyzer: object, item: Item) -> None:
+    """The same verdict; for an unrated comment that does not ask, the same language and
+    extortion wording, and no empty reason."""
+    new, old = new_analyzer.analyse(item), old_analyzer.analyse(item)  # type: ignore[attr-defined]
+    if not _read_by_the_blend(item):
+        assert dataclasses.astuple(new) == dataclasses.astuple(old)
+        return
+    assert new.lang == old.lang
+    assert ("extortion" in new.topics) == ("extortion" in old.topics)
+    assert new.negative == bool(new.reasons)
+    assert all(r not in ("text:", "text: ") and r.strip() for r in new.reasons)
+
+
 def _fields(score: object) -> tuple[object, ...]:
     return dataclasses.astuple(score)  # type: ignore[call-overload]
 
@@ -83,8 +109,7 @@ def _assert_same_reading(text: str) -> None:
 def test_verdicts_are_as_before(
     text: str, rating: int | None, kind: str, platform: str, extra: tuple[str, str, str]
 ) -> None:
-    new, old = _verdicts(_item(text, rating, kind, platform, extra))
-    assert new == old
+    _assert_as_before(NEW_ANALYZER, OLD_ANALYZER, _item(text, rating, kind, platform, extra))
 
 
 @settings(max_examples=300, deadline=None)
@@ -131,8 +156,7 @@ def test_a_corpus_of_review_length_texts_reads_as_before() -> None:
             rng.choice(PLATFORMS),
             (rng.choice(["", *CORPUS[:50]]), rng.choice(["", *CORPUS[50:100]]), ""),
         )
-        new, old = _verdicts(item)
-        assert new == old, text
+        _assert_as_before(NEW_ANALYZER, OLD_ANALYZER, item)
 
 
 def test_verdicts_with_a_trained_model_are_as_before() -> None:

@@ -21,8 +21,11 @@ class Analyzer:
 
     Which text model reads an item depends on what it is: an unrated question (kind `question`,
     or text that asks) is read by the question rules (`questions.py`); a trained model reads
-    only the kinds it was validated on (its `kinds`; None: every kind), the built-in lexicon
-    the rest. Under a rating, the trained model (which learnt from stars) may add a complaint
+    only the kinds it was validated on (its `kinds`; None: every kind); an unrated comment
+    that no trained model reads, the lexicon blended with the shipped word table
+    (`word_weights.BuiltinModel`: social posts are short and chatty, where it finds what the
+    lexicon misses; on long shop reviews it does worse, issue 19); the built-in lexicon the
+    rest. Under a rating, the trained model (which learnt from stars) may add a complaint
     the lexicon misses, never clear one the lexicon finds."""
 
     def __init__(
@@ -40,13 +43,27 @@ class Analyzer:
         self.lexicon: TextModel = (
             self.model if isinstance(self.model, LexiconModel) else lexicon or LexiconModel()
         )
+        self._trained = not isinstance(self.model, LexiconModel)
+        self._comments: TextModel | None = None
+
+    @property
+    def comments(self) -> TextModel:
+        """The lexicon blended with the shipped word table, for unrated comments (its table
+        is read on first use: ~0.2 s, and many runs see no comment)."""
+        if self._comments is None:
+            from repcli.analysis.word_weights import BuiltinModel
+
+            self._comments = BuiltinModel(self.lexicon)
+        return self._comments
 
     def text_model(self, item: Item, scored: str) -> TextModel | None:
         """The model that reads this item's text; None: the question rules."""
         if item.rating is None and questions.is_question(scored, item.kind):
             return None
-        if self.kinds is None or item.kind in self.kinds:
+        if self._trained and (self.kinds is None or item.kind in self.kinds):
             return self.model
+        if item.rating is None and item.kind == "comment":
+            return self.comments
         return self.lexicon
 
     def analyse(self, item: Item) -> Verdict:
