@@ -157,6 +157,7 @@ def _warnings(
             checked = ", ".join(f"{'rated ' if on_store else ''}{k}s" for k in by_kind)
             warnings.append(
                 f"checked on {checked}; the store also holds {', '.join(others)}: the built-in "
-                "lexicon and the question rules read those, not this model"
+                "models (comments: with the shipped word table) and the question rules read "
+                "those, not this model"
             )
     return warnings
