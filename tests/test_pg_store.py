@@ -4,6 +4,7 @@ both engines."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import threading
@@ -400,3 +401,136 @@ def test_a_write_outside_a_transaction_takes_the_write_lock_too(pg_url: str) -> 
     )
     assert store.conn.execute("SELECT count(*) FROM source_state").fetchone()[0] == 1
     store.close()
+
+
+# ----------------------------------------------------------------- round trips (issue 21)
+
+
+class _Counting:
+    """A store connection that counts the statements sent through it (cursors included)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        self.statements.append(sql)
+        return self._inner.execute(sql, params)
+
+    def executemany(self, sql: str, seq: Any) -> Any:
+        self.statements.append(sql)
+        return self._inner.executemany(sql, seq)
+
+    def cursor(self) -> Any:
+        owner, cur = self, self._inner.cursor()
+
+        class Cursor:
+            row_factory: Any = None
+
+            def execute(self, sql: str, params: Any = ()) -> Any:
+                owner.statements.append(sql)
+                cur.row_factory = self.row_factory or cur.row_factory
+                return cur.execute(sql, params)
+
+        return Cursor()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_reupsert_of_unchanged_items_costs_a_few_statements_per_chunk(
+    store_target: Path | str,
+) -> None:
+    from repcli.store.writes import _CHUNK
+
+    n = 2 * _CHUNK + 7  # three chunks
+    batch = [item(str(i), text=f"отзыв {i}") for i in range(n)]
+    with open_store(store_target) as store:
+        with store.transaction():
+            store.upsert_items(batch, analyse, T0)
+        counting = _Counting(store.conn)
+        store.conn = counting  # type: ignore[assignment]
+        later = T0 + timedelta(hours=1)
+        with store.transaction():
+            done = store.upsert_items(batch, analyse, later)
+        store.conn = counting._inner
+        assert (done.new_ids, done.changed_ids, done.unchanged) == ([], [], n)
+        touches = [s for s in counting.statements if s.startswith("UPDATE items")]
+        assert len(touches) == 3  # one per chunk, not one per item
+        # savepoint, the stored rows, the touch, release: the same for any number of items
+        assert len(counting.statements) <= 3 * 4 + 2
+        seen = store.conn.execute(
+            "SELECT last_seen_at, count(*) FROM items GROUP BY last_seen_at"
+        ).fetchall()
+        assert [tuple(row) for row in seen] == [("2026-11-20T13:00:00.000000Z", n)]
+        assert store.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == n
+
+
+def _reingest(target: str | Path) -> list[tuple[Any, ...]]:
+    """New, edited, answered and unchanged items in one batch; what the store then holds:
+    the change sequence, versions and events in their order."""
+    first = [item(str(i), text=f"отзыв {i}") for i in range(30)]
+    second = []
+    for i, old in enumerate(first):
+        if i % 3 == 0:
+            second.append(dataclasses.replace(old, text=f"отзыв {i} изменён", rating=5))
+        elif i % 5 == 1:
+            second.append(dataclasses.replace(old, answer_text="Спасибо", answered_at=T0))
+        else:
+            second.append(old)
+    second += [item(str(i), text=f"новый {i}") for i in range(30, 40)]
+    with open_store(target) as store:
+        for at, batch in enumerate((first, second)):
+            with store.transaction():
+                store.upsert_items(batch, analyse, T0 + timedelta(hours=at))
+        out: list[tuple[Any, ...]] = []
+        for sql in (
+            "SELECT kind, row_id FROM changes ORDER BY seq",
+            "SELECT id, item_id, text, replaced_at FROM item_versions ORDER BY id",
+            "SELECT id, item_id, action, detail FROM events ORDER BY id",
+            "SELECT id, text, rating, answer_text, status, last_seen_at FROM items ORDER BY id",
+        ):
+            out += [tuple(row) for row in store.conn.execute(sql).fetchall()]
+        assert len(store.search("изменён", ItemFilter())) == 10
+    return out
+
+
+def test_both_engines_store_a_reingest_alike(pg_url: str, tmp_path: Path) -> None:
+    assert _reingest(pg_url) == _reingest(tmp_path / "store.db")
+
+
+def test_a_store_migrated_to_postgresql_keeps_its_triggers_and_indexes(
+    tmp_path: Path, pg_url: str, pg_server: Any
+) -> None:
+    from repcli.store.transfer import migrate
+
+    fresh = pg_server.create_database()  # what a new store has: the reference
+    try:
+        with open_store(fresh) as reference:
+            expected = _schema_objects(reference)
+    finally:
+        pg_server.drop_database(fresh)
+    with open_store(tmp_path / "store.db") as source:
+        with source.transaction():
+            source.upsert_items([item(str(i), text=f"мятая {i}") for i in range(50)], analyse, T0)
+        with open_store(pg_url) as target:
+            assert all(copy.verified for copy in migrate(source, target))
+            assert _schema_objects(target) == expected
+            assert len(target.search("мятая", ItemFilter())) == 50
+            with target.transaction():  # the triggers index and number what comes next
+                target.upsert_items([item("new", text="свежая посылка")], analyse, T0)
+            assert len(target.search("свежая", ItemFilter())) == 1
+            last = target.conn.execute(
+                "SELECT kind FROM changes ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            assert last[0] == "items"
+
+
+def _schema_objects(store: Any) -> list[tuple[Any, ...]]:
+    """Each index (name, definition) and trigger (name, enabled) of the store's tables."""
+    rows = store.conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "UNION ALL SELECT tgname, tgenabled::text FROM pg_trigger WHERE NOT tgisinternal "
+        "ORDER BY 1"
+    ).fetchall()
+    return [tuple(row) for row in rows]

@@ -9,6 +9,7 @@ first, as SQLite's autocommit write takes its lock: writers take turns either wa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -108,17 +109,19 @@ class PgCursor:
 
     @property
     def rowcount(self) -> int:
+        self._owner.sync()
         return int(self._cur.rowcount)
 
     @property
     def description(self) -> Any:
+        self._owner.sync()
         return self._cur.description
 
     def fetchone(self) -> Row | None:
-        return self._cur.fetchone() if self._cur.description else None
+        return self._cur.fetchone() if self.description else None
 
     def fetchall(self) -> list[Row]:
-        return list(self._cur.fetchall()) if self._cur.description else []
+        return list(self._cur.fetchall()) if self.description else []
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.fetchall())
@@ -133,6 +136,28 @@ class PgConnection:
     def __init__(self, raw: Any, dialect: PostgreSQL) -> None:
         self.raw = raw
         self.dialect = dialect
+        self._pipeline: Any = None
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Send the block's statements without waiting for each one's answer (psycopg's
+        pipeline mode): one round trip for all of them, in order, instead of one each. Reading
+        a result (`fetchone`, `rowcount`, ...) waits for everything sent so far; an error
+        raises at that point or when the block ends."""
+        if self._pipeline is not None:  # already inside one
+            yield
+            return
+        with self.raw.pipeline() as pipe:
+            self._pipeline = pipe
+            try:
+                yield
+            finally:
+                self._pipeline = None
+
+    def sync(self) -> None:
+        """Inside `pipeline()`: wait for the answers of every statement sent so far."""
+        if self._pipeline is not None:
+            self._pipeline.sync()
 
     @property
     def in_transaction(self) -> bool:

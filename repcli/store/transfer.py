@@ -8,8 +8,8 @@ count and a SHA-256 over its rows (in key order, values normalised: the engines 
 number alike) are read back from the target and compared with the source's: a difference rolls
 the whole copy back. The target must be empty; nothing in it is ever replaced.
 
-What the schema derives is not copied: the full-text index is rebuilt by the target as its
-items arrive, `_migrations` is the target's own (both stores are at the same schema version).
+What the schema derives is not copied: the full-text index is rebuilt by the target (as its
+items arrive on SQLite; on PostgreSQL once, after the copy, with the other indexes), `_migrations` is the target's own (both stores are at the same schema version).
 """
 
 from __future__ import annotations
@@ -92,11 +92,13 @@ def migrate(source: Store, target: Store, progress: Progress | None = None) -> l
             _require_empty(target)  # under the write lock: no run can start filling it now
             # Inserting versions, events and replies stamps them in the change sequence by
             # trigger; the source's own sequence (that export bookmarks point into) replaces it.
-            for table in TABLES:
-                if table.name == "changes":
-                    target.conn.execute("DELETE FROM changes")
-                rows, digest = _copy(source, target, table, columns[table.name], progress)
-                copies.append(TableCopy(table.name, rows, digest, -1, ""))
+            # (On PostgreSQL the triggers and indexes wait for the end: dialect.bulk_load.)
+            with target.dialect.bulk_load(target.conn):
+                for table in TABLES:
+                    if table.name == "changes":
+                        target.conn.execute("DELETE FROM changes")
+                    rows, digest = _copy(source, target, table, columns[table.name], progress)
+                    copies.append(TableCopy(table.name, rows, digest, -1, ""))
             _restart_numbering(target)
             copies = [_verified(target, copy, columns[copy.table]) for copy in copies]
             bad = [copy for copy in copies if not copy.verified]

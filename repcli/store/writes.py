@@ -220,29 +220,42 @@ class Writes(StoreBase):
     ) -> None:
         existing = self._existing(chunk)
         fresh: list[list[Any]] = []
-        for item in chunk:
-            digest = item.content_hash()
-            old = existing.get((item.source, item.external_id))
-            if old is None:
-                fresh.append(_insert_values(item, digest, analyse(item), seen))
-            elif old["content_hash"] != digest:
-                self._update_changed(old, item, digest, analyse(item), seen)
-                result.changed_ids.append(old["id"])
-            else:
-                self._touch(old, item, seen)
-                result.unchanged += 1
-        if fresh:  # one statement for the chunk's new items, then their ids in that order
-            self.conn.executemany(_INSERT, fresh)
-            ids = self._ids([(row[0], row[1]) for row in fresh])
-            self.dialect.index_new_items(self.conn, ids)
-            self.conn.execute(  # their numbers in the change sequence (exports.py)
-                self.dialect.renumber_changes(
-                    "SELECT 'items', id FROM items "
-                    f"WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id"
-                ),
-                ids,
-            )
-            result.new_ids.extend(ids)
+        seen_again: list[int] = []
+        # Sent together on PostgreSQL (one round trip, not one per statement), in this order:
+        # versions, events and the change sequence number rows as they did one by one.
+        with self.dialect.pipeline(self.conn):
+            for item in chunk:
+                digest = item.content_hash()
+                old = existing.get((item.source, item.external_id))
+                if old is None:
+                    fresh.append(_insert_values(item, digest, analyse(item), seen))
+                elif old["content_hash"] != digest:
+                    self._update_changed(old, item, digest, analyse(item), seen)
+                    result.changed_ids.append(old["id"])
+                else:
+                    if item.answer_text and not old["answer_text"]:
+                        self._answer_appeared(old, item, seen)
+                    else:
+                        seen_again.append(old["id"])
+                    result.unchanged += 1
+            if seen_again:  # one statement for the chunk's unchanged items
+                self.conn.execute(
+                    "UPDATE items SET last_seen_at = ? "
+                    f"WHERE id IN ({','.join('?' * len(seen_again))})",
+                    [seen, *seen_again],
+                )
+            if fresh:  # one statement for the chunk's new items, then their ids in that order
+                self.conn.executemany(_INSERT, fresh)
+                ids = self._ids([(row[0], row[1]) for row in fresh])
+                self.dialect.index_new_items(self.conn, ids)
+                self.conn.execute(  # their numbers in the change sequence (exports.py)
+                    self.dialect.renumber_changes(
+                        "SELECT 'items', id FROM items "
+                        f"WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id"
+                    ),
+                    ids,
+                )
+                result.new_ids.extend(ids)
 
     def record_rejects(
         self, source: str, rejects: Sequence[Reject], seen_at: datetime, run_id: int | None
@@ -336,18 +349,16 @@ class Writes(StoreBase):
         if item.answer_text and not old["answer_text"]:
             self._answer_seen(old, item, seen)
 
-    def _touch(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
-        if item.answer_text and not old["answer_text"]:
-            # Answered on the platform since we last looked: it leaves the queue by itself.
-            status = "answered" if old["status"] in ("new", "open") else old["status"]
-            self.conn.execute(
-                "UPDATE items SET last_seen_at = ?, answer_text = ?, answered_at = ?, status = ? "
-                "WHERE id = ?",
-                (seen, item.answer_text, to_iso(item.answered_at), status, old["id"]),
-            )
-            self._answer_seen(old, item, seen)
-        else:
-            self.conn.execute("UPDATE items SET last_seen_at = ? WHERE id = ?", (seen, old["id"]))
+    def _answer_appeared(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
+        """Unchanged, but answered on the platform since we last looked: it leaves the queue
+        by itself."""
+        status = "answered" if old["status"] in ("new", "open") else old["status"]
+        self.conn.execute(
+            "UPDATE items SET last_seen_at = ?, answer_text = ?, answered_at = ?, status = ? "
+            "WHERE id = ?",
+            (seen, item.answer_text, to_iso(item.answered_at), status, old["id"]),
+        )
+        self._answer_seen(old, item, seen)
 
     def _answer_seen(self, old: sqlite3.Row, item: Item, seen: str | None) -> None:
         self._settle_seen_answer(old["id"], item.answer_text, seen)
