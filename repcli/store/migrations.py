@@ -399,6 +399,19 @@ def m010_report_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+def m011_drop_unused_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes that no query's plan needs, each a cost on every insert (issue 23): the queue
+    reads `items_open_queue` (m008), not `(needs_reply, status, due_at)`; `(product_id)` is a
+    prefix of `items_product_created` and `(created_at)` of `items_report_period`, which serve
+    the same searches (newest first by `created_at` with the id sorting only ties)."""
+    for name in (
+        "idx_items_needs_reply_status_due_at",
+        "idx_items_product_id",
+        "idx_items_created_at",
+    ):
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
@@ -410,4 +423,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m008_daily_indexes", m008_daily_indexes),
     ("m009_signal_indexes", m009_signal_indexes),
     ("m010_report_indexes", m010_report_indexes),
+    ("m011_drop_unused_indexes", m011_drop_unused_indexes),
 ]

@@ -265,6 +265,16 @@ def m010_report_indexes(conn: Any) -> None:
     )
 
 
+def m011_drop_unused_indexes(conn: Any) -> None:
+    """The indexes no query needs, dropped as on SQLite (see migrations.py)."""
+    _run(
+        conn,
+        "DROP INDEX IF EXISTS idx_items_needs_reply_status_due_at",
+        "DROP INDEX IF EXISTS idx_items_product_id",
+        "DROP INDEX IF EXISTS idx_items_created_at",
+    )
+
+
 MIGRATIONS: list[tuple[str, PgMigration]] = [
     ("m001_initial", m001_initial),
     ("m002_workflow", m002_workflow),
@@ -276,4 +286,5 @@ MIGRATIONS: list[tuple[str, PgMigration]] = [
     ("m008_daily_indexes", m008_daily_indexes),
     ("m009_signal_indexes", m009_signal_indexes),
     ("m010_report_indexes", m010_report_indexes),
+    ("m011_drop_unused_indexes", m011_drop_unused_indexes),
 ]
