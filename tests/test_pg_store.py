@@ -534,3 +534,23 @@ def _schema_objects(store: Any) -> list[tuple[Any, ...]]:
         "ORDER BY 1"
     ).fetchall()
     return [tuple(row) for row in rows]
+
+
+def test_an_unreachable_server_is_named_with_why_on_one_line() -> None:
+    """No server listens: the error names the host and port and the reason libpq gives
+    (its first line, not its indented second), keeps the password out, and says what to do."""
+    import socket
+
+    from repcli.errors import StoreError
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(StoreError) as caught:
+        open_store(f"postgresql://anna:pw-77x1@127.0.0.1:{port}/team")
+    text = str(caught.value)
+    assert "pw-77x1" not in text
+    message = text.splitlines()[0]
+    assert message.startswith(f"postgresql://anna:***@127.0.0.1:{port}/team: cannot connect")
+    assert "Connection refused" in message and "  " not in message and "\t" not in message
+    assert "hint:" in text

@@ -244,7 +244,7 @@ def connect(url: str) -> PgConnection:
     except psycopg.Error as exc:
         host = _host(url)
         secret = urlsplit(url).password
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = _connect_reason(exc)
         if secret:
             reason = reason.replace(secret, "***")
         raise StoreError(
@@ -267,3 +267,16 @@ def _host(url: str) -> str:
                 host = unquote(pair[5:])
     port = parts.port
     return f"{host or 'localhost'}{f':{port}' if port else ''}"
+
+
+def _connect_reason(exc: Exception) -> str:
+    """libpq's reason on one line: `Connection refused (is the server running on that host
+    and accepting TCP/IP connections?)` from its two-line, tab-indented message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    first = lines[0].removeprefix("connection failed: ")
+    if " failed: " in first:  # 'connection to server at "h", port 1 failed: <why>'
+        first = first.rsplit(" failed: ", 1)[1]
+    more = " ".join(lines[1:])
+    return f"{first} ({more[0].lower()}{more[1:]})" if more else first
