@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -61,17 +62,32 @@ def _micros(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1)
 
 
-def _answers(
-    config: Config,
-    store: Store,
-    now: datetime,
-    s: str,
-    u: str,
-    own: Sequence[str],
-    product: str | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Scope:
+    """What the store's queries ask about: the period and the one before it (ISO times), the
+    sources reported on, and the product if one."""
+
+    since: str
+    until: str
+    previous_since: str
+    own: list[str]
+    product: str | None
+
+    def period(self) -> dict[str, Any]:
+        """The "period" section."""
+        return {
+            "since": self.since,
+            "until": self.until,
+            "previous_since": self.previous_since,
+            "sources": self.own,
+            "product": self.product,
+        }
+
+
+def _answers(config: Config, store: Store, now: datetime, scope: _Scope) -> dict[str, Any]:
     # Answering: response rate, time to first answer, SLA breaches (against each source's SLA
     # for the item's kind, as configured now), counted by SQLite.
+    s, u, own, product = scope.since, scope.until, scope.own, scope.product
     sla: dict[tuple[str, str | None], int] = {}
     for src in config.sources:
         sla.setdefault((src.name, None), _micros(timedelta(hours=config.sla_hours(src, ""))))
@@ -131,47 +147,83 @@ def _signals(
     return signals.period(window, until, config.signals, recent), latest
 
 
-def build(
-    config: Config,
-    store: Store,
-    now: datetime,
-    since: datetime,
-    until: datetime | None = None,
-    sources: Sequence[str] = (),
-    product: str | None = None,
-    target: float = 4.7,
-    signal_items: int = SIGNAL_ITEMS,
-) -> dict[str, Any]:
-    until = until or now
-    span = until - since
-    s, u = to_iso(since) or "", to_iso(until) or ""
-    ps = to_iso(since - span) or ""
-    competitors = [c.name for c in config.sources if c.competitor]
-    own = list(sources) or [c.name for c in config.sources if not c.competitor]
-    weekly = span > timedelta(days=45)
-    step = "week" if weekly else "day"
+def _of(rows: Sequence[dict[str, Any]], own: Sequence[str]) -> Sequence[dict[str, Any]]:
+    """The rows of the sources reported on (all of them when none is named)."""
+    return [r for r in rows if r["source"] in own] if own else rows
+
+
+def _counts(
+    store: Store, scope: _Scope, step: str
+) -> tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], dict[str, Any]]:
+    """The period's counts of the sources reported on, per source and bucket; every source's,
+    per source; and the previous period's totals."""
+    s, u, product = scope.since, scope.until, scope.product
     # One pass per span over the period's index entries, counted per source (and bucket).
     counted = store.period_counts(s, u, product, step)
     everyone = store.period_counts(s, u, None, None) if product else counted
-    mine = [r for r in counted if r["source"] in own] if own else counted
-    totals = _sum(mine)
-    previous = store.period_counts(ps, s, product, None)
-    before = _sum([r for r in previous if r["source"] in own] if own else previous)
+    previous = store.period_counts(scope.previous_since, s, product, None)
+    return _of(counted, scope.own), everyone, _sum(_of(previous, scope.own))
+
+
+def _totals(totals: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """The "totals" and "rating" sections: the period's counts beside the previous period's."""
+    return {
+        "totals": {
+            "items": totals["items"],
+            "reviews": totals["reviews"],
+            "negatives": totals["negatives"],
+            "previous_items": before["items"],
+            "previous_negatives": before["negatives"],
+        },
+        "rating": {
+            "average": _r(totals["rating_avg"]),
+            "previous_average": _r(before["rating_avg"]),
+            "rated": totals["rated"],
+            "distribution": {str(k): totals[f"r{k}"] for k in range(1, 6)},
+        },
+    }
+
+
+def _trend(mine: Sequence[dict[str, Any]], step: str) -> dict[str, Any]:
+    """The "trend" section: the period's counts per day or week."""
     buckets: dict[str, list[dict[str, Any]]] = {}
     for r in mine:
         buckets.setdefault(r["bucket"], []).append(r)
     trend = [(bucket, _sum(rows)) for bucket, rows in sorted(buckets.items())]
+    return {
+        "step": step,
+        "points": [
+            {
+                "bucket": bucket,
+                "items": r["items"],
+                "rating": _r(r["rating_avg"]),
+                "negatives": r["negatives"],
+            }
+            for bucket, r in trend
+        ],
+    }
 
-    answers = _answers(config, store, now, s, u, own, product)
-    counts = store.topic_counts(ps, s, u, own, product)
-    topics = [
+
+def _topics(store: Store, scope: _Scope) -> list[dict[str, Any]]:
+    """The "topics" section: each topic met in the period, most frequent first."""
+    counts = store.topic_counts(
+        scope.previous_since, scope.since, scope.until, scope.own, scope.product
+    )
+    return [
         {"topic": t, "count": n, "previous": p, "change": n - p}
         for t, (n, p) in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
         if n
     ]
 
+
+def _products(
+    store: Store, scope: _Scope, target: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The products whose rating fell most, and how many 5★ reviews each product needs to
+    reach `target` (fewest first)."""
+    s, u, product = scope.since, scope.until, scope.product
     worst, forecast = [], []
-    for row in store.product_ratings(ps, s, u, own):
+    for row in store.product_ratings(scope.previous_since, s, u, scope.own):
         cur = row["rating_sum"] / row["rated"] if row["rated"] else None
         prev = row["previous_sum"] / row["previous_rated"] if row["previous_rated"] else None
         change = _r(cur - prev) if cur is not None and prev is not None else None
@@ -192,15 +244,26 @@ def build(
             })  # fmt: skip
     worst.sort(key=lambda w: w["change"])
     forecast.sort(key=lambda f: f["five_star_needed"])
+    return worst, forecast
 
-    answered, changed, improved, change = store.reply_effect(s, u, own, product)
-    effect = {
+
+def _reply_effect(store: Store, scope: _Scope) -> dict[str, Any]:
+    """The "reply_effect" section: how ratings changed after an answer."""
+    answered, changed, improved, change = store.reply_effect(
+        scope.since, scope.until, scope.own, scope.product
+    )
+    return {
         "answered": answered,
         "changed": changed,
         "improved": improved,
         "average_change": _r(change / changed) if changed else None,
     }
 
+
+def _comparison(
+    everyone: Sequence[dict[str, Any]], competitors: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The "comparison" section: every source's items, rating and share of negatives."""
     by_source: dict[str, list[dict[str, Any]]] = {}
     for r in everyone:
         by_source.setdefault(r["source"], []).append(r)
@@ -212,55 +275,58 @@ def build(
             "items": total["items"], "rating": _r(total["rating_avg"]),
             "negative_share": _r(total["negatives"] / total["items"], 3),
         })  # fmt: skip
+    return comparison
 
+
+def _suspicious(
+    totals: dict[str, Any], found: Sequence[Signal], capped: str | None
+) -> dict[str, Any]:
+    """The "suspicious" section: extortion, and what the signals found."""
+    return {
+        "extortion": totals["extortion"],
+        "signals": len(found),
+        "bursts": sum(x.kind in ("burst", "one-star-burst") for x in found),
+        "one_star_authors": sum(x.kind == "one-star-author" for x in found),
+        "capped_since": capped,
+    }
+
+
+def build(
+    config: Config,
+    store: Store,
+    now: datetime,
+    since: datetime,
+    until: datetime | None = None,
+    sources: Sequence[str] = (),
+    product: str | None = None,
+    target: float = 4.7,
+    signal_items: int = SIGNAL_ITEMS,
+) -> dict[str, Any]:
+    until = until or now
+    span = until - since
+    s, u = to_iso(since) or "", to_iso(until) or ""
+    ps = to_iso(since - span) or ""
+    competitors = [c.name for c in config.sources if c.competitor]
+    own = list(sources) or [c.name for c in config.sources if not c.competitor]
+    scope = _Scope(s, u, ps, own, product)
+    step = "week" if span > timedelta(days=45) else "day"
+    mine, everyone, before = _counts(store, scope, step)
+    totals = _sum(mine)
+    answers = _answers(config, store, now, scope)
+    topics = _topics(store, scope)
+    worst, forecast = _products(store, scope, target)
+    effect = _reply_effect(store, scope)
     found, capped = _signals(config, store, since, until, competitors, signal_items)
-
-    distribution = {str(k): totals[f"r{k}"] for k in range(1, 6)}
     return {
         "schema": SCHEMA,
-        "period": {
-            "since": s,
-            "until": u,
-            "previous_since": ps,
-            "sources": own,
-            "product": product,
-        },
-        "totals": {
-            "items": totals["items"],
-            "reviews": totals["reviews"],
-            "negatives": totals["negatives"],
-            "previous_items": before["items"],
-            "previous_negatives": before["negatives"],
-        },
-        "rating": {
-            "average": _r(totals["rating_avg"]),
-            "previous_average": _r(before["rating_avg"]),
-            "rated": totals["rated"],
-            "distribution": distribution,
-        },
-        "trend": {
-            "step": step,
-            "points": [
-                {
-                    "bucket": bucket,
-                    "items": r["items"],
-                    "rating": _r(r["rating_avg"]),
-                    "negatives": r["negatives"],
-                }
-                for bucket, r in trend
-            ],
-        },
+        "period": scope.period(),
+        **_totals(totals, before),
+        "trend": _trend(mine, step),
         "answers": answers,
         "topics": topics,
         "worst_products": worst[:5],
         "reply_effect": effect,
         "forecast": forecast[:10],
-        "comparison": comparison,
-        "suspicious": {
-            "extortion": totals["extortion"],
-            "signals": len(found),
-            "bursts": sum(x.kind in ("burst", "one-star-burst") for x in found),
-            "one_star_authors": sum(x.kind == "one-star-author" for x in found),
-            "capped_since": capped,
-        },
+        "comparison": _comparison(everyone, competitors),
+        "suspicious": _suspicious(totals, found, capped),
     }
