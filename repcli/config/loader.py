@@ -1,7 +1,8 @@
 """YAML -> validated, frozen config objects: the engine behind `repcli.config`.
 
-Reads a YAML file within limits (`yaml_safe`: size, nesting depth, alias expansion), expands `${VAR}`
-references, and builds the frozen dataclasses of `repcli.config.model` from the data, with
+Reads a YAML file within limits (`yaml_safe`: size, nesting depth, alias expansion) keeping
+each key's line (`document`), expands `${VAR}` references (`expansion`), and builds the frozen
+dataclasses of `repcli.config.model` from the data (`store:` by `store_location`), with
 errors that name the file, the line and the key and say what to do:
 `repcli.yaml:12: sources[2].token: environment variable OZON_API_KEY is not set`.
 
@@ -20,12 +21,12 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
-import yaml
 
 from repcli import secrets
+from repcli.config.document import Doc
+from repcli.config.expansion import Unresolved, expand, interpolate
 from repcli.config.model import (
     DEFAULT_SLA,
     AlertSettings,
@@ -37,18 +38,29 @@ from repcli.config.model import (
     SourceConfig,
     Thresholds,
     WorkflowSettings,
-    is_store_url,
 )
-from repcli.config.yaml_safe import (
-    parse_yaml,
-    read_capped,
-)
+from repcli.config.store_location import store_location
+from repcli.config.yaml_safe import read_capped
 from repcli.errors import ConfigError
+
+__all__ = [
+    "APP_NAME",
+    "CONFIG_ENV",
+    "LOCAL_CONFIG",
+    "SourceTypes",
+    "build_dataclass",
+    "default_store_path",
+    "expand",
+    "find_config",
+    "load_config",
+    "parse_config",
+    "user_config_path",
+]
 
 APP_NAME = "repcli"
 CONFIG_ENV = "REPCLI_CONFIG"
 LOCAL_CONFIG = "repcli.yaml"
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_Doc = Doc  # the name it had here (tests/hostile import it)
 
 
 def user_config_path() -> Path:
@@ -113,85 +125,6 @@ def load_config(
 # --------------------------------------------------------------------------- parsing
 
 
-class _Doc:
-    """The parsed YAML plus where each key path sits in the file, for error messages."""
-
-    def __init__(self, text: str, path: Path | None) -> None:
-        self.path = path
-        self.lines: dict[str, int] = {}
-        self.variables: dict[str, list[str]] = {}
-        """Key path -> the environment variables its value was made from."""
-        self.data = parse_yaml(
-            text, str(path) if path else "<config>", lambda node: self._index(node, "")
-        )
-
-    def _index(self, node: yaml.Node, path: str) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                child = f"{path}.{key}" if path else key
-                if key in seen:
-                    raise ConfigError(
-                        f"{self.where(child, key_node.start_mark.line + 1)}: duplicate key",
-                        "each key may appear once; remove one of them",
-                    )
-                seen.add(key)
-                self._index(value_node, child)
-                self.lines[child] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, f"{path}[{i}]")
-
-    def where(self, key_path: str, line: int | None = None) -> str:
-        name = str(self.path) if self.path else "<config>"
-        if line is None:
-            probe = key_path
-            while probe and probe not in self.lines:
-                shorter = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
-                probe = "" if shorter == probe else shorter
-            line = self.lines.get(probe)
-        prefix = f"{name}:{line}" if line else name
-        return f"{prefix}: {key_path}" if key_path else prefix
-
-    def error(self, key_path: str, problem: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(f"{self.where(key_path)}: {problem}", hint)
-
-
-def _interpolate(
-    value: Any, key_path: str, doc: _Doc, credentials: frozenset[str] = frozenset()
-) -> Any:
-    """Expand ${VAR} references in every string (see `expand`). At the key paths in
-    `credentials` a variable that is missing or empty gives an `_Unresolved` holding the error,
-    for the source to raise when it is used; a malformed reference is an error at once."""
-    if isinstance(value, str):
-        if "$" not in value:
-            return value
-        if key_path in credentials:
-            _expand_from(value, 0, key_path, doc, os.environ, evaluate=False, nested=False)
-            try:
-                return expand(value, key_path, doc)
-            except ConfigError as exc:
-                return _Unresolved(exc)
-        return expand(value, key_path, doc)
-    if isinstance(value, list):
-        return [_interpolate(v, f"{key_path}[{i}]", doc, credentials) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {
-            k: _interpolate(v, f"{key_path}.{k}" if key_path else str(k), doc, credentials)
-            for k, v in value.items()
-        }
-    return value
-
-
-@dataclasses.dataclass(frozen=True)
-class _Unresolved:
-    """A credential whose ${VAR} could not be read at load: the error, raised on use."""
-
-    error: ConfigError
-
-
 def _credential_paths(data: Mapping[str, Any], source_types: SourceTypes) -> frozenset[str]:
     """Key paths of the sources' secret settings (`sources[2].token`), whose variables are
     needed only when the source fetches, posts or is tested."""
@@ -211,112 +144,7 @@ def _credential_paths(data: Mapping[str, Any], source_types: SourceTypes) -> fro
     return frozenset(paths)
 
 
-def expand(text: str, key_path: str, doc: _Doc, env: Mapping[str, str] | None = None) -> str:
-    """The shell's rules for the forms it shares with POSIX `sh`, inside braces only:
-
-    - `${VAR}`: VAR's value; a ConfigError when VAR is unset *or empty* (an empty token is
-      as missing as an absent one);
-    - `${VAR:-word}`: word when VAR is unset or empty; `${VAR-word}`: word only when VAR is
-      unset. The word may hold references itself (`${A:-${B}}`) and is expanded only when used;
-    - `$$` is one `$`; a `$` not followed by `{` or `$` is itself.
-
-    Anything else in braces (`${}`, `${1A}`, `${A:?x}`, an unclosed `${A`) is a ConfigError
-    naming the key. Values that came from the environment are registered as secrets."""
-    env = os.environ if env is None else env
-    out, _ = _expand_from(text, 0, key_path, doc, env, evaluate=True, nested=False)
-    return out
-
-
-_SPECIAL = re.compile(r"[$}]")
-
-
-def _expand_from(
-    text: str,
-    i: int,
-    key_path: str,
-    doc: _Doc,
-    env: Mapping[str, str],
-    evaluate: bool,
-    nested: bool,
-) -> tuple[str, int]:
-    """Expand text[i:] up to its end, or (nested) up to the `}` closing a default word:
-    (the expansion, where it stopped)."""
-    parts: list[str] = []
-    while True:
-        found = _SPECIAL.search(text, i)
-        at = found.start() if found else len(text)
-        parts.append(text[i:at])
-        if found is None:
-            return "".join(parts), len(text)
-        if text[at] == "}":
-            if nested:
-                return "".join(parts), at
-            parts.append("}")
-            i = at + 1
-            continue
-        after = text[at + 1 : at + 2]
-        if after == "$":
-            parts.append("$")
-            i = at + 2
-        elif after == "{":
-            value, i = _reference(text, at, key_path, doc, env, evaluate)
-            parts.append(value)
-        else:
-            parts.append("$")
-            i = at + 1
-
-
-def _reference(
-    text: str, at: int, key_path: str, doc: _Doc, env: Mapping[str, str], evaluate: bool
-) -> tuple[str, int]:
-    """The value of the `${...}` starting at text[at], and the index after its `}`."""
-    forms = "use ${VAR}, ${VAR:-default} or ${VAR-default}; write $$ for a literal $"
-    name = _VAR_NAME.match(text, at + 2)
-    if name is None:
-        close = text.find("}", at)
-        shown = text[at : close + 1] if 0 <= close < at + 40 else text[at : at + 12] + "..."
-        raise doc.error(key_path, f"{shown} is not a valid variable name", forms)
-    var, i = name.group(), name.end()
-    unclosed = doc.error(key_path, f"${{{var} is not closed with }}", forms)
-    if text.startswith("}", i):
-        return (_lookup(var, key_path, doc, env) if evaluate else ""), i + 1
-    for op in (":-", "-"):
-        if text.startswith(op, i):
-            current = env.get(var)
-            use = current is None or (op == ":-" and current == "")
-            word, end = _expand_from(
-                text, i + len(op), key_path, doc, env, evaluate and use, nested=True
-            )
-            if end >= len(text):
-                raise unclosed
-            if not evaluate:
-                return "", end + 1
-            if use:
-                return word, end + 1
-            return _lookup(var, key_path, doc, env, empty_ok=True), end + 1
-    if i >= len(text):
-        raise unclosed
-    raise doc.error(key_path, f"${{{var}{text[i]}...}} is not supported", forms)
-
-
-def _lookup(
-    var: str, key_path: str, doc: _Doc, env: Mapping[str, str], empty_ok: bool = False
-) -> str:
-    resolved = env.get(var)
-    if resolved is None or (resolved == "" and not empty_ok):
-        state = "is not set" if resolved is None else "is set but empty"
-        raise doc.error(
-            key_path,
-            f"environment variable {var} {state}",
-            f"export {var}=... before running repcli, or put it in your cron job's env"
-            + ("" if resolved is None else f"; ${{{var}:-default}} allows an empty one"),
-        )
-    secrets.register(resolved)
-    doc.variables.setdefault(key_path, []).append(var)
-    return resolved
-
-
-def _unknown_key(doc: _Doc, key_path: str, key: str, known: set[str]) -> ConfigError:
+def _unknown_key(doc: Doc, key_path: str, key: str, known: set[str]) -> ConfigError:
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}"
     return doc.error(key_path, "unknown key", hint)
@@ -340,7 +168,7 @@ def _type_name(tp: Any) -> str:
     }.get(tp, getattr(tp, "__name__", str(tp)))
 
 
-def _coerce(tp: Any, value: Any, key_path: str, doc: _Doc) -> Any:
+def _coerce(tp: Any, value: Any, key_path: str, doc: Doc) -> Any:
     """Check `value` against the annotation `tp`; return it in the annotated shape."""
     origin = typing.get_origin(tp)
     bad = doc.error(key_path, f"expected {_type_name(tp)}, got {value!r}")
@@ -402,7 +230,7 @@ def _coerce(tp: Any, value: Any, key_path: str, doc: _Doc) -> Any:
 
 
 def build_dataclass(
-    cls: type[Any], data: Mapping[str, Any], key_path: str, doc: _Doc, skip: set[str] | None = None
+    cls: type[Any], data: Mapping[str, Any], key_path: str, doc: Doc, skip: set[str] | None = None
 ) -> Any:
     """Validate a mapping against a frozen dataclass: unknown keys, missing keys, types."""
     hints = typing.get_type_hints(cls)
@@ -433,12 +261,12 @@ def parse_config(
     """The config in `text` (read from `path`, which relative paths in it are resolved
     against). Its sources are checked against `source_types`, which a config with sources
     needs: `repcli.sources.registry.parse_config` passes the registry's."""
-    doc = _Doc(text, path)
+    doc = Doc(text, path)
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         raise doc.error("", "the config must be a mapping (key: value lines) at the top level")
     types_ = _source_types(data, source_types)
-    data = _interpolate(data, "", doc, _credential_paths(data, types_))
+    data = interpolate(data, "", doc, _credential_paths(data, types_))
     secrets.register_urls(data)  # passwords in URLs (base_url: https://user:pw@host)
     for key in data:
         if key not in _TOP_KEYS:
@@ -446,13 +274,7 @@ def parse_config(
 
     base = path.parent if path else Path.cwd()
     store_value = data.get("store")
-    store: Path | str
-    if store_value is None:
-        store = default_store_path()
-    elif isinstance(store_value, str) and store_value.strip():
-        store = _store_target(store_value.strip(), base, doc)
-    else:
-        raise doc.error("store", f"expected a file path, got {store_value!r}")
+    store = default_store_path() if store_value is None else store_location(store_value, base, doc)
 
     shop = data.get("shop")
     if shop is not None and not isinstance(shop, str):
@@ -503,42 +325,7 @@ def parse_config(
     )
 
 
-_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-def _store_target(value: str, base: Path, doc: _Doc) -> Path | str:
-    """`store:` as a SQLite file path (relative to the config), or a PostgreSQL URL kept as it
-    is (its password is registered as a secret). Any other URL is refused: read as a path,
-    `mysql://host/db` would quietly become a SQLite file named `mysql:/host/db`."""
-    scheme = _URL_SCHEME.match(value)
-    if scheme is None:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else base / path
-    # (An example with user@ before the host would show as ***@: redact masks every userinfo.)
-    accepted = "postgresql://HOST:5432/DATABASE, user and password before the host"
-    value = scheme.group(1).lower() + value[len(scheme.group(1)) :]  # libpq reads lower case
-    if not is_store_url(value):
-        raise doc.error(
-            "store",
-            f"{scheme.group(1)}:// stores are not supported: `store:` is a SQLite file's path "
-            f"or a PostgreSQL URL ({accepted})",
-            "for SQLite give the file's path (store: data/repcli.db)",
-        )
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        raise doc.error("store", f"not a valid PostgreSQL URL ({exc})", accepted) from None
-    if not parts.netloc and not parts.path.strip("/") and not parts.query:
-        raise doc.error("store", "the PostgreSQL URL names no server or database", accepted)
-    secrets.register_url(value)
-    for key, secret in parse_qsl(parts.query):
-        if key == "password":
-            secrets.register(secret)
-    return value
-
-
-def _parse_sources(raw_sources: Any, doc: _Doc, source_types: SourceTypes) -> list[SourceConfig]:
+def _parse_sources(raw_sources: Any, doc: Doc, source_types: SourceTypes) -> list[SourceConfig]:
     if not isinstance(raw_sources, list):
         raise doc.error("sources", "expected a list of sources (lines starting with `- name:`)")
     names: set[str] = set()
@@ -569,7 +356,7 @@ def _source_types(data: Mapping[str, Any], given: SourceTypes | None) -> SourceT
     return _NoSourceTypes()
 
 
-def _check_timezone(name: str, doc: _Doc) -> None:
+def _check_timezone(name: str, doc: Doc) -> None:
     from repcli.render.human import zone
 
     try:
@@ -583,7 +370,7 @@ def _check_timezone(name: str, doc: _Doc) -> None:
         ) from None
 
 
-def _alerts(raw: Any, doc: _Doc) -> AlertSettings:
+def _alerts(raw: Any, doc: Doc) -> AlertSettings:
     alerts: AlertSettings = _coerce(AlertSettings, raw, "alerts", doc)
     for name, url in alerts.destinations.items():
         if "://" not in url:
@@ -605,7 +392,7 @@ def _alerts(raw: Any, doc: _Doc) -> AlertSettings:
     return alerts
 
 
-def _check_token(value: str, key_path: str, doc: _Doc) -> None:
+def _check_token(value: str, key_path: str, doc: Doc) -> None:
     """A token, key or secret goes into an HTTP header or URL as it is: one line of printable
     ASCII without spaces. (A secret setting whose metadata says `document` may be a file path
     or a PEM / JSON text instead.) The message never shows the value."""
@@ -629,7 +416,7 @@ def _check_token(value: str, key_path: str, doc: _Doc) -> None:
     )
 
 
-def _sla_values(raw: Any, key_path: str, doc: _Doc) -> dict[str, float]:
+def _sla_values(raw: Any, key_path: str, doc: Doc) -> dict[str, float]:
     sla = _coerce(SlaHours, raw, key_path, doc)
     values = {k: v for k, v in dataclasses.asdict(sla).items() if v is not None}
     for kind, hours in values.items():
@@ -642,7 +429,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _parse_source(
-    raw: Any, key_path: str, doc: _Doc, names: set[str], source_types: SourceTypes
+    raw: Any, key_path: str, doc: Doc, names: set[str], source_types: SourceTypes
 ) -> SourceConfig:
     if not isinstance(raw, dict):
         raise doc.error(key_path, "expected a mapping with at least `name` and `type`")
@@ -676,7 +463,7 @@ def _parse_source(
             raise _unknown_key(doc, f"{key_path}.{key}", str(key), all_keys)
     # A credential that cannot be used (a missing ${VAR}, a malformed token) is an error only
     # when the source is used: offline commands never need it (SourceConfig.require_secrets).
-    unresolved = {k: v.error for k, v in specific.items() if isinstance(v, _Unresolved)}
+    unresolved = {k: v.error for k, v in specific.items() if isinstance(v, Unresolved)}
     placeholders = dict.fromkeys(unresolved, "")  # checked as strings, then None below
     settings = build_dataclass(settings_cls, {**specific, **placeholders}, key_path, doc)
     for field in dataclasses.fields(settings_cls):
