@@ -150,6 +150,9 @@ def test_a_copy_that_does_not_read_back_the_same_commits_nothing(
     [
         ("a/./a.db", "that is the configured store itself"),
         ("mysql://anna:pw-mysql-7@db/x", "mysql:// stores are not supported"),
+        # --to is read by the same rules as `store:` in a config
+        ("postgresql://anna:pw-mysql-7@db:port/x", "not a valid PostgreSQL URL"),
+        ("postgresql://", "the PostgreSQL URL names no server or database"),
     ],
 )
 def test_bad_targets_are_usage_errors(source: Cli, to: str, message: str) -> None:

@@ -83,28 +83,20 @@ def migrate(
 
 
 def _target(to: str) -> Path | str:
-    """`--to` as open_store takes it: a PostgreSQL URL (its password registered as a secret
-    first), or a file path. Another URL scheme is a usage error, not a file named `mysql:`."""
-    import re
-
-    from repcli import secrets
-    from repcli.config.model import is_store_url
+    """`--to` as open_store takes it, by the rules of `store:` in a config
+    (`config.store_location.parse_store`): a PostgreSQL URL (its password registered as a
+    secret first), or a file path. Another URL scheme is a usage error, not a file named
+    `mysql:`."""
+    from repcli.config.store_location import Refused, parse_store
     from repcli.errors import UsageError
 
     value = to.strip()
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
-    if scheme is None:
-        if not value:
-            raise UsageError("--to: empty; give a postgresql:// URL or a file path")
-        return Path(value).expanduser()
-    value = scheme.group(1).lower() + value[len(scheme.group(1)) :]
-    secrets.register_url(value)
-    if not is_store_url(value):
-        raise UsageError(
-            f"--to: {scheme.group(1)}:// stores are not supported",
-            "give a postgresql:// URL or a SQLite file path",
-        )
-    return value
+    if not value:
+        raise UsageError("--to: empty; give a postgresql:// URL or a file path")
+    try:
+        return parse_store(value, Path())
+    except Refused as refused:
+        raise UsageError(f"--to: {refused.message}", refused.hint) from None
 
 
 def _same(source: Path | str, target: Path | str) -> bool:
