@@ -108,16 +108,15 @@ say "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$po
 if [ "$#" -eq 0 ]; then
   "${SHELL:-bash}" -i || true
 else
-  # In the background, so a TERM sent to this script reaches the command and the server stops
-  # now, not when the command ends by itself (stdin stays the command's).
-  "$@" <&0 &
-  child=$!
-  trap 'kill -TERM "$child" 2> /dev/null || true' INT TERM
+  # In the foreground, as the command would run alone: a command a non-interactive shell puts
+  # in the background inherits SIGINT ignored, and tests that press Ctrl-C then hang
+  # (tests/test_ci_scripts.py). Ctrl-C reaches the command and this script alike; the server
+  # is stopped (trap EXIT, reached through the INT/TERM trap above) once the command has
+  # ended. A trapped signal is reset to its default in the command; only an ignored one is
+  # inherited.
   set +e
-  wait "$child"
+  "$@"
   rc=$?
-  # A signal ends `wait` early: wait for the command itself.
-  while kill -0 "$child" 2> /dev/null; do wait "$child"; rc=$?; done
   set -e
   exit "$rc"
 fi
