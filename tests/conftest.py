@@ -54,7 +54,10 @@ def isolated_logging() -> Iterator[None]:
     logger = logging.getLogger("repcli")
     saved = (list(logger.handlers), logger.level, logger.propagate)
     yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+    logger.handlers[:], logger.propagate = saved[0], saved[2]
+    # setLevel, not `.level =`: it also clears every logger's cached isEnabledFor answers, or
+    # repcli.http would go on dropping DEBUG records it decided on under a CLI test's WARNING.
+    logger.setLevel(saved[1])
 
 
 @pytest.fixture(autouse=True)

@@ -369,7 +369,8 @@ def test_mentions_skipped_with_a_community_token(
     vk.queued["newsfeed.search"] = [fixture("error_27.json")]
     vk.serve(httpserver)
     text = config(httpserver, tmp_path, posts_depth="1", mentions="[Уютный дом, плед Облако]")
-    with caplog.at_level(logging.DEBUG):
+    # The repcli logger's own level too: a CLI run earlier in the session may have set it.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="repcli"):
         report, store = run_sources(text, tmp_path / "x.db", NOW, fake_http()[0])
     assert not report.failed  # type: ignore[attr-defined]
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("repcli"))
