@@ -46,18 +46,21 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
 @pytest.fixture(autouse=True)
 def isolated_logging() -> Iterator[None]:
-    """The CLI sets up the `repcli` logger for its process (its own stderr handler, no
-    propagation); in-process CLI tests must not leave that to later tests (caplog sees nothing
-    once propagation is off)."""
+    """Each test starts with the `repcli` logger as a new process has it (no handler, no level
+    of its own, propagating), and leaves it so. The CLI sets it up for its process (its own
+    stderr handler, no propagation); a CLI run in a module-scoped fixture, outside any one
+    test, used to leave that to every later test, and caplog then saw nothing."""
     import logging
 
-    logger = logging.getLogger("repcli")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
+    def pristine() -> None:
+        logger = logging.getLogger("repcli")
+        logger.handlers[:] = []
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)  # setLevel also clears cached isEnabledFor answers
+
+    pristine()
     yield
-    logger.handlers[:], logger.propagate = saved[0], saved[2]
-    # setLevel, not `.level =`: it also clears every logger's cached isEnabledFor answers, or
-    # repcli.http would go on dropping DEBUG records it decided on under a CLI test's WARNING.
-    logger.setLevel(saved[1])
+    pristine()
 
 
 @pytest.fixture(autouse=True)
