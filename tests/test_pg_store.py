@@ -8,7 +8,7 @@ import dataclasses
 import re
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +22,7 @@ from repcli.store.migrations import MIGRATIONS
 from repcli.store.pg import translate
 from repcli.store.pg_schema import MIGRATIONS as PG_MIGRATIONS
 from repcli.store.writes import Analysis
-
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-def item(external_id: str, text: str = "сломалось", rating: int = 1) -> Item:
-    return Item(
-        source="s",
-        platform="p",
-        kind="review",
-        external_id=external_id,
-        created_at=T0,
-        rating=rating,
-        text=text,
-    )
+from tests.test_store import T0, item
 
 
 def analyse(it: Item) -> Analysis:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from repcli.clock import now, to_iso
+from repcli.config.model import is_store_url
 from repcli.errors import StoreError
 from repcli.store.alerts import Alerts
 from repcli.store.base import BUSY_TIMEOUT_MS, explain
@@ -30,15 +31,10 @@ class Store(Reads, Writes, Workflow, Alerts, Orders, Stats, Exports):
         self.close()
 
 
-def is_postgres_url(target: Path | str) -> bool:
-    """Whether `store:` names a PostgreSQL database (`postgresql://...` or `postgres://...`)."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
 def open_store(target: Path | str, create: bool = True) -> Store:
     """Open (and create or migrate) the store: a file path (SQLite), or a `postgresql://` URL
     (PostgreSQL: the database must exist; its tables are made on first use)."""
-    if is_postgres_url(target):
+    if is_store_url(target):  # the one rule `store:` and `--to` are read by
         return _open_postgres(str(target))
     path = Path(target)
     if not path.exists():
