@@ -306,6 +306,13 @@ class CueMatcher:
         if self._automaton is None or not tokens:
             return []
         line = self._table.line(tokens)
+        if not self._checked_by:
+            # Leftmost-longest is the rule: at one place a longer key is a phrase of more
+            # words (a lower rank), and keys of one length at one place are one key.
+            return [
+                (found[2], found[3], (end >> 1) - found[0], (end >> 1) + 1)
+                for end, found in self._automaton.iter_long(line)
+            ]
         best: dict[int, _Found] = {}
         """Start index -> the best cue that starts there (the lowest rank)."""
         for end, found in self._automaton.iter(line):

@@ -25,15 +25,26 @@ _RU_WORDS = frozenset(
 
 _WORD = re.compile(r"\w+")
 # Letters are counted in C: the text in cp1251 (one byte per Russian, Ukrainian or English
-# letter; what it lacks is no letter counted here and is left out), then bytes.translate keeps
-# one script's letters.
+# letter; what it lacks is no letter counted here and is left out), then one bytes.translate
+# puts each byte in its class (c: Cyrillic, u / r: a letter only Ukrainian / Russian has, l:
+# Latin, anything else "."), and bytes.count counts a class.
 _CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюяёіїєґ"
-_KEEP_CYRILLIC = bytes(set(range(256)) - set(_CYRILLIC.encode("cp1251")))
-_KEEP_LATIN = bytes(set(range(256)) - set(b"abcdefghijklmnopqrstuvwxyz"))
 
 
-_KEEP_UK = bytes(set(range(256)) - set(_UK_ONLY.encode("cp1251")))
-_KEEP_RU = bytes(set(range(256)) - set(_RU_ONLY.encode("cp1251")))
+def _letter_classes() -> bytes:
+    table = bytearray(b"." * 256)
+    for letters, cls in (
+        (b"abcdefghijklmnopqrstuvwxyz", b"l"),
+        (_CYRILLIC.encode("cp1251"), b"c"),
+        (_UK_ONLY.encode("cp1251"), b"u"),
+        (_RU_ONLY.encode("cp1251"), b"r"),
+    ):
+        for byte in letters:
+            table[byte] = cls[0]
+    return bytes(table)
+
+
+_LETTER_CLASSES = _letter_classes()
 
 
 def detect_language(text: str) -> str | None:
@@ -54,14 +65,13 @@ def tokens_and_language(text: str) -> tuple[list[str], str | None]:
 def _language(low: str, data: bytes) -> str | None:
     """The language of lowercased text, given in cp1251 (what cp1251 lacks left out, or as
     anything but a letter)."""
-    cyrillic = len(data.translate(None, _KEEP_CYRILLIC))
-    latin = len(data.translate(None, _KEEP_LATIN))
+    classes = data.translate(_LETTER_CLASSES)
+    uk, ru, latin = classes.count(b"u"), classes.count(b"r"), classes.count(b"l")
+    cyrillic = classes.count(b"c") + uk + ru
     if cyrillic == 0 and latin == 0:
         return None
     if latin > cyrillic:
         return "en"
-    uk = len(data.translate(None, _KEEP_UK))
-    ru = len(data.translate(None, _KEEP_RU))
     if uk == ru:
         words = _WORD.findall(low)
         uk += sum(map(_UK_WORDS.__contains__, words))

@@ -7,7 +7,7 @@ from typing import Any
 from repcli.analysis import questions
 from repcli.analysis.cues import tokenize
 from repcli.analysis.lang import detect_language, tokens_and_language
-from repcli.analysis.negativity import LexiconModel, TextModel
+from repcli.analysis.negativity import LexiconModel, TextModel, TextScore
 from repcli.analysis.topics import APP_PLATFORMS, EXTORTION, TopicTagger
 from repcli.config.model import Thresholds
 from repcli.models import Item, Verdict
@@ -94,10 +94,6 @@ class Analyzer:
             text_score = lexicon if lexicon.score > blended.score else blended
         else:
             text_score = model.score(scored, lang, tokens)
-        # Never an empty reason ("text: "): a model that flags without a word to show says so.
-        cues = ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN]) or (
-            f"{'questions' if model is None else model.name} score {text_score.score:.2f}"
-        )
         reasons: list[str] = []
         t = self.thresholds
         if item.rating is not None:
@@ -107,12 +103,15 @@ class Analyzer:
                 reasons.append(f"rating {item.rating}★")
             elif text_score.score >= t.text_flags_high_rating:
                 negative, sentiment, score = True, "negative", text_score.score
-                reasons.append(f"complaint under {item.rating}★: {cues}")
+                reasons.append(f"complaint under {item.rating}★: {_cues(text_score, model)}")
             elif item.rating <= t.neutral_rating:
                 negative = text_score.score >= t.text_negative
                 sentiment = "negative" if negative else "neutral"
                 score = max(text_score.score, 0.5 if negative else 0.4)
-                reasons.append(f"rating {item.rating}★" + (f" + cues: {cues}" if negative else ""))
+                reasons.append(
+                    f"rating {item.rating}★"
+                    + (f" + cues: {_cues(text_score, model)}" if negative else "")
+                )
             else:
                 negative, sentiment = False, "positive"
                 score = min(text_score.score, 0.3)
@@ -121,7 +120,7 @@ class Analyzer:
             negative = score >= t.text_negative
             sentiment = "negative" if negative else text_score.polarity
             if negative:
-                reasons.append(f"text: {cues}")
+                reasons.append(f"text: {_cues(text_score, model)}")
         # Topics explain complaints; other items are tagged only when they may extort.
         topics = (
             self.tagger.tag(scored, tokens, app=item.platform in APP_PLATFORMS)
@@ -141,3 +140,11 @@ class Analyzer:
             topics=topics,
             lang=lang,
         )
+
+
+def _cues(text_score: TextScore, model: TextModel | None) -> str:
+    """The cues a reason shows. Never empty ("text: "): a model that flags without a word to
+    show says so."""
+    return ", ".join(text_score.negative_cues[:MAX_CUES_SHOWN]) or (
+        f"{'questions' if model is None else model.name} score {text_score.score:.2f}"
+    )
