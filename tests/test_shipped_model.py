@@ -7,6 +7,8 @@ from __future__ import annotations
 from importlib import resources
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from repcli.analysis.cues import tokenize
 from repcli.analysis.word_weights import (
@@ -100,3 +102,24 @@ def _with_format(name: str) -> bytes:
     import gzip
 
     return gzip.compress(f"#format\t{name}\n#bias\t0\n#blend\t1 0 0\n".encode())
+
+
+_WORDS = ["не", "работает", "сломался", "ok", "not", "good", "very", "|", "the"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=12))
+def test_logit_equals_the_flat_sum_of_features_on_any_tokens(tokens: list[str]) -> None:
+    """Skipping the pairs and negated words the table has no feature for changes nothing."""
+    table = WordWeights(
+        {"не работает": 2.0, "!работает": 1.0, "!good": -0.5, "very good": -1.5, "ok": -1.0,
+         "~слома": 3.0, "the ok": 0.25},
+        0.5,
+    )  # fmt: skip
+    tokens = [
+        t for i, t in enumerate(tokens) if not (t == "|" and (i == 0 or tokens[i - 1] == "|"))
+    ]
+    names = list(features(tokens))
+    expected = 0.5 + (
+        sum(table.weights.get(f, 0.0) for f in names) / len(names) ** 0.5 if names else 0.0
+    )
+    assert table.logit(tokens)[0] == pytest.approx(expected, abs=1e-12)

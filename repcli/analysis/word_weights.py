@@ -68,6 +68,17 @@ class WordWeights:
     _words: dict[str, tuple[float, int]] = dataclasses.field(
         default_factory=dict, repr=False, compare=False
     )
+    _pair_starts: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    """The words some pair feature begins with: the pair of any other word weighs nothing,
+    and is counted without building its key."""
+    _negatable: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    """The words with a negated feature ("!word")."""
+
+    def __post_init__(self) -> None:
+        starts = {f.partition(" ")[0] for f in self.weights if " " in f}
+        negatable = {f[1:] for f in self.weights if f.startswith("!")}
+        object.__setattr__(self, "_pair_starts", frozenset(starts))
+        object.__setattr__(self, "_negatable", frozenset(negatable))
 
     def logit(self, tokens: list[str]) -> tuple[float, str | None]:
         """The table's logit for a tokenised text, and its most negative word (for reasons):
@@ -75,6 +86,7 @@ class WordWeights:
         and short texts weigh alike. Written as one loop (the same features as `features`) because it runs per text."""
         get = self.weights.get
         words = self._words
+        pair_starts, negatable = self._pair_starts, self._negatable
         total = 0.0
         count = 0
         worst, worst_weight = None, 0.0
@@ -90,10 +102,12 @@ class WordWeights:
             w, n = found
             count += n
             if negated:
-                w += get("!" + token, 0.0)
+                if token in negatable:
+                    w += get("!" + token, 0.0)
                 count += 1
             if previous != BOUNDARY:
-                w += get(previous + " " + token, 0.0)
+                if previous in pair_starts:
+                    w += get(previous + " " + token, 0.0)
                 count += 1
             if w > worst_weight:
                 worst, worst_weight = token, w
