@@ -55,11 +55,31 @@ def is_question(text: str, kind: str) -> bool:
     return "?" in text or bool(_OPENERS.match(normalise(text)))
 
 
+# What a yes/no or hypothetical question needs (`_asks_only`), looked for in one C pass before
+# the sentence is tokenized: a word of `_EN_YES_NO` first, or a word of `_HYPOTHETICAL`
+# anywhere. A token is a run of word characters (`\w+`, joined by apostrophes), so a sentence
+# these find nothing in has neither (they may find more: "или", "if'x"; tokens then decide).
+_MAYBE_YES_NO = re.compile(rf"\W*(?:{'|'.join(sorted(_EN_YES_NO))})\b")
+_MAYBE_HYPOTHETICAL = re.compile(rf"(?:{'|'.join(sorted(_HYPOTHETICAL))})\b")
+_END_MARKS = (".", "!", "?", "…")
+_LINE_MARK = re.compile(r"\n[.!?…]")  # a literal "\n" first: found by a fast scan
+
+
+def _unread_mark(text: str) -> bool:
+    """An end mark that no sentence holds (at the start of the text or of a line): `_SENTENCE`
+    leaves it out of the text the lexicon reads, where the whole text reads a BOUNDARY (or a
+    `?!`). One regular expression for both places, `(?:\\A|\\n)[.!?…]`, is ~10x slower."""
+    return text.startswith(_END_MARKS) or ("\n" in text and _LINE_MARK.search(text) is not None)
+
+
 def _asks_only(sentence: str) -> bool:
     """A question that asks about a problem rather than reports one: ends in a plain `?` and
     is hypothetical or yes/no ("Не линяет ли?", "А если брак?", "Does it leak?")."""
     end = sentence.rstrip()
     if not end.endswith("?") or any(mark in end for mark in _IMPATIENT) or "??" in end:
+        return False
+    low = normalise(end)
+    if not (_MAYBE_YES_NO.match(low) or _MAYBE_HYPOTHETICAL.search(low)):
         return False
     tokens = [t for t in tokenize(end) if t != "|"]
     if not tokens:
@@ -81,10 +101,28 @@ def _question_lexicon() -> LexiconModel:
     return LexiconModel({**data, "negative": negative, "emoji": emoji})
 
 
-def score(text: str, lang: str | None) -> TextScore:
+def score(text: str, lang: str | None, tokens: list[str] | None = None) -> TextScore:
     """A question's negativity: the lexicon (with the question cues) over the text, leaving out
-    sentences that only ask about a problem."""
-    kept = [s for s in _SENTENCE.findall(text) if s.strip() and not _asks_only(s)]
-    if not kept:
-        return TextScore(0.0)
-    return _question_lexicon().score(" ".join(kept), lang)
+    sentences that only ask about a problem. `tokens`: the text's `tokenize`, when the caller
+    has it already.
+
+    The text is read whole (its own tokens) unless a sentence is left out or an end mark
+    stands where no sentence holds it (`_unread_mark`); then the kept sentences are read
+    joined, as they always were. Both read the same: between the sentences the whole text has
+    only whitespace that joining them drops, and joining puts a space only after an end mark
+    or a line, where no word or `?!` can be cut."""
+    lexicon = _question_lexicon()
+    if "?" in text:  # a sentence that only asks ends in "?"
+        sentences = _SENTENCE.findall(text)
+        # A sentence holds its end marks: one that ends in "?" ends in it after `rstrip` too.
+        # One text of a sentence asks only or not: those that do, by their text.
+        asking = {s for s in sentences if s[-1] == "?" and _asks_only(s)}
+        if asking or _unread_mark(text):
+            kept = [s for s in sentences if s.strip() and s not in asking]
+            return lexicon.score(" ".join(kept), lang) if kept else TextScore(0.0)
+    elif _unread_mark(text):  # nothing asks only, but a mark is left out
+        kept = [s for s in _SENTENCE.findall(text) if s.strip()]
+        return lexicon.score(" ".join(kept), lang) if kept else TextScore(0.0)
+    # Every sentence kept, and nothing but whitespace between them: the text reads as they do
+    # (a text with no sentence but whitespace reads nothing, as none does).
+    return lexicon.score(text, lang, tokens)
