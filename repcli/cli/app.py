@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from repcli import __version__
 from repcli.cli.context import State, setup_logging
+from repcli.cli.options import readable
 from repcli.errors import ExitCode, RepcliError
 
 _GLOBAL_FLAGS = {"--quiet", "-q", "--verbose", "-v", "-vv", "-vvv", "--traceback"}
@@ -46,8 +47,31 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+class _Command(TyperCommand):
+    """Every command: its `--help` names what each option takes (options.readable)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        readable(params)
+        return params
+
+
+class _SubGroup(TyperGroup):
+    """A group of commands (`sources`, `orders`, ...): its options read as _Command's."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        readable(params)
+        return params
+
+
 class _Group(TyperGroup):
     """Turns known errors into one line and the right exit code; --traceback shows the stack."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        readable(params)
+        return params
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if ctx.parent is None:
@@ -242,6 +266,7 @@ def _main(
         typer.Option(
             "--config",
             "-c",
+            metavar="FILE",
             help="Config file. Default: $REPCLI_CONFIG, ./repcli.yaml, then the user config dir.",
             envvar=None,
             show_default=False,
@@ -291,13 +316,24 @@ def _register() -> None:
     for command in app.registered_commands:
         assert command.callback is not None
         _reflow(command)
+        _readable_help(command)
         _LAZY[command.name or get_command_name(command.callback.__name__)] = command
     for group in app.registered_groups:
         for command in group.typer_instance.registered_commands if group.typer_instance else ():
             _reflow(command)
-        _LAZY[str(solve_typer_info_defaults(group).name)] = group
+            _readable_help(command)
+        solved = solve_typer_info_defaults(group)
+        if solved.cls in (None, TyperGroup):
+            group.cls = _SubGroup
+        _LAZY[str(solved.name)] = group
     app.registered_commands.clear()
     app.registered_groups.clear()
+
+
+def _readable_help(command: Any) -> None:
+    """Build the command as a _Command (unless it asked for a class of its own)."""
+    if command.cls in (None, TyperCommand):
+        command.cls = _Command
 
 
 def _reflow(command: Any) -> None:

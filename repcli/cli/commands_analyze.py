@@ -44,12 +44,18 @@ def analyze(
     fmt: FormatOpt = None,
     text_field: Annotated[
         str,
-        typer.Option("--text-field", "--field", help="The text's key in JSONL or column in CSV."),
+        typer.Option(
+            "--text-field",
+            "--field",
+            metavar="FIELD",
+            help="The text's key in JSONL or column in CSV.",
+        ),
     ] = "text",
     rating_field: Annotated[
         str,
         typer.Option(
             "--rating-field",
+            metavar="FIELD",
             help="The 1-5 star rating's key/column: used as the rating when a row has one "
             "(`''`: text only); with --label-field, the label of a row without one.",
         ),
@@ -58,6 +64,7 @@ def analyze(
         str | None,
         typer.Option(
             "--label-field",
+            metavar="FIELD",
             help="Evaluate instead: the key/column of each text's label (negative / neutral / "
             "positive, or 1 / 0, as `train --from-file` reads them); prints precision, recall "
             "and F1 per class and a confusion table.",
@@ -216,18 +223,22 @@ def train(
         Path | None,
         typer.Option(
             "--from-file",
+            metavar="FILE",
             help="Labelled texts (JSONL or CSV) instead of the store's rated reviews.",
             show_default=False,
         ),
     ] = None,
     text_field: Annotated[
-        str, typer.Option("--text-field", "--field", help="The text's key/column.")
+        str,
+        typer.Option("--text-field", "--field", metavar="FIELD", help="The text's key/column."),
     ] = "text",
     label_field: Annotated[
-        str, typer.Option("--label-field", help="negative/neutral/positive (or 1/0).")
+        str,
+        typer.Option("--label-field", metavar="FIELD", help="negative/neutral/positive (or 1/0)."),
     ] = "label",
     rating_field: Annotated[
-        str, typer.Option("--rating-field", help="1-5 stars, when there is no label.")
+        str,
+        typer.Option("--rating-field", metavar="FIELD", help="1-5 stars, when there is no label."),
     ] = "rating",
     kind: Annotated[
         str,
@@ -243,6 +254,7 @@ def train(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Where to save (default: next to the store, where check finds it).",
             show_default=False,
         ),

@@ -29,7 +29,10 @@ TopicOpt = Annotated[
 RatingOpt = Annotated[
     str | None,
     typer.Option(
-        "--rating", help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.", show_default=False
+        "--rating",
+        metavar="RATINGS",
+        help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.",
+        show_default=False,
     ),
 ]
 ProductOpt = Annotated[
@@ -49,8 +52,8 @@ StatusOpt = Annotated[
 AssigneeOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--assignee", "-a", help="Only items assigned to this person (repeatable).",
-        show_default=False,
+        "--assignee", "-a", metavar="PERSON",
+        help="Only items assigned to this person (repeatable).", show_default=False,
     ),
 ]  # fmt: skip
 
@@ -189,6 +192,7 @@ def export(
         ExportWhat,
         typer.Option(
             "--what",
+            metavar="ROWS",
             help="items, replies, versions (customers' earlier texts) or "
             "events (the workflow's history).",
             case_sensitive=False,
@@ -199,6 +203,7 @@ def export(
         str | None,
         typer.Option(
             "--since",
+            metavar="WHEN",
             help="Only rows since: 24h, 7d, a date, or `last-run` (what "
             "changed since this export last ran; see --name).",
             show_default=False,
@@ -216,7 +221,10 @@ def export(
         int, typer.Option("--limit", "-n", help="At most this many rows (0: all).", min=0)
     ] = 0,
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="csv, jsonl or json.", case_sensitive=False)
+        Format,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="csv, jsonl or json.", case_sensitive=False
+        ),
     ] = Format.jsonl,
     negative: NegativeOpt = False,
     out: Annotated[

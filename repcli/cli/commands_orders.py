@@ -36,6 +36,7 @@ def orders_import(
         list[str] | None,
         typer.Option(
             "--map",
+            metavar="FIELD=COLUMN",
             help="field=Column, for columns the usual headers don't name "
             "(repeatable): order_id, customer, email, phone, product_id, product_name, "
             "ordered_at, delivered_at.",
@@ -50,6 +51,7 @@ def orders_import(
         str | None,
         typer.Option(
             "--date-format",
+            metavar="FORMAT",
             help="strptime format of the dates, e.g. '%d.%m.%Y'.",
             show_default=False,
         ),
@@ -80,7 +82,8 @@ def orders_import(
 def orders_list(
     ctx: typer.Context,
     customer: Annotated[
-        str | None, typer.Option("--customer", help="Name contains.", show_default=False)
+        str | None,
+        typer.Option("--customer", metavar="NAME", help="Name contains.", show_default=False),
     ] = None,
     product: Annotated[
         str | None,

@@ -26,14 +26,19 @@ def report(
     since: SinceOpt = None,
     until: Annotated[
         str | None,
-        typer.Option("--until", help="End of the period (default: now).", show_default=False),
+        typer.Option(
+            "--until", metavar="WHEN", help="End of the period (default: now).", show_default=False
+        ),
     ] = None,
     source: SourceOpt = None,
     product: Annotated[
         str | None, typer.Option("--product", help="Only this product id.", show_default=False)
     ] = None,
     target: Annotated[
-        float, typer.Option("--target", help="Target rating for the forecast.", min=1, max=5)
+        float,
+        typer.Option(
+            "--target", metavar="STARS", help="Target rating for the forecast.", min=1, max=5
+        ),
     ] = 4.7,
     locale: Annotated[
         str | None,
@@ -46,6 +51,7 @@ def report(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="table (terminal), md (mail), html (one file with "
             "charts), json (schema repcli.report/1) or csv.",
             case_sensitive=False,

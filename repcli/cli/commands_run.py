@@ -107,6 +107,7 @@ def check(
         list[FailOn] | None,
         typer.Option(
             "--fail-on",
+            metavar="FINDING",
             help="Exit with code 10 when this is found (repeatable): new-negative, extortion, "
             "overdue, new, signal (any), burst, spike, alert-failed, rejects (rows this run "
             "set aside: `repcli status`).",

@@ -44,7 +44,10 @@ def mark(
     status: Annotated[ItemStatus, typer.Argument(help="The new status.", case_sensitive=False)],
     ids: IdsArg,
     note: Annotated[
-        str | None, typer.Option("--note", help="Why (kept in the history).", show_default=False)
+        str | None,
+        typer.Option(
+            "--note", metavar="TEXT", help="Why (kept in the history).", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Set items' status: open, answered (elsewhere), ignored, resolved, or back to new.
@@ -226,6 +229,7 @@ def post(
         str | None,
         typer.Option(
             "--was-posted",
+            metavar="[yes|no]",
             help="For a reply left in `posting` by a stopped run or in `unknown` (no answer said "
             "whether the platform took it): yes (it is on the platform) or no (it becomes failed; "
             "`--retry-failed` sends it again).",
@@ -273,7 +277,11 @@ def replies(
     status: Annotated[
         list[ReplyStatus] | None,
         typer.Option(
-            "--status", help="Only replies in this state (repeatable).", show_default=False
+            "--status",
+            metavar="STATUS",
+            help="Only replies in this state: draft, approved, posting, unknown, posted or failed "
+            "(repeatable).",
+            show_default=False,
         ),
     ] = None,
     source: SourceOpt = None,
@@ -342,7 +350,10 @@ def draft(
     rating: Annotated[
         str | None,
         typer.Option(
-            "--rating", help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.", show_default=False
+            "--rating",
+            metavar="RATINGS",
+            help="Only these ratings: 1, 1-2, 4,5, <=2 or >=4.",
+            show_default=False,
         ),
     ] = None,
     lang: Annotated[
@@ -425,7 +436,10 @@ def templates(
     item_id: Annotated[
         int | None,
         typer.Option(
-            "--item", help="Show which template fits this item, filled in.", show_default=False
+            "--item",
+            metavar="ID",
+            help="Show which template fits this item, filled in.",
+            show_default=False,
         ),
     ] = None,
     fmt: FormatOpt = None,
