@@ -26,7 +26,7 @@ from repcli.sources.registry import source_class
 from repcli.sources.wire.parse import attachments_only
 from repcli.store import Store
 from repcli.store.base import as_store_error
-from repcli.store.writes import Analysis
+from repcli.store.writes import Analysis, IdRuns, UpsertResult
 
 if TYPE_CHECKING:
     from repcli.http import Http
@@ -42,8 +42,10 @@ class RunReport:
     group: str
     started_at: datetime
     results: list[SourceRunResult] = dataclasses.field(default_factory=list)
-    new_ids: list[int] = dataclasses.field(default_factory=list)
-    changed_ids: list[int] = dataclasses.field(default_factory=list)
+    new_ids: IdRuns = dataclasses.field(default_factory=IdRuns)
+    """The ids of the items this run stored new (committed), as runs of consecutive ids."""
+    changed_ids: IdRuns = dataclasses.field(default_factory=IdRuns)
+    """The ids of the items this run saw edited (committed), in the order seen."""
 
     @property
     def failed(self) -> list[SourceRunResult]:
@@ -62,18 +64,35 @@ class RunReport:
 
 @dataclasses.dataclass
 class _Tally:
+    """What a source's committed batches came to: counts only (its SourceRunResult)."""
+
     fetched: int = 0
-    new_ids: list[int] = dataclasses.field(default_factory=list)
-    changed_ids: list[int] = dataclasses.field(default_factory=list)
+    new: int = 0
+    changed: int = 0
     rejected: int = 0
 
-    def add(
-        self, fetched: int, new_ids: list[int], changed_ids: list[int], rejected: int = 0
-    ) -> None:
+    def add(self, other: _Tally) -> None:
+        self.fetched += other.fetched
+        self.new += other.new
+        self.changed += other.changed
+        self.rejected += other.rejected
+
+
+@dataclasses.dataclass
+class _Unit(_Tally):
+    """Batches stored in the open transaction, not yet committed: their counts, and the ids
+    of their new and changed items (the run report's, once committed)."""
+
+    new_ids: IdRuns = dataclasses.field(default_factory=IdRuns)
+    changed_ids: IdRuns = dataclasses.field(default_factory=IdRuns)
+
+    def add_batch(self, fetched: int, result: UpsertResult, rejected: int) -> None:
         self.fetched += fetched
-        self.new_ids += new_ids
-        self.changed_ids += changed_ids
+        self.new += len(result.new_ids)
+        self.changed += len(result.changed_ids)
         self.rejected += rejected
+        self.new_ids.extend(result.new_ids)
+        self.changed_ids.extend(result.changed_ids)
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
@@ -229,8 +248,8 @@ class Pipeline:
         return SourceRunResult(
             src.name,
             fetched=done.fetched,
-            new=len(done.new_ids),
-            changed=len(done.changed_ids),
+            new=done.new,
+            changed=done.changed,
             error=error,
             rejected=done.rejected,
             refused=refused,
@@ -248,7 +267,7 @@ class Pipeline:
     ) -> None:
         """Fetch and store every batch, committing each (or each held unit) with its cursor."""
         cursor = self.store.cursor_for(src.name)
-        unit: _Tally | None = None  # stored in the open transaction, not yet committed
+        unit: _Unit | None = None
         try:
             async for batch in source.fetch(cursor, full=full):
                 if batch.dropped:
@@ -264,7 +283,7 @@ class Pipeline:
                     except BaseException:
                         self._writing.release()
                         raise
-                    unit = _Tally()
+                    unit = _Unit()
                 result = self.store.upsert_items(
                     batch.items, lambda item: self.analyse(item, src), self.now
                 )
@@ -280,14 +299,14 @@ class Pipeline:
                     run_id, fetched, len(result.new_ids), len(result.changed_ids), len(rejects)
                 )
                 self.store.save_cursor(src.name, batch.cursor, self.now)
-                unit.add(fetched, result.new_ids, result.changed_ids, len(rejects))
+                unit.add_batch(fetched, result, len(rejects))
                 if progress:
                     progress(src.name, done.fetched + unit.fetched)
                 if batch.hold:
                     continue
                 self.store.commit()
                 self._writing.release()
-                done.add(unit.fetched, unit.new_ids, unit.changed_ids, unit.rejected)
+                done.add(unit)
                 report.new_ids.extend(unit.new_ids)
                 report.changed_ids.extend(unit.changed_ids)
                 unit = None

@@ -97,15 +97,15 @@ def run(
     # A competitor's items are for reports only: never in this queue, --fail-on or alerts.
     competitors = signals.competitors(config)
     negatives = store.unreported_negatives(options.sources, exclude_sources=competitors)
-    changed_ids = set(report.changed_ids)
     changed = [
         r
         for r in store.changed_items(now, options.sources)
-        if r["id"] in changed_ids and r["source"] not in competitors
+        if r["id"] in report.changed_ids and r["source"] not in competitors
     ]
     waiting, overdue = store.queue_counts(now, ItemFilter(), exclude_sources=competitors)
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
-    fresh = set(report.new_ids) | set(report.changed_ids)
+    # Each id once, as runs of consecutive ids (IdRuns): not a set of every new item's id.
+    fresh = report.new_ids | report.changed_ids
     signal_rows = [signals.row(s) for s in signals.fresh(config, store, now, fresh)]
     summary: dict[str, Any] = {
         "new_items": sum(r.new for r in report.results if r.source not in competitors),
