@@ -1,7 +1,9 @@
 """The cheaper question path (`questions.score` reading the text's own tokens unless a sentence
 is left out) gives exactly what it gave before: tests/questions_reference.py is the module as it
 was, frozen. Score, cues (negative and positive, in order) and polarity are compared as one
-`TextScore`, with and without the caller's tokens, and `is_question` of every kind."""
+`TextScore`, with and without the caller's tokens, `is_question` of every kind, and
+`_asks_only` of every sentence (it reads words found by one regular expression, where the
+frozen copy tokenized each sentence)."""
 
 from __future__ import annotations
 
@@ -103,6 +105,9 @@ TEXTS = [
     "Ужасно\u2028ли брак?\u2028ужасно",
     "Does it? Ужасно. Is it?",
     "Ελληνικά ли? ужасно",
+    "Вопро́с ли? Ужа́сно",
+    "ЛИ’Х брак? if’ broken? ’if broken?",
+    "do_ you? if2 broken? 42 if?",
     "Café terrible? Is it awful?",
     "Ли брак? Ли брак? Ли брак?",
     "Ужасный товар без вопросов",
@@ -116,6 +121,8 @@ def _same(text: str) -> None:
         assert questions.score(text, lang) == old, (text, lang)
         assert questions.score(text, lang, tokenize(text)) == old, (text, lang)
         assert questions.score(text, lang).polarity == old.polarity
+    for sentence in reference._SENTENCE.findall(text):
+        assert questions._asks_only(sentence) == reference._asks_only(sentence), sentence
     for kind in ("comment", "question", "review"):
         assert questions.is_question(text, kind) == reference.is_question(text, kind), text
 
@@ -146,7 +153,7 @@ WORDS = [
 MARKS = [
     " ", " ", " ", "  ", "\n", "\n\n", "\t", "\r\n", "\u2028", "\u00a0",
     ".", "!", "?", "?", "?!", "!?", "??", "???", "?.", "…", "...", ",", ";", ":", "(", ")",
-    "'", "|", "-", "😡", "👍", "\ufe0f",
+    "'", "''", "ʼ", "’", "|", "-", "_", "😡", "👍", "\ufe0f", "\u0301",
 ]  # fmt: skip
 
 
@@ -165,6 +172,6 @@ def test_the_same_as_before_on_random_texts(text: str) -> None:
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.text(alphabet="лиесйfd оуж?!.…\n ,'😡|", max_size=40))
+@given(st.text(alphabet="лиесйfd оуж?!.…\n ,'’ʼ_😡|\u0301", max_size=40))
 def test_the_same_as_before_on_random_characters(text: str) -> None:
     _same(text)
