@@ -83,7 +83,7 @@ class Analyzer:
             tokens = tokenize(scored)
         model = self.text_model(item, scored)
         if model is None:
-            text_score = questions.score(scored, lang)
+            text_score = questions.score(scored, lang, tokens)
         elif item.rating is not None and (
             read := self._read if model is self.model else getattr(model, "read", None)
         ):
