@@ -14,7 +14,10 @@ times, interleaved with VADER; the best (least disturbed) round counts. "first p
 analyser reading each text once (its cache of token classes empty at the start), the best of
 REPEAT such passes.
 
-Run: python bench/analysis_speed.py [--repeat 5] [--data ../shared/data/sentiment]
+The last rows time `analysis: {comments: accurate}` (the sentence encoder, when installed) on
+unrated comments: texts per CPU second, the goal is >= 100 on one core.
+
+Run: python bench/analysis_speed.py [--repeat 5] [--data ../shared/data/sentiment] [--accurate 200]
 """
 
 from __future__ import annotations
@@ -103,6 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--accurate", type=int, default=200, help="texts for the accurate rows (0: none)"
+    )
     args = parser.parse_args()
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -139,6 +145,42 @@ def main() -> None:
         for name, value in results.items():
             label = f"{set_name} ({len(texts)}, {mean:.0f} chars)"
             print(f"| {label} | {name} | {value:,.0f} | {value / reference:.2f}x |", flush=True)
+    accurate_rows(args.data, vader, args.accurate)
+
+
+def accurate_rows(data: Path, vader: Any, n: int) -> None:
+    """`analysis: {comments: accurate}` on unrated comments: the first `n` tweets of
+    RuSentiTweet (social-post length) and shop reviews, once each (the encoder costs the same
+    every time), on one thread as `check` runs it."""
+    from repcli.analysis import encoder
+
+    if not encoder.available() or n <= 0:
+        print(
+            "| accurate comments | (the encoder is not installed: pip install -e '.[accurate]') | | |"
+        )
+        return
+    analyse = Analyzer(comments="accurate").analyse
+    for name in ("rusentitweet.jsonl", *SHOP[:1]):
+        if not (data / name).exists():
+            continue
+        rows = [json.loads(line) for line in (data / name).open(encoding="utf-8")][:n]
+        items = [
+            Item(source="vk", platform="vk", kind="comment", external_id=str(i), created_at=WHEN,
+                 text=r["text"])
+            for i, r in enumerate(rows)
+        ]  # fmt: skip
+        results = rates(
+            {
+                "accurate": (analyse, items),
+                "VADER": (vader.polarity_scores, [r["text"] for r in rows]),
+            },
+            1,
+        )
+        mean = sum(len(r["text"]) for r in rows) / len(rows)
+        label = f"{name.removesuffix('.jsonl')} as comments ({len(rows)}, {mean:.0f} chars)"
+        value = results["accurate"]
+        print(f"| {label} | full analysis, comments: accurate | {value:,.1f} | "
+              f"{value / results['VADER']:.3f}x |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ For every file: negative-class precision / recall / F1 and macro-F1 over the fil
   - as-comment: what `check` says of each text as an unrated comment (kind "comment", no
     trained model): `Analyzer.analyse`'s sentiment, so the shipped blend, with the question
     rules for texts that ask (a `?`, "Подскажите...") and extortion wording flagged;
+  - accurate: as-comment with `analysis: {comments: accurate}`: the sentence encoder beside the
+    shipped blend (`analysis/encoder.py`; needs the `accurate` extra, ~60 ms a text);
   - trained:  `repcli train`'s model fitted on the OTHER files of the same language;
   - trained-cv: the same model, 5-fold cross-validated within the file (the shop's own data);
   - blend-cv: what `check` uses after `repcli train`: lexicon + the file's own model (5-fold);
@@ -35,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from repcli.analysis import trained
+from repcli.analysis import encoder, trained
 from repcli.analysis.lang import detect_language
 from repcli.analysis.negativity import LexiconModel
 from repcli.analysis.verdict import Analyzer
@@ -189,6 +191,11 @@ def main() -> None:
     except ImportError:
         reference = None
         print("(scikit-learn not installed: pip install -e '.[bench]')")
+    accurate: Analyzer | None = None
+    if encoder.available():
+        accurate = Analyzer(model=lexicon, comments="accurate")
+    else:
+        print("(the encoder is not installed: pip install -e '.[accurate]')")
     results: dict[str, dict[str, dict[str, float]]] = {}
     started = time.perf_counter()
     for name, (texts, labels, lang) in data.items():
@@ -198,6 +205,8 @@ def main() -> None:
         row["builtin"] = scores([label_of(lexicon.score(t, lang).score) for t in texts], labels)
         row["shipped"] = scores([label_of(builtin.score(t, lang).score) for t in texts], labels)
         row["as-comment"] = scores(as_comments(texts, analyzer), labels)
+        if accurate is not None:
+            row["accurate"] = scores(as_comments(texts, accurate), labels)
         others = [(t, lab) for n, (ts, ls, lg) in data.items() if n != name and lg == lang
                   for t, lab in zip(ts, ls, strict=True)]  # fmt: skip
         if args.untrained:
@@ -223,7 +232,7 @@ def main() -> None:
                 row["sk-lr-cv"] = scores(reference_cv(texts, labels, reference), labels)
         results[name] = row
         print(f"{name:26} " + "  ".join(f"{m} {v['f1']:.2f}" for m, v in row.items()), flush=True)
-    methods = ("keywords", "builtin", "shipped", "as-comment", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
+    methods = ("keywords", "builtin", "shipped", "as-comment", "accurate", "trained", "trained-cv", "blend-cv", "vader", "sk-lr",
                "sk-lr-cv")  # fmt: skip
     print(
         "\nnegative-class F1 (macro-F1 in brackets); rows: file (language, detected-language accuracy)"

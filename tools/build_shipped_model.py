@@ -34,6 +34,13 @@ NEGATIVE_EMOTIONS = frozenset(
     "remorse sadness".split()
 )
 Rows = list[tuple[str, bool, str]]  # text, negative, language
+# ru-goemotions numbers its labels in this order.
+RU_EMOTIONS = [
+    "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",
+    "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment",
+    "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism",
+    "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
+]  # fmt: skip
 
 
 def goemotions(folder: Path) -> tuple[Rows, Rows]:
@@ -53,17 +60,10 @@ def goemotions(folder: Path) -> tuple[Rows, Rows]:
 
 
 def ru_goemotions(folder: Path) -> tuple[Rows, Rows]:
-    names = [
-        "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",
-        "curiosity", "desire", "disappointment", "disapproval", "disgust", "embarrassment",
-        "excitement", "fear", "gratitude", "grief", "joy", "love", "nervousness", "optimism",
-        "pride", "realization", "relief", "remorse", "sadness", "surprise", "neutral",
-    ]  # fmt: skip
-
     def read(split: str) -> Rows:
         with (folder / f"{split}.csv").open(encoding="utf-8", newline="") as f:
             return [
-                (row["ru_text"], bool({names[i] for i in map(int, re.findall(r"\d+", row["labels"]))}
+                (row["ru_text"], bool({RU_EMOTIONS[i] for i in map(int, re.findall(r"\d+", row["labels"]))}
                                       & NEGATIVE_EMOTIONS), "ru")
                 for row in csv.DictReader(f)
             ]  # fmt: skip

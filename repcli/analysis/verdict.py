@@ -24,8 +24,9 @@ class Analyzer:
     only the kinds it was validated on (its `kinds`; None: every kind); an unrated comment
     that no trained model reads, the lexicon blended with the shipped word table
     (`word_weights.BuiltinModel`: social posts are short and chatty, where it finds what the
-    lexicon misses; on long shop reviews it does worse, issue 19); the built-in lexicon the
-    rest. Under a rating, the trained model (which learnt from stars) may add a complaint
+    lexicon misses; on long shop reviews it does worse, issue 19), or with `accurate` the
+    sentence encoder beside that (`encoder.AccurateModel`, before any trained model); the
+    built-in lexicon the rest. Under a rating, the trained model (which learnt from stars) may add a complaint
     the lexicon misses, never clear one the lexicon finds."""
 
     def __init__(
@@ -33,7 +34,11 @@ class Analyzer:
         thresholds: Thresholds | None = None,
         model: TextModel | None = None,
         tagger: TopicTagger | None = None,
+        comments: str = "builtin",
     ) -> None:
+        """`comments`: how unrated comments are read, `builtin` or `accurate`
+        (`AnalysisSettings.comments`); `accurate` loads the encoder now (ConfigError when it
+        is not installed)."""
         self.thresholds = thresholds or Thresholds()
         self.model = model or LexiconModel()
         self.tagger = tagger or TopicTagger()
@@ -45,6 +50,12 @@ class Analyzer:
         )
         self._trained = not isinstance(self.model, LexiconModel)
         self._comments: TextModel | None = None
+        self._accurate = comments == "accurate"
+        if self._accurate:
+            from repcli.analysis.encoder import AccurateModel
+            from repcli.analysis.word_weights import BuiltinModel
+
+            self._comments = AccurateModel(BuiltinModel(self.lexicon), self.lexicon)
 
     @property
     def comments(self) -> TextModel:
@@ -60,9 +71,12 @@ class Analyzer:
         """The model that reads this item's text; None: the question rules."""
         if item.rating is None and questions.is_question(scored, item.kind):
             return None
+        comment = item.rating is None and item.kind == "comment"
+        if comment and self._accurate:
+            return self.comments  # asked for by name: before a trained model
         if self._trained and (self.kinds is None or item.kind in self.kinds):
             return self.model
-        if item.rating is None and item.kind == "comment":
+        if comment:
             return self.comments
         return self.lexicon
 

@@ -30,6 +30,7 @@ from repcli.config.expansion import Unresolved, expand, interpolate
 from repcli.config.model import (
     DEFAULT_SLA,
     AlertSettings,
+    AnalysisSettings,
     Config,
     OrdersSettings,
     OutputSettings,
@@ -286,6 +287,7 @@ def parse_config(
             "need 1 <= negative_rating <= neutral_rating <= 5",
             "the defaults are negative_rating: 2, neutral_rating: 3",
         )
+    analysis = _coerce(AnalysisSettings, data.get("analysis"), "analysis", doc)
     output = _coerce(OutputSettings, data.get("output"), "output", doc)
     _check_timezone(output.timezone, doc)
     sla = dataclasses.replace(DEFAULT_SLA, **_sla_values(data.get("sla"), "sla", doc))
@@ -313,6 +315,7 @@ def parse_config(
         store=store,
         shop=shop,
         thresholds=thresholds,
+        analysis=analysis,
         output=output,
         sources=tuple(sources),
         sla=sla,

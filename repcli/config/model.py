@@ -140,6 +140,16 @@ class AlertSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class AnalysisSettings:
+    """How text without a rating is read."""
+
+    comments: Literal["builtin", "accurate"] = "builtin"
+    """Unrated comments (VK, Telegram, YouTube, ...): `builtin` (the lexicon and the shipped
+    word table, fast) or `accurate` (a multilingual sentence encoder beside them, ~30 ms a
+    comment; `pip install 'repcli[accurate]'`)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class OrdersSettings:
     """`repcli orders import` defaults and how reviews are linked to orders."""
 
@@ -201,6 +211,7 @@ class Config:
     password is registered as a secret). Show it through `secrets.redact`."""
     shop: str | None = None
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
+    analysis: AnalysisSettings = dataclasses.field(default_factory=AnalysisSettings)
     output: OutputSettings = dataclasses.field(default_factory=OutputSettings)
     sources: tuple[SourceConfig, ...] = ()
     sla: SlaHours = DEFAULT_SLA
