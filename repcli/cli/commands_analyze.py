@@ -19,8 +19,9 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         help="`auto`: the model `repcli train` saved for the config's store if there is one, "
-        "else the built-in lexicon; `builtin`: the lexicon; or a model file from `repcli train` "
-        "(blended with the lexicon, as check does).",
+        "else the built-in lexicon; `builtin`: the lexicon; `accurate`: comments read with the "
+        "sentence encoder too (with --kind comment; `pip install 'repcli[accurate]'`); or a "
+        "model file from `repcli train` (blended with the lexicon, as check does).",
     ),
 ]
 KindOpt = Annotated[
@@ -107,8 +108,17 @@ def analyze(
         except OSError as exc:
             raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
         name = str(path)
-    text_model, said = _text_model(state, model, kind)
-    analyzer = Analyzer(model=text_model)
+    if model == "accurate":
+        if kind != "comment":
+            raise UsageError(
+                "--model accurate reads unrated comments: add --kind comment",
+                "reviews and questions are read as `check` reads them, by the other models",
+            )
+        said = "the built-in model with the sentence encoder (analysis.comments: accurate)"
+        analyzer = Analyzer(comments="accurate")
+    else:
+        text_model, said = _text_model(state, model, kind)
+        analyzer = Analyzer(model=text_model)
     if label_field is not None:
         from repcli.analysis.batch import read_labelled_rows
         from repcli.analysis.evaluation import evaluate
