@@ -3,21 +3,23 @@
 - per-host rate limits and concurrency caps (`repcli.ratelimit`), one bucket per host shared by
   every source in a run, so two sources on one host never add up past its limit;
 - retries with exponential backoff and jitter on 429, 420 (Yandex Market), 5xx, timeouts and
-  connection errors, honouring `Retry-After` / `X-Ratelimit-Retry` (a rate-limited host is paused
-  for every source that uses it) up to a ceiling (`MAX_WAIT`): a host that asks for longer ends
-  the request ("try later") instead of holding the run;
+  connection errors, honouring `Retry-After` / `X-Ratelimit-Retry` (`ratelimit.retry_after`; a
+  rate-limited host is paused for every source that uses it) up to a ceiling (`MAX_WAIT`): a host
+  that asks for longer ends the request ("try later") instead of holding the run;
 - a request that publishes something (POST/PATCH unless the caller says it only reads) is sent
   once: retried only when the host said "too many requests" or nothing was sent yet; any other
   failure after sending is `OutcomeUnknown`, never a second copy of a public answer;
-- redirects followed here, at most `MAX_REDIRECTS`: to another origin (scheme, host, port) no
-  caller header but `SAFE_HEADERS` and no caller query parameter goes along, a request body is
-  never resent there, and a caller may refuse other hosts altogether;
+- redirects followed here, by the rules of `repcli.http_redirects`: at most `MAX_REDIRECTS`; to
+  another origin (scheme, host, port) no caller header but `SAFE_HEADERS` and no caller query
+  parameter goes along, a request body is never resent there, and a caller may refuse other hosts
+  altogether;
 - connect/read timeouts and a cap on the whole request (connect, headers, body), so a server
   dripping bytes cannot hang a run; a refused connection fails at once;
 - a cap on the decoded response size and on its compression ratio (a 31 KB gzip "bomb" must not
   become 31 MiB of JSON objects in memory), a user agent naming repcli and its version, proxies
   from the environment (httpx's `trust_env`);
-- errors that name the host, the status and the platform's message, never a secret.
+- errors (`repcli.http_errors`) that name the host, the status and the platform's message, never
+  a secret.
 
 The clock and sleep are injectable, so tests check the waits without sleeping.
 """
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import errno
 import json
 import logging
@@ -35,14 +36,47 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from repcli import __version__, secrets
-from repcli.errors import SourceError
-from repcli.ratelimit import Clock, Sleep, TokenBucket
-from repcli.ratelimit import HostLimit as HostLimit  # noqa: PLC0414 (re-exported: connectors import it from here)
+from repcli.http_errors import (
+    ASK_THE_PLATFORM,
+    HttpError,
+    OutcomeUnknown,
+    RetryLater,
+    outcome_unknown,
+)
+from repcli.http_redirects import MAX_REDIRECTS, REDIRECT_STATUSES, SAFE_HEADERS, Call, Redirects
+from repcli.ratelimit import Clock, HostLimit, Sleep, TokenBucket, host_of, retry_after
+
+__all__ = [  # connectors and tests import these from here, wherever they are defined
+    "ASK_THE_PLATFORM",
+    "DEFAULT_TIMEOUT",
+    "IDEMPOTENT_METHODS",
+    "MAX_BYTES",
+    "MAX_RATIO",
+    "MAX_REDIRECTS",
+    "MAX_WAIT",
+    "NOT_SENT",
+    "RATIO_FROM",
+    "REDIRECT_STATUSES",
+    "RETRY_STATUSES",
+    "SAFE_HEADERS",
+    "THROTTLE_STATUSES",
+    "TOTAL_TIMEOUT",
+    "USER_AGENT",
+    "HostLimit",
+    "Http",
+    "HttpError",
+    "OutcomeUnknown",
+    "Response",
+    "RetryLater",
+    "host_of",
+    "raise_for_status",
+    "retry_after",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +100,8 @@ the other sources, and the next run resumes from the cursor."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods whose repetition does no harm (as urllib3's Retry.allowed_methods); POST and PATCH
 are repeated only when the caller says the request reads (`idempotent=True`)."""
-MAX_REDIRECTS = 10
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-SAFE_HEADERS = frozenset({"accept", "accept-language", "content-type", "user-agent"})
-"""The caller's headers that may follow a redirect to another origin; the rest (keys, tokens,
-client ids, conditional-request validators) stay with the host they were meant for."""
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 """Failures before any byte of the request left: retrying cannot publish anything twice."""
-ASK_THE_PLATFORM = "look on the platform, then `repcli post ID --was-posted yes|no`"
 THROTTLE_STATUSES = frozenset({420, 429})
 """Answers that mean "too many requests" (not "down"): the host's limit is lower than ours."""
 
@@ -112,102 +140,6 @@ class Response:
                 f"{host_of(self.url)}: the response is not valid JSON ({exc})",
                 status=self.status,
             ) from None
-
-
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    """One request as the caller asked for it; a redirect hop is a new one (`replace`)."""
-
-    method: str
-    url: str
-    params: Mapping[str, Any] | None
-    json_body: Any
-    form: Mapping[str, str] | None
-    headers: Mapping[str, str] | None
-    max_bytes: int
-    idempotent: bool
-
-
-class HttpError(SourceError):
-    """A request failed for good: the message names the host, status and the platform's words."""
-
-    def __init__(self, message: str, status: int | None = None, hint: str | None = None) -> None:
-        super().__init__(secrets.redact(message), secrets.redact(hint) if hint else None)
-        self.status = status
-
-
-class OutcomeUnknown(HttpError):
-    """A request that must not be repeated (it publishes something: an answer, a comment, a
-    message) may have reached the server, but no answer came back that says what it did (a 5xx,
-    a timeout or a dropped connection after it was sent). Never retried: the caller records the
-    outcome as unknown until someone, or the next fetch, sees what the platform shows."""
-
-
-class RetryLater(Exception):
-    """Raised (by the layer or a connector's `check`) to retry after `wait` seconds or backoff."""
-
-    def __init__(self, reason: str, wait: float | None = None, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
-        self.status = status
-
-
-def host_of(url: str) -> str:
-    """host[:port] of a URL, never its userinfo (`user:password@`): the key of the host's rate
-    limits and the name in messages."""
-    parts = urlsplit(url)
-    if not parts.netloc:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    return netloc.lower() if netloc else url
-
-
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait: `Retry-After` (seconds or an HTTP date), Wildberries' `X-Ratelimit-Retry`
-    (seconds), or Yandex Market's `X-RateLimit-Resource-Until` (an HTTP date).
-
-    An HTTP date is measured against the response's own `Date` header when there is one, so a
-    skewed local clock (or a test) never changes the wait. Nonsense is no answer: `nan` or a
-    negative number counts as absent (the caller's backoff decides); `inf` and huge numbers are
-    returned as they are, for the caller's ceiling to refuse.
-    """
-    for name in ("retry-after", "x-ratelimit-retry", "x-ratelimit-resource-until"):
-        value = headers.get(name)
-        if not value:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            pass
-        else:
-            if math.isnan(seconds) or seconds < 0:
-                continue
-            return seconds
-        when = _http_date(value)
-        if when is None:
-            continue
-        reference = _response_date(headers) if now is None else now
-        return max(0.0, when - (reference if reference is not None else time.time()))
-    return None
-
-
-def _response_date(headers: Mapping[str, str]) -> float | None:
-    """The response's Date; when there are several (a front server added its own), the last,
-    which the origin wrote."""
-    get_list = getattr(headers, "get_list", None)
-    values = get_list("date") if get_list else [headers.get("date", "")]
-    for value in reversed(values):
-        if (parsed := _http_date(value)) is not None:
-            return parsed
-    return None
-
-
-def _http_date(value: str) -> float | None:
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 class Http:
@@ -305,7 +237,7 @@ class Http:
         host = host_of(url)
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
-        call = _Call(method, url, params, json_body, form, headers, max_bytes, idempotent)
+        call = Call(method, url, params, json_body, form, headers, max_bytes, idempotent)
         attempt = 0
         while True:
             attempt += 1
@@ -329,7 +261,7 @@ class Http:
 
     async def _attempt(
         self,
-        call: _Call,
+        call: Call,
         limit: HostLimit,
         check: Callable[[Response], None] | None,
         same_host: bool,
@@ -350,7 +282,7 @@ class Http:
             bucket.slow_down(host, ticket)
             raise RetryLater(f"HTTP {response.status}", wait, response.status)
         if response.status >= 500 and not idempotent:
-            raise _unknown(host, method, f"HTTP {response.status}", response.status)
+            raise outcome_unknown(host, method, f"HTTP {response.status}", response.status)
         if response.status in RETRY_STATUSES:
             wait = retry_after(response.headers)
             if wait is not None and wait <= self.max_wait:
@@ -365,60 +297,23 @@ class Http:
         return response
 
     async def _follow(
-        self, call: _Call, limit: HostLimit, same_host: bool
+        self, call: Call, limit: HostLimit, same_host: bool
     ) -> tuple[int, TokenBucket, Response]:
-        """Send, following redirects (each hop through its own host's limiter). Past another
-        origin, the caller's headers outside SAFE_HEADERS and the caller's query parameters
-        (by name, wherever the server put them back) are dropped; a body is never resent there."""
-        origin = _origin(call.url)
-        caller_keys = {str(k) for k in call.params or {}} | {
-            k for k, _ in parse_qsl(urlsplit(call.url).query)
-        }
-        hops = 0
+        """Send, following redirects as `repcli.http_redirects` says (each hop through its own
+        host's limiter)."""
+        redirects = Redirects(
+            call, same_host=same_host, max_redirects=self.max_redirects, join=_join
+        )
         while True:
             bucket = self.bucket(host_of(call.url), limit)
             ticket, response = await self._send(bucket, call)
             location = response.headers.get("location")
-            if response.status not in REDIRECT_STATUSES or not location:
+            hop = redirects.next(call, response.status, response.url, location)
+            if hop is None:
                 return ticket, bucket, response
-            host = host_of(response.url)
-            hops += 1
-            if hops > self.max_redirects:
-                raise HttpError(
-                    f"{host}: more than {self.max_redirects} redirects; stopped",
-                    hint="open the URL in a browser; set the source's URL/base_url to where it ends",
-                )
-            try:
-                target = httpx.URL(response.url).join(location)
-            except httpx.InvalidURL:
-                raise HttpError(f"{host}: redirected to an invalid URL; refused") from None
-            if target.scheme not in ("http", "https"):
-                raise HttpError(f"{host}: redirected to a {target.scheme}: URL; refused")
-            if response.status == 303 or (response.status in (301, 302) and call.method == "POST"):
-                method = "HEAD" if call.method == "HEAD" else "GET"
-                call = dataclasses.replace(call, method=method, json_body=None, form=None)
-            new_url = str(target)
-            if _origin(new_url) != origin:
-                if same_host and not _same_site(new_url, origin):
-                    raise HttpError(
-                        f"{host}: redirected to another host ({host_of(new_url)}); refused",
-                        hint="set the source's URL to the page's own address",
-                    )
-                if call.json_body is not None or call.form is not None:
-                    raise HttpError(
-                        f"{host}: asked to send the request on to another host "
-                        f"({host_of(new_url)}); refused",
-                        hint="check the source's base_url (it should name the API's own host)",
-                    )
-                headers = {
-                    k: v for k, v in (call.headers or {}).items() if k.lower() in SAFE_HEADERS
-                }
-                call = dataclasses.replace(call, headers=headers)
-                new_url = _without_query_keys(new_url, caller_keys)
-            # the Location holds the whole query wanted
-            call = dataclasses.replace(call, url=new_url, params=None)
+            call = hop
 
-    async def _send(self, bucket: TokenBucket, call: _Call) -> tuple[int, Response]:
+    async def _send(self, bucket: TokenBucket, call: Call) -> tuple[int, Response]:
         """The request's ticket at its host's bucket, and the response (one hop)."""
         ticket = await bucket.acquire()
         method, host, idempotent = call.method, host_of(call.url), call.idempotent
@@ -433,7 +328,7 @@ class Http:
                     raise
                 what = f"no complete answer within {self.total_timeout:g} s"
                 if not idempotent:
-                    raise _unknown(host, method, what) from None
+                    raise outcome_unknown(host, method, what) from None
                 raise HttpError(
                     f"{host}: {what}; stopped",
                     hint="the server is sending very slowly; the next run resumes from the cursor",
@@ -452,15 +347,17 @@ class Http:
                 raise HttpError(f"{host}: not an http(s) URL; refused") from None
             except httpx.TimeoutException as exc:
                 if not idempotent:
-                    raise _unknown(host, method, f"timed out ({type(exc).__name__})") from None
+                    raise outcome_unknown(
+                        host, method, f"timed out ({type(exc).__name__})"
+                    ) from None
                 raise RetryLater("timed out") from None
             except httpx.TransportError as exc:
                 what = f"connection failed ({type(exc).__name__})"
                 if not idempotent:
-                    raise _unknown(host, method, what) from None
+                    raise outcome_unknown(host, method, what) from None
                 raise RetryLater(what) from None
 
-    async def _exchange(self, call: _Call) -> Response:
+    async def _exchange(self, call: Call) -> Response:
         url, max_bytes = call.url, call.max_bytes
         async with self._client.stream(
             call.method,
@@ -493,15 +390,6 @@ class Http:
         await self._client.aclose()
 
 
-def _unknown(host: str, method: str, what: str, status: int | None = None) -> OutcomeUnknown:
-    return OutcomeUnknown(
-        f"{host}: {what} after the {method.upper()} was sent; whether it took effect is "
-        "unknown, so it is not sent again",
-        status=status,
-        hint=ASK_THE_PLATFORM,
-    )
-
-
 def _refused(exc: BaseException) -> bool:
     """Did the connection fail because nothing listens (ECONNREFUSED), whatever wraps it?"""
     seen: set[int] = set()
@@ -520,32 +408,12 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return (
-        scheme,
-        (parts.hostname or "").lower(),
-        parts.port or {"http": 80, "https": 443}.get(scheme),
-    )
-
-
-def _same_site(url: str, origin: tuple[str, str, int | None]) -> bool:
-    """The same host name, give or take `www.`, on the same port or on the default ports of
-    the schemes (http://shop.example -> https://www.shop.example is the same site)."""
-    scheme, host, port = _origin(url)
-    defaults = {("http", 80), ("https", 443)}
-    return host.removeprefix("www.") == origin[1].removeprefix("www.") and (
-        port == origin[2] or {(scheme, port), (origin[0], origin[2])} <= defaults
-    )
-
-
-def _without_query_keys(url: str, keys: set[str]) -> str:
-    parts = urlsplit(url)
-    if not parts.query or not keys:
-        return url
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in keys]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+def _join(url: str, location: str) -> str:
+    """A redirect's Location resolved against the URL that sent it (httpx's rules)."""
+    try:
+        return str(httpx.URL(url).join(location))
+    except httpx.InvalidURL:
+        raise HttpError(f"{host_of(url)}: redirected to an invalid URL; refused") from None
 
 
 def _too_big(url: str, max_bytes: int) -> HttpError:

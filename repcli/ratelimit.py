@@ -1,13 +1,18 @@
-"""Per-host politeness: a token bucket per host that keeps to the platform's documented rate
-and burst, pauses when the host asks, and slows down for the rest of the run when the host
-allows less than documented. The clock and sleep are injected, so tests never wait."""
+"""Per-host politeness: a token bucket per host (`host_of`: host[:port]) that keeps to the
+platform's documented rate and burst, pauses when the host asks (`retry_after` reads how long
+from its answer), and slows down for the rest of the run when the host allows less than
+documented. The clock and sleep are injected, so tests never wait."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import logging
-from collections.abc import Awaitable, Callable
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 log = logging.getLogger("repcli.http")
 
@@ -95,3 +100,60 @@ class TokenBucket:
             self._tokens = 0.0
             self._stamp = now + wait
             return self._sent
+
+
+def host_of(url: str) -> str:
+    """host[:port] of a URL, never its userinfo (`user:password@`): the key of the host's rate
+    limits and the name in messages."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    return netloc.lower() if netloc else url
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait: `Retry-After` (seconds or an HTTP date), Wildberries' `X-Ratelimit-Retry`
+    (seconds), or Yandex Market's `X-RateLimit-Resource-Until` (an HTTP date).
+
+    An HTTP date is measured against the response's own `Date` header when there is one, so a
+    skewed local clock (or a test) never changes the wait. Nonsense is no answer: `nan` or a
+    negative number counts as absent (the caller's backoff decides); `inf` and huge numbers are
+    returned as they are, for the caller's ceiling to refuse.
+    """
+    for name in ("retry-after", "x-ratelimit-retry", "x-ratelimit-resource-until"):
+        value = headers.get(name)
+        if not value:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            pass
+        else:
+            if math.isnan(seconds) or seconds < 0:
+                continue
+            return seconds
+        when = _http_date(value)
+        if when is None:
+            continue
+        reference = _response_date(headers) if now is None else now
+        return max(0.0, when - (reference if reference is not None else time.time()))
+    return None
+
+
+def _response_date(headers: Mapping[str, str]) -> float | None:
+    """The response's Date; when there are several (a front server added its own), the last,
+    which the origin wrote."""
+    get_list = getattr(headers, "get_list", None)
+    values = get_list("date") if get_list else [headers.get("date", "")]
+    for value in reversed(values):
+        if (parsed := _http_date(value)) is not None:
+            return parsed
+    return None
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
