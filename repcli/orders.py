@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from repcli.clock import from_iso, to_iso
 from repcli.errors import InputError, SourceError
 from repcli.sources.wire import extract
-from repcli.sources.wire.file_import import FileSettings, RowReader, dig
+from repcli.sources.wire.file_rows import FileSettings, RowReader, dig
 
 if TYPE_CHECKING:
     from repcli.store.interfaces import OrderBook

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 from repcli.errors import SourceError
 from repcli.sources.base import Batch, Source
 from repcli.sources.wire import extract
-from repcli.sources.wire.file_import import PLATFORM, FileSettings, Importer
+from repcli.sources.wire.file_import import PLATFORM, Importer
+from repcli.sources.wire.file_rows import FileSettings
 
 log = logging.getLogger(__name__)
 
