@@ -93,6 +93,10 @@ def test_check_reads_the_demo_comments_with_the_encoder(demo_config: Path) -> No
     result = cli("list", "--kind", "comment", "--negative", "--limit", "0", "--format", "jsonl")
     assert result.exit_code == 0
     assert result.output.count("\n") > 10
+    again = cli("reanalyze", "--format", "json")
+    assert again.exit_code == 0
+    assert "read with the sentence encoder" in again.stderr
+    assert '"newly negative": 0' in again.stdout  # the same reading as check's
 
 
 @needs_encoder

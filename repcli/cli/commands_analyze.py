@@ -363,6 +363,11 @@ def reanalyze(
     )
     options = action.ReanalyzeOptions(sources=tuple(source or ()))
     action.select(state.config, options.sources)  # before the store is opened
+    if state.config.analysis.comments == "accurate":
+        state.info(
+            "comments are read with the sentence encoder (analysis.comments: accurate): "
+            "about 30 ms each"
+        )
     counts = action.run(state.config, state.store, options, state.now).as_dict()
     if fmt_ is not Format.table:
         from repcli.render import formats
