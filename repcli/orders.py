@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from repcli import tabular
 from repcli.clock import from_iso, to_iso
 from repcli.errors import InputError, SourceError
 from repcli.sources.wire import extract
@@ -46,12 +47,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "delivered_at": ("delivered_at", "дата доставки", "дата получения", "дата выдачи",
                      "доставлен", "delivery date", "delivered"),
 }  # fmt: skip
-MAX_REPORTED = 3
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.casefold().replace("ё", "е").split())
 
 
 def mapping_for(header: list[str], explicit: Mapping[str, str], name: str) -> dict[str, str]:
@@ -62,7 +58,7 @@ def mapping_for(header: list[str], explicit: Mapping[str, str], name: str) -> di
                 f"--map {field}=...: not an order field", f"fields: {', '.join(FIELDS)}"
             )
     columns = dict(explicit)
-    by_norm = {_norm(h): h for h in header}
+    by_norm = {tabular.loose_key(h): h for h in header}
     for field, candidates in HEADERS.items():
         if field in columns:
             continue
@@ -100,21 +96,17 @@ def read_orders(
         columns = mapping_for(header, explicit, name)
         reader = RowReader(settings, "orders", columns)
         orders: list[dict[str, Any]] = []
-        problems: list[str] = []
-        bad = 0
+        bad = tabular.BadRows()
         for where, record, found in reader.rows(data, name):
             try:
                 orders.append(_order(record, found, where, platform, date_format))
             except SourceError as exc:
-                bad += 1
-                if len(problems) < MAX_REPORTED:
-                    problems.append(exc.message)
+                bad.add(exc.message)
     except SourceError as exc:
         raise InputError(exc.message, exc.hint) from None
-    if problems:
-        more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
+    if bad:
         raise InputError(
-            "; ".join(problems) + more,
+            bad.summary(),
             "fix those cells (or --map / --date-format) and import again; nothing was stored",
         )
     return orders
@@ -155,8 +147,8 @@ def names_fit(author: str | None, customer: str | None) -> bool:
 
     if is_placeholder(author) or not customer:
         return False
-    said = _WORD.findall(_norm(author or ""))
-    full = _WORD.findall(_norm(customer))
+    said = _WORD.findall(tabular.loose_key(author or ""))
+    full = _WORD.findall(tabular.loose_key(customer))
     if not said or not full:
         return False
     if said[0] not in full:

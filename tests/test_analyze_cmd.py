@@ -49,7 +49,8 @@ def test_bad_input_names_file_line_and_field(tmp_path: Path) -> None:
     jl = tmp_path / "bad.jsonl"
     jl.write_text('{"text": "ok"}\n{"text": \n')
     result = Cli(None)("analyze", str(jl))
-    assert result.exit_code == ExitCode.BAD_INPUT and f"{jl}:2: not a JSON object" in result.stderr
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert f"{jl}:2: not valid JSON (Expecting value, column 10)" in result.stderr
     table = tmp_path / "bad.csv"
     table.write_text("a,b\n1,2\n")
     result = Cli(None)("analyze", str(table))

@@ -129,6 +129,11 @@ RULES = {
         "the store keeps data: what it shares with connectors and analysis lives in the shared "
         "modules (models, textcheck, stems)",
     ),
+    "tabular.py": (
+        ("repcli.sources", "repcli.analysis", "repcli.store", "repcli.cli", "repcli.pipeline",
+         "repcli.config"),
+        "the shared file reader: sources/, orders.py and analysis/ all read tables with it",
+    ),
     "actions/": (
         ("typer", "rich", "click", "repcli.cli", "sqlite3", "sqlite_utils", "psycopg"),
         "actions are use cases for the CLI and for scripts: plain data in and out, no terminal, "

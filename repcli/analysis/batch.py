@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
-import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from repcli import tabular
 from repcli.analysis.verdict import Analyzer
-from repcli.errors import InputError, RepcliError, UsageError
+from repcli.errors import InputError, UsageError
 from repcli.models import Item, Kind
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NOT_NEGATIVE = "not negative"
 """The class of a 0 / false label: neutral or positive, the file does not say which."""
+_COMPLAINTS = tabular.Complaints(error=InputError)
+"""A file given to `analyze` / `train --from-file` is refused with an InputError (exit 7); it
+is read as UTF-8, with the delimiter sniffed: no settings to name in a hint."""
 
 
 def read_texts(
     data: bytes | str, name: str, text_field: str = "text", rating_field: str | None = None
 ) -> list[tuple[int, str, int | None]]:
     """(line number, text, rating) rows from plain text, JSONL or CSV (told apart by the name's
-    suffix, else by the first line). Errors name the input, line and field."""
+    suffix, else by the first line; CSV as `tabular.Csv` reads it). Errors name the input, line
+    and field."""
     text = decode(data, name)
     lines = split_lines(text)
     first = next((line for line in lines if line.strip()), "")
@@ -37,16 +40,7 @@ def read_texts(
 
 def decode(data: bytes | str, name: str) -> str:
     """UTF-8 (a BOM is dropped); an InputError naming the line and byte offset otherwise."""
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{name}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            "save the file as UTF-8",
-        ) from None
+    return tabular.decode(data, name, _COMPLAINTS, label="UTF-8")
 
 
 def split_lines(text: str) -> list[str]:
@@ -71,24 +65,10 @@ def _checked(text: str, where: str, field: str) -> str:
     return text
 
 
-def _csv_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) of CSV text with a header (strict RFC 4180 quoting); InputError for a row
-    the csv module cannot read."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    line = 1
-    try:
-        yield 0, dict.fromkeys(reader.fieldnames or [], "")
-        while True:
-            line = reader.line_num + 1  # where the next row starts (for an error)
-            row = next(reader, None)
-            if row is None:
-                return
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise InputError(
-            f"{name}:{line}: not readable as CSV ({exc})",
-            'a cell holding a quote or a line break must be quoted whole, inner quotes doubled ("")',
-        ) from None
+def _table(text: str, name: str) -> tabular.Csv:
+    """CSV text with a header, as the `file` source reads it (delimiter sniffed or named by a
+    `sep=` line, strict quoting); an InputError naming file:line for a row it cannot read."""
+    return tabular.Csv(io.StringIO(text, newline=""), name, _COMPLAINTS)
 
 
 def _rating(value: Any, where: str) -> int | None:
@@ -103,26 +83,11 @@ def _rating(value: Any, where: str) -> int | None:
     return rating
 
 
-def _json_objects(
-    lines: list[str], name: str, error: type[RepcliError]
-) -> Iterator[tuple[int, Any]]:
-    """(line number, the parsed JSON) of each non-blank line; `error` for one that is not JSON."""
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise error(f"{name}:{n}: not a JSON object ({exc.msg})") from None
-        except RecursionError:
-            raise InputError(f"{name}:{n}: JSON nested too deeply") from None
-
-
 def _jsonl(
     lines: list[str], name: str, field: str, rating_field: str | None
 ) -> Iterator[tuple[int, str, int | None]]:
-    for n, row in _json_objects(lines, name, InputError):
-        if not isinstance(row, dict) or not isinstance(row.get(field), str):
+    for n, row in tabular.json_lines(lines, name, _COMPLAINTS):
+        if not isinstance(row.get(field), str):
             raise UsageError(
                 f"{name}:{n}: no text in {field!r}", "say which key holds the text with --field"
             )
@@ -133,16 +98,15 @@ def _jsonl(
 def _csv(
     text: str, name: str, field: str, rating_field: str | None
 ) -> Iterator[tuple[int, str, int | None]]:
-    rows = _csv_rows(text, name)
-    _, header = next(rows)
-    if field not in header:
+    table = _table(text, name)
+    if field not in table.header:
         raise UsageError(
-            f"{name}:1: no column {field!r} (columns: {', '.join(header)})",
+            f"{name}:1: no column {field!r} (columns: {', '.join(table.header)})",
             "say which column holds the text with --field",
         )
-    for n, row in rows:
+    for n, row in table.rows():
         rating = _rating(row.get(rating_field), f"{name}:{n}") if rating_field else None
-        yield n, row[field] or "", rating
+        yield n, row.get(field) or "", rating
 
 
 def classify_rows(
@@ -227,24 +191,19 @@ def read_labelled_rows(
     body = decode(data, name)
     lines = split_lines(body)
     first = next((line for line in lines if line.strip()), "")
-    records: list[tuple[int, Any]]
+    records: list[tuple[int, Mapping[str, Any]]]
     if name.endswith(".csv") or (
         not name.endswith(".jsonl") and not first.lstrip().startswith("{")
     ):
-        rows = _csv_rows(body, name)
-        _, header = next(rows)
-        if text_field not in header:
+        table = _table(body, name)
+        if text_field not in table.header:
             raise InputError(
-                f"{name}:1: no column {text_field!r} (columns: {', '.join(header)})",
+                f"{name}:1: no column {text_field!r} (columns: {', '.join(table.header)})",
                 "name the text column with --text-field",
             )
-        records = list(rows)
+        records = list(table.rows())
     else:
-        records = []
-        for n, row in _json_objects(lines, name, InputError):
-            if not isinstance(row, dict):
-                raise InputError(f"{name}:{n}: not a JSON object")
-            records.append((n, row))
+        records = list(tabular.json_lines(lines, name, _COMPLAINTS))
     out: list[Labelled] = []
     for n, row in records:
         text = row.get(text_field)
@@ -262,7 +221,7 @@ def read_labelled_rows(
                 )
             out.append(Labelled(n, text, _LABELS[key], kind, source))
             continue
-        rating = row.get(rating_field)
+        rating: Any = row.get(rating_field)  # None, text or a number: float() decides
         try:
             stars = round(float(rating))
         except (TypeError, ValueError):

@@ -161,7 +161,11 @@ def test_train_reads_jsonl_with_unicode_line_separators(cli: Cli, tmp_path: Path
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("bad.txt", b"fine\nbad \xff\xfe here\n", ":2: not valid UTF-8 (byte 0xff at offset 9)"),
+        (
+            "bad.txt",
+            b"fine\nbad \xff\xfe here\n",
+            ":2: not valid UTF-8 text (byte 0xff at offset 9)",
+        ),
         (
             "sur.jsonl",
             b'{"text": "ok", "rating": 5}\n{"text": "a \\ud800 b", "rating": 1}\n',
@@ -169,7 +173,11 @@ def test_train_reads_jsonl_with_unicode_line_separators(cli: Cli, tmp_path: Path
         ),
         ("deep.jsonl", b'{"text": "ok"}\n' + b"[" * 100_000 + b"]" * 100_000, ":2: JSON nested"),
         ("big.csv", b"text\nok\n" + b"a" * 140_000 + b"\n", ":3: not readable as CSV (field"),
-        ("open.csv", b'text\nok\n"never closed\nmore\n', ":3: not readable as CSV"),
+        (
+            "open.csv",
+            b'text\nok\n"never closed\nmore\n',
+            ":3:1: quote opened in column 'text' on line 3",
+        ),
     ],
     ids=["invalid-utf8", "lone-surrogate", "deep-json", "huge-cell", "open-quote"],
 )
@@ -194,7 +202,7 @@ def test_stdin_is_read_as_bytes_too() -> None:
 
     result = Cli(None).runner.invoke(app, ["analyze", "-f", "jsonl"], input=b"ok\n\xff\n")
     assert result.exit_code == ExitCode.BAD_INPUT
-    assert "<stdin>:2: not valid UTF-8 (byte 0xff at offset 3)" in result.stderr
+    assert "<stdin>:2: not valid UTF-8 text (byte 0xff at offset 3)" in result.stderr
 
 
 # --------------------------------------------------------------------------- 4. secrets

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from repcli import tabular
 from repcli.clock import ensure_utc
 from repcli.errors import ConfigError, InputRefused, SourceError
 from repcli.models import Item
@@ -32,8 +33,6 @@ FIELDS = (
 )  # fmt: skip
 DATE_FIELDS = ("created_at", "answered_at", "updated_at")
 _TEXT_FIELDS = tuple(f for f in FIELDS if f not in DATE_FIELDS and f != "rating")
-MAX_REPORTED = 3
-"""Bad rows named in one error message; the rest are counted."""
 
 
 class Importer(RowReader):
@@ -80,31 +79,25 @@ class Importer(RowReader):
         nothing more is yielded: the rest is read only to count the bad rows, and a SourceError
         naming the first of them ends the iteration. The import is all or nothing, so the
         caller drops what it took of this file (`Batch.drop`)."""
-        problems: list[str] = []
-        bad = 0
-        for item in self._read(data, name, problems):
-            if item is None:
-                bad += 1
-            elif not bad:
+        bad = tabular.BadRows()
+        for item in self._read(data, name, bad):
+            if item is not None and not bad:
                 yield item
-        if problems:
-            more = f" (and {bad - len(problems)} more rows)" if bad > len(problems) else ""
+        if bad:
             raise InputRefused(
-                "; ".join(problems) + more,
+                bad.summary(),
                 "fix those cells (or `columns` / `date_format` in the config) and run again; "
                 "nothing from this file was stored",
             )
 
-    def _read(self, data: Data, name: str, problems: list[str]) -> Iterator[Item | None]:
-        """Each row's item, or None for a bad row (its message goes to `problems`, the first
-        MAX_REPORTED of them)."""
+    def _read(self, data: Data, name: str, bad: tabular.BadRows) -> Iterator[Item | None]:
+        """Each row's item, or None for a bad row (its message goes to `bad`)."""
         counter = extract.Counter()
         for where, record, found in self.rows(data, name):
             try:
                 yield self._item(record, found, where, counter)
             except SourceError as exc:
-                if len(problems) < MAX_REPORTED:
-                    problems.append(exc.message)
+                bad.add(exc.message)
                 yield None
 
     # ----------------------------------------------------------------- one row
