@@ -90,13 +90,18 @@ def _signal_line(signal: Signal) -> str:
 
 
 def collect(
-    config: Config, store: Store, now: datetime, fresh_ids: Collection[int] | None = None
+    config: Config,
+    store: Store,
+    now: datetime,
+    fresh_ids: Collection[int] | None = None,
+    fresh_signals: Sequence[Signal] | None = None,
 ) -> dict[str, list[Event]]:
     """The events each configured rule would alert on now (before de-duplication).
 
     With `fresh_ids` (what `check` just fetched, new or changed), the signals are those these
-    items take part in (`signals.fresh`, read near them: the day's cost); without, every
-    signal of the window (`signals.detect`)."""
+    items take part in (`signals.fresh`, read near them: the day's cost; `fresh_signals` when
+    the caller has found them already); without, every signal of the window
+    (`signals.detect`)."""
     from repcli.store import ItemFilter
 
     wanted = {rule.rule for rule in config.alerts.rules}
@@ -123,7 +128,9 @@ def collect(
         from repcli.analysis import signals
 
         since = now - timedelta(days=config.signals.baseline_days + 2)
-        if fresh_ids is None:
+        if fresh_ids is not None and fresh_signals is not None:
+            found = list(fresh_signals)
+        elif fresh_ids is None:
             records = store.recent_for_signals(since, competitors)
             found = signals.detect(records, now, config.signals)
         else:
@@ -189,14 +196,15 @@ def send(
     now: datetime,
     notify: Notify = apprise_notify,
     fresh_ids: Collection[int] | None = None,
+    fresh_signals: Sequence[Signal] | None = None,
 ) -> AlertReport:
     """Alert on everything new since the last run, once per destination (signals: see
-    `collect`'s `fresh_ids`)."""
+    `collect`'s `fresh_ids` and `fresh_signals`)."""
     report = AlertReport()
     settings = config.alerts
     if not settings.rules:
         return report
-    events = collect(config, store, now, fresh_ids)
+    events = collect(config, store, now, fresh_ids, fresh_signals)
     budget = dict.fromkeys(settings.destinations, settings.throttle)
     down: set[str] = set()  # failed once this run: its other events wait for the next run
     for rule in settings.rules:

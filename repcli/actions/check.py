@@ -106,7 +106,8 @@ def run(
     extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
     # Each id once, as runs of consecutive ids (IdRuns): not a set of every new item's id.
     fresh = report.new_ids | report.changed_ids
-    signal_rows = [signals.row(s) for s in signals.fresh(config, store, now, fresh)]
+    found = signals.fresh(config, store, now, fresh)
+    signal_rows = [signals.row(s) for s in found]
     summary: dict[str, Any] = {
         "new_items": sum(r.new for r in report.results if r.source not in competitors),
         "competitor_new_items": sum(r.new for r in report.results if r.source in competitors),
@@ -123,8 +124,9 @@ def run(
     if config.alerts.rules and options.alerts:
         from repcli import alerts
 
-        # Signals near this run's new and changed items only: the day's cost, not the history's.
-        sent = alerts.send(config, store, now, fresh_ids=fresh)
+        # Signals near this run's new and changed items only: the day's cost, not the history's;
+        # those found above, not looked for a second time.
+        sent = alerts.send(config, store, now, fresh_ids=fresh, fresh_signals=found)
         summary["alerts"] = sent.as_dict()
     result = CheckResult(
         run=report, negatives=negatives, changed=changed, extortion=extortion,

@@ -29,13 +29,14 @@ def current(config: Config, store: Store, now: datetime) -> list[Signal]:
 
 def fresh(config: Config, store: Store, now: datetime, ids: Collection[int]) -> list[Signal]:
     """The signals that the items `ids` are part of (read near those items only: the same as
-    `current` lists for them)."""
+    `current` lists for them). `ids` as the store's IdRuns: many are read in pieces, never
+    made a set."""
     from repcli.analysis import signals
 
     settings = config.signals
     since = now - timedelta(days=settings.baseline_days + 2)
     window = store.signal_window(since, competitors(config))
-    return list(signals.fresh(window, set(ids), now, settings))
+    return list(signals.fresh(window, ids, now, settings))
 
 
 def row(sig: Signal) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from array import array
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from repcli.analysis.names import is_placeholder
 from repcli.clock import from_iso, to_iso
@@ -298,8 +300,17 @@ class Window(Protocol):
 
     def items(self, ids: Sequence[int]) -> Sequence[Record]: ...
 
+    def items_in(self, ranges: Sequence[tuple[int, int]]) -> Sequence[Record]: ...
+
     def product_texts(
-        self, platform: Any, product_id: Any, low: str | None = None, high: str | None = None
+        self,
+        platform: Any,
+        product_id: Any,
+        low: str | None = None,
+        high: str | None = None,
+        *,
+        first_id: int | None = None,
+        last_id: int | None = None,
     ) -> Sequence[Record]: ...
 
     def first_text_id(self, platform: Any, product_id: Any) -> int: ...
@@ -400,31 +411,168 @@ def _window_spikes(window: Window, now: datetime, s: SignalSettings) -> list[Sig
     return out
 
 
+SEEDS_AT_ONCE = 2000
+"""Fresh items `fresh` reads at once, with their texts. A check that brings more (a shop's
+first, which imports its whole history) reads them in pieces of this many and keeps only what
+they point at (products, authors, topics): its memory is not that of its items."""
+
+
+@runtime_checkable
+class IdRunsLike(Protocol):
+    """Ids held as runs of consecutive ids (the store's IdRuns): (first id, how many)."""
+
+    def runs(self) -> Iterable[tuple[int, int]]: ...
+
+
+class _Ranges:
+    """Ids as ascending, disjoint ranges (first, last): `in` by binary search, and pieces of
+    at most a given number of ids to read; a few ranges for the consecutive ids of new items,
+    not a set of them."""
+
+    def __init__(self, ids: Iterable[int]) -> None:
+        if isinstance(ids, IdRunsLike):
+            pairs = sorted((int(a), int(a) + int(n) - 1) for a, n in ids.runs() if n > 0)
+        else:
+            pairs = [(i, i) for i in sorted({int(i) for i in ids})]
+        self._firsts, self._lasts = array("q"), array("q")
+        for first, last in pairs:
+            if self._lasts and first <= self._lasts[-1] + 1:
+                self._lasts[-1] = max(self._lasts[-1], last)
+            else:
+                self._firsts.append(first)
+                self._lasts.append(last)
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        k = bisect_right(self._firsts, value) - 1
+        return k >= 0 and value <= self._lasts[k]
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The lowest and the highest id."""
+        return (self._firsts[0], self._lasts[-1]) if self._firsts else (0, -1)
+
+    def pieces(self, size: int, most: int = 200) -> Iterator[list[tuple[int, int]]]:
+        """The ranges in ascending order, in lists of at most `most` ranges that cover at most
+        `size` ids each."""
+        size = max(size, 1)
+        batch: list[tuple[int, int]] = []
+        held = 0
+        for first, last in zip(self._firsts, self._lasts, strict=True):
+            start = first
+            while start <= last:
+                end = min(last, start + size - held - 1)
+                batch.append((start, end))
+                held += end - start + 1
+                start = end + 1
+                if held >= size or len(batch) >= most:
+                    yield batch
+                    batch, held = [], 0
+        if batch:
+            yield batch
+
+
+class _Seeds:
+    """What `fresh` keeps of the fresh items of the window (the seeds), read all at once or in
+    pieces by id: the products, authors and topics they point at, each in the order it first
+    appears; the seeds themselves only when read all at once."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.found = False
+        self.texts: dict[tuple[Any, Any], list[Record]] = {}
+        """(platform, product) of the seeds near-duplicates compare, with those seeds (kept)."""
+        self.one_star: dict[tuple[Any, Any], None] = {}
+        self.authors: dict[tuple[Any, str], None] = {}
+        self.products: dict[str, None] = {}
+        self.spike_topics: dict[str, None] = {}
+        self.cluster_topics: set[str] = set()
+
+    def add(self, seeds: Sequence[Record], now: datetime, s: SignalSettings) -> None:
+        span, day, week = (
+            timedelta(hours=s.burst_hours),
+            timedelta(days=1),
+            timedelta(days=s.cluster_days),
+        )
+        for r in seeds:
+            self.found = True
+            age = now - _when(r)
+            if _compared(r):
+                group = self.texts.setdefault((r.get("platform"), r.get("product_id")), [])
+                if self.keep:
+                    group.append(r)
+            if r.get("rating") == 1:
+                if r.get("product_id") and age <= span:
+                    self.one_star[(r.get("platform"), r["product_id"])] = None
+                if not is_placeholder(r.get("author")):
+                    self.authors[(r.get("platform"), str(r["author"]).strip().lower())] = None
+            if r.get("negative"):
+                if age <= day:
+                    self.products.update(dict.fromkeys(_dimension_values(r, "product")))
+                    self.spike_topics.update(dict.fromkeys(_dimension_values(r, "topic")))
+                if age <= week:
+                    self.cluster_topics.update(_dimension_values(r, "topic"))
+
+
 def fresh(
-    window: Window, fresh_ids: Iterable[int], now: datetime, s: SignalSettings | None = None
+    window: Window,
+    fresh_ids: Iterable[int],
+    now: datetime,
+    s: SignalSettings | None = None,
+    *,
+    at_once: int = SEEDS_AT_ONCE,
 ) -> list[Signal]:
     """The signals `detect` finds in the window that take in one of `fresh_ids`, in `detect`'s
     order, from the items near the fresh ones only (their products, authors and topics) instead
-    of the whole window: the daily `check` costs what its new items cost."""
+    of the whole window: the daily `check` costs what its new items cost.
+
+    More than `at_once` fresh ids (the store's IdRuns, or any collection) are read in pieces
+    of that many; each product's fresh texts are then read on their own: memory is bounded by
+    the window's share of one product, not by the fresh items."""
     s = s or SignalSettings()
-    seeds = window.items(sorted({int(i) for i in fresh_ids}))
-    if not seeds:
+    ids = fresh_ids if isinstance(fresh_ids, Collection) else list(fresh_ids)
+    if len(ids) <= at_once:
+        seeds = _Seeds(keep=True)
+        read = window.items(sorted({int(i) for i in ids}))
+        seeds.add(read, now, s)
+        wanted: Container[int] = {int(r["id"]) for r in read}
+        groups: Iterable[tuple[tuple[Any, Any], Sequence[Record]]] = seeds.texts.items()
+    else:
+        ranges = _Ranges(ids)
+        seeds = _Seeds(keep=False)
+        for piece in ranges.pieces(at_once):
+            seeds.add(window.items_in(piece), now, s)
+        wanted = ranges
+        groups = _product_seeds(window, seeds.texts, ranges)
+    if not seeds.found:
         return []
-    wanted = {int(r["id"]) for r in seeds}
-    bursts = _fresh_bursts(window, seeds, s)
+    bursts = _fresh_bursts(window, groups, s)
     covered = [set(b.item_ids) for b in bursts]
     one_star = [
         b
-        for b in _fresh_one_star(window, seeds, now, s)
+        for b in _fresh_one_star(window, seeds.one_star, now, s)
         if not any(set(b.item_ids) <= c for c in covered)
     ]
     found = [
         *bursts,
         *one_star,
-        *_fresh_authors(window, seeds, s),
+        *_fresh_authors(window, seeds.authors, s),
         *_fresh_spikes_and_clusters(window, seeds, now, s),
     ]
-    return [x for x in found if wanted & set(x.item_ids)]
+    return [x for x in found if any(i in wanted for i in x.item_ids)]
+
+
+def _product_seeds(
+    window: Window, products: Iterable[tuple[Any, Any]], ranges: _Ranges
+) -> Iterator[tuple[tuple[Any, Any], Sequence[Record]]]:
+    """Each product's fresh texts (what near-duplicates compare), read one product at a time."""
+    first, last = ranges.span
+    for platform, product in products:
+        texts = window.product_texts(platform, product, first_id=first, last_id=last)
+        group = [r for r in texts if int(r["id"]) in ranges]
+        if group:
+            yield (platform, product), group
 
 
 def _compared(record: Record) -> bool:
@@ -432,18 +580,19 @@ def _compared(record: Record) -> bool:
     return bool(record.get("text")) and len(record["text"]) >= 20
 
 
-def _fresh_bursts(window: Window, seeds: Sequence[Record], s: SignalSettings) -> list[Signal]:
-    """The near-duplicate groups of the seeds: from each seed, the product's texts within
-    `burst_hours` are compared, and from each match found, its own neighbours, until the
-    group is closed; the same groups `near_duplicate_bursts` makes of the whole window."""
+def _fresh_bursts(
+    window: Window,
+    seed_groups: Iterable[tuple[tuple[Any, Any], Sequence[Record]]],
+    s: SignalSettings,
+) -> list[Signal]:
+    """The near-duplicate groups of the seeds (given per product): from each seed, the
+    product's texts within `burst_hours` are compared, and from each match found, its own
+    neighbours, until the group is closed; the same groups `near_duplicate_bursts` makes of
+    the whole window."""
     span = timedelta(hours=s.burst_hours)
     margin = span + timedelta(days=1)  # SQLite compares text; the exact test is below
-    by_product: dict[tuple[Any, Any], list[Record]] = defaultdict(list)
-    for r in seeds:
-        if _compared(r):
-            by_product[(r.get("platform"), r.get("product_id"))].append(r)
     found: list[tuple[tuple[Any, ...], Signal]] = []
-    for (platform, product), group in by_product.items():
+    for (platform, product), group in seed_groups:
         known = {int(r["id"]): r for r in group}
         when = {i: _when(r) for i, r in known.items()}
         sets: dict[int, frozenset[str]] = {}
@@ -495,14 +644,10 @@ def _union(parent: dict[int, int], i: int, j: int) -> None:
 
 
 def _fresh_one_star(
-    window: Window, seeds: Sequence[Record], now: datetime, s: SignalSettings
+    window: Window, products: Iterable[tuple[Any, Any]], now: datetime, s: SignalSettings
 ) -> list[Signal]:
-    span = timedelta(hours=s.burst_hours)
-    products = dict.fromkeys(
-        (r.get("platform"), r["product_id"])
-        for r in seeds
-        if r.get("rating") == 1 and r.get("product_id") and now - _when(r) <= span
-    )
+    """The one-star bursts of these products (those of a 1★ seed posted within
+    `burst_hours`)."""
     found: list[tuple[int, Signal]] = []
     for platform, product in products:
         rows = window.one_star(platform, product)
@@ -510,15 +655,12 @@ def _fresh_one_star(
     return [x for _, x in sorted(found, key=lambda f: f[0])]
 
 
-def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -> list[Signal]:
+def _fresh_authors(
+    window: Window, authors: Collection[tuple[Any, str]], s: SignalSettings
+) -> list[Signal]:
     """One-star authors among the fresh items' authors. Only a 1★ seed can be in one (all of
     its author's reviews are 1★), and only an author with `author_min` 1★ reviews in the
     window: those are counted from the 1★ items first, the rest read for them alone."""
-    authors = dict.fromkeys(
-        (r.get("platform"), str(r["author"]).strip().lower())
-        for r in seeds
-        if r.get("rating") == 1 and not is_placeholder(r.get("author"))
-    )
     counts = window.one_star_authors(list(authors))
     candidates = [key for key in authors if counts[key] >= s.author_min]
     found: list[tuple[int, Signal]] = []
@@ -528,18 +670,13 @@ def _fresh_authors(window: Window, seeds: Sequence[Record], s: SignalSettings) -
 
 
 def _fresh_spikes_and_clusters(
-    window: Window, seeds: Sequence[Record], now: datetime, s: SignalSettings
+    window: Window, seeds: _Seeds, now: datetime, s: SignalSettings
 ) -> list[Signal]:
     """Spikes of the fresh negatives' products and topics, then their topics' clusters: the
     baselines counted by SQLite, only the last day's (and `cluster_days`') ids read."""
     day, week = timedelta(days=1), timedelta(days=s.cluster_days)
-    negatives = [r for r in seeds if r.get("negative")]
-    today = [r for r in negatives if now - _when(r) <= day]
-    products = list(dict.fromkeys(v for r in today for v in _dimension_values(r, "product")))
-    spike_topics = dict.fromkeys(t for r in today for t in _dimension_values(r, "topic"))
-    cluster_topics = {
-        t for r in negatives if now - _when(r) <= week for t in _dimension_values(r, "topic")
-    }
+    products = list(seeds.products)
+    spike_topics, cluster_topics = seeds.spike_topics, seeds.cluster_topics
     # Times are stored as fixed-width UTC text (clock.to_iso): text order is time order.
     day_from = to_iso(now - day) or ""
     week_from = to_iso(now - week) or ""

@@ -64,20 +64,42 @@ class SignalWindow:
         found.sort(key=lambda r: int(r["id"]))
         return found
 
+    def items_in(self, ranges: Sequence[tuple[int, int]]) -> list[SignalTextRow]:
+        """The items whose ids lie in these ranges ((first, last), inclusive), those of them
+        in the window, with their text, by id: what `signals.fresh` reads of many fresh items,
+        a piece at a time (a few ranges cover the consecutive ids of one import)."""
+        if not ranges:
+            return []
+        terms: list[str] = []
+        params: list[Any] = []
+        for first, last in ranges:
+            terms.append("id = ?" if first == last else "id BETWEEN ? AND ?")
+            params += [first] if first == last else [first, last]
+        return self._text_rows([f"({' OR '.join(terms)})"], params)
+
     def product_texts(
-        self, platform: Any, product_id: Any, low: str | None = None, high: str | None = None
+        self,
+        platform: Any,
+        product_id: Any,
+        low: str | None = None,
+        high: str | None = None,
+        *,
+        first_id: int | None = None,
+        last_id: int | None = None,
     ) -> list[SignalTextRow]:
         """One product's items with a text of 20 characters or more (what near-duplicate bursts
-        compare), posted between `low` and `high` (ISO text, inclusive) when given."""
+        compare), posted between `low` and `high` (ISO text, inclusive) when given, with ids
+        between `first_id` and `last_id` (inclusive) when given."""
         same = self._dialect.same
         clauses = [same("platform", "?"), same("product_id", "?"), "length(text) >= 20"]
         params: list[Any] = [platform, product_id]
-        if low is not None:
-            clauses.append("created_at >= ?")
-            params.append(low)
-        if high is not None:
-            clauses.append("created_at <= ?")
-            params.append(high)
+        for clause, value in (
+            ("created_at >= ?", low), ("created_at <= ?", high),
+            ("id >= ?", first_id), ("id <= ?", last_id),
+        ):  # fmt: skip
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
         return self._text_rows(clauses, params)
 
     def first_text_id(self, platform: Any, product_id: Any) -> int:
