@@ -11,6 +11,7 @@ Measured per process by the operating system: CPU time (user + system) and peak 
 `fetch` of the same file is measured too (the floor: what storing the items alone costs).
 
 Run: python bench/check_first.py [--sizes 100000,300000] [--daily-runs 3] [--no-alerts]
+     [--format json|table]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ TREE = Path(__file__).resolve().parent.parent  # the repcli this script measures
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.send_response(200)
         self.end_headers()
@@ -60,13 +61,13 @@ def config_for(work: Path, pattern: str, port: int | None) -> Path:
     return config
 
 
-def run(config: Path, command: str, now: str) -> tuple[float, float, float]:
+def run(config: Path, command: str, now: str, fmt: str = "json") -> tuple[float, float, float]:
     """(CPU s, peak RSS MiB, exit code) of one repcli process."""
     env = {"REPCLI_NOW": now, "PATH": os.environ.get("PATH", "/usr/bin"),
            "HOME": str(config.parent), "NO_COLOR": "1", "PYTHONPATH": str(TREE)}  # fmt: skip
     argv = [sys.executable, "-m", "repcli", "--config", str(config), command, "-q"]
     if command == "check":
-        argv += ["--format", "json"]
+        argv += ["--format", fmt]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
@@ -89,6 +90,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,300000")
     parser.add_argument("--daily-runs", type=int, default=3)
     parser.add_argument("--no-alerts", action="store_true")
+    parser.add_argument(
+        "--format",
+        default="json",
+        help="check's output: json lists every new negative, table a page",
+    )
     args = parser.parse_args()
     port = None
     if not args.no_alerts:
@@ -110,7 +116,7 @@ def main() -> None:
             fetch_cpu, fetch_rss, _ = run(config, "fetch", now)
             _fresh(work)
             config = config_for(work, str(data / "*.jsonl"), port)
-            cpu, rss, code = run(config, "check", now)
+            cpu, rss, code = run(config, "check", now, args.format)
             base = root / f"after-{n}.db"
             shutil.copyfile(work / "repcli.db", base)
             # The next day: 500 new reviews in a second file (the history's is unchanged).
@@ -121,7 +127,7 @@ def main() -> None:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{work / 'repcli.db'}{suffix}").unlink(missing_ok=True)
                 shutil.copyfile(base, work / "repcli.db")
-                c, m, _ = run(config, "check", tomorrow)
+                c, m, _ = run(config, "check", tomorrow, args.format)
                 daily.append((c, m))
             (data / "day.jsonl").unlink()
             rows.append((n, fetch_cpu, fetch_rss, cpu, rss, code, daily))
