@@ -20,13 +20,14 @@ from repcli import secrets
 from repcli.analysis import Analyzer
 from repcli.config import Config, SourceConfig
 from repcli.errors import ConfigError, ExitCode, InputRefused, RepcliError, StoreError
+from repcli.idruns import IdRuns
 from repcli.models import Item, SourceRunResult
 from repcli.sources.base import FetchContext, Source
 from repcli.sources.registry import source_class
 from repcli.sources.wire.parse import attachments_only
 from repcli.store import Store
 from repcli.store.base import as_store_error
-from repcli.store.writes import Analysis, IdRuns, UpsertResult
+from repcli.store.writes import Analysis, UpsertResult
 
 if TYPE_CHECKING:
     from repcli.http import Http

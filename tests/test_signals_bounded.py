@@ -15,9 +15,9 @@ from test_signals_fresh import COMPETITOR, NOW, ROWS, SETTINGS, SINCE, _insert, 
 from repcli.actions import signals as signal_actions
 from repcli.analysis import signals
 from repcli.config import SignalSettings
+from repcli.idruns import IdRuns
 from repcli.sources.registry import parse_config
 from repcli.store import open_store
-from repcli.store.writes import IdRuns
 
 WORDS = (
     "коробка мятая курьер опоздал качество ужасное размер большой цвет тусклый запах химии "

@@ -38,7 +38,7 @@ def held_bytes(obj: object) -> int:
 
 
 def test_id_runs_is_the_sequence_of_ids_it_was_given() -> None:
-    from repcli.store.writes import IdRuns
+    from repcli.idruns import IdRuns
 
     ids = [5, 6, 7, 3, 9, 10, 10, 11, 2]
     runs = IdRuns(ids)
@@ -71,7 +71,7 @@ _ids = st.lists(st.integers(-5, 40) | st.integers(-(2**63), 2**63 - 1), max_size
 def test_id_runs_answers_as_the_list_and_set_of_its_ids(
     a: list[int], b: list[int], probe: int
 ) -> None:
-    from repcli.store.writes import IdRuns
+    from repcli.idruns import IdRuns
 
     runs = IdRuns(a)
     assert runs == a and list(runs) == a and len(runs) == len(a)
@@ -84,7 +84,7 @@ def test_id_runs_answers_as_the_list_and_set_of_its_ids(
 
 
 def test_id_runs_of_many_consecutive_ids_is_small() -> None:
-    from repcli.store.writes import IdRuns
+    from repcli.idruns import IdRuns
 
     runs = IdRuns()
     for start in range(1, 1_000_001, 400):  # chunk by chunk, as an upsert adds them
