@@ -43,13 +43,17 @@ class CheckOptions:
     """The rules that make `exit_code` FOUND (10) when they match."""
     alerts: bool = True
     """Send the configured alerts."""
+    shown: int = 0
+    """At most this many new negatives in `CheckResult.negatives` (0: every one): the rest are
+    counted (`summary`), not read."""
 
 
 @dataclasses.dataclass
 class CheckResult:
     run: RunReport
     negatives: list[ItemRow]
-    """New negative items not reported before (competitors left out), newest first."""
+    """New negative items not reported before (competitors left out), newest first: the first
+    `CheckOptions.shown` of them; `summary["new_negative"]` counts them all."""
     changed: list[ChangedItemRow]
     """Items this run saw edited by their customers."""
     extortion: list[ItemRow]
@@ -96,14 +100,21 @@ def run(
     )  # fmt: skip
     # A competitor's items are for reports only: never in this queue, --fail-on or alerts.
     competitors = signals.competitors(config)
-    negatives = store.unreported_negatives(options.sources, exclude_sources=competitors)
+    # Counted, and only the rows shown read: a first check of a whole history has its every
+    # negative new. `last` bounds the marking below to the items stored by now.
+    count, last = store.count_unreported_negatives(options.sources, exclude_sources=competitors)
+    negatives = store.unreported_negatives(
+        options.sources, exclude_sources=competitors, limit=options.shown
+    )
     changed = [
         r
         for r in store.changed_items(now, options.sources)
         if r["id"] in report.changed_ids and r["source"] not in competitors
     ]
     waiting, overdue = store.queue_counts(now, ItemFilter(), exclude_sources=competitors)
-    extortion = [r for r in negatives if "extortion" in (r.get("topics") or [])]
+    extortion = store.unreported_negatives(
+        options.sources, exclude_sources=competitors, topics=["extortion"]
+    )
     # Each id once, as runs of consecutive ids (IdRuns): not a set of every new item's id.
     fresh = report.new_ids | report.changed_ids
     found = signals.fresh(config, store, now, fresh)
@@ -111,7 +122,7 @@ def run(
     summary: dict[str, Any] = {
         "new_items": sum(r.new for r in report.results if r.source not in competitors),
         "competitor_new_items": sum(r.new for r in report.results if r.source in competitors),
-        "new_negative": len(negatives),
+        "new_negative": count,
         "changed": len(changed),
         "extortion": len(extortion),
         "waiting_for_answer": waiting,
@@ -137,8 +148,10 @@ def run(
         deliver(result)
     # A competitor's negatives are seen too, though never shown: a source that stops being a
     # competitor brings only its new negatives into the queue, not its whole history at once.
-    unseen_rivals = store.unreported_negatives(competitors) if competitors else []
-    store.mark_reported([r["id"] for r in [*negatives, *unseen_rivals]], now)
+    # One statement by the condition that counted them, not a list of every id.
+    store.mark_negatives_reported(
+        now, last, options.sources, exclude_sources=competitors, also_sources=competitors
+    )
     return result
 
 

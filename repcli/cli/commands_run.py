@@ -128,10 +128,13 @@ def check(
     state: State = ctx.obj
     fmt_ = output.resolve_format(state, fmt, tuple(Format))
     fetch_action.select(state.config, source or ())  # refused before the store is opened
-    options = action.CheckOptions(
-        sources=tuple(source or ()), full=full, fail_on=tuple(fail_on or ()), alerts=not no_alerts
-    )
     shown = output.limit_of(state, limit, fmt_)
+    # Only the negatives shown are read (json/jsonl get every one unless --limit says otherwise);
+    # the rest are counted.
+    options = action.CheckOptions(
+        sources=tuple(source or ()), full=full, fail_on=tuple(fail_on or ()),
+        alerts=not no_alerts, shown=shown,
+    )  # fmt: skip
     progress = _Progress(state)
     try:
         result = action.run(
@@ -142,7 +145,7 @@ def check(
         progress.stop()
     if result.alerts is not None:
         output.print_alerts(state, result.alerts)
-    hidden = len(result.negatives) - len(_first(result.negatives, shown))
+    hidden = result.summary["new_negative"] - len(_first(result.negatives, shown))
     _print_summary(state, result.summary, hidden, ran=len(result.run.results))
     if result.matched:
         # Said even with -q: a script (or a cron mail) learns which rule gave exit 10.
@@ -163,7 +166,7 @@ def _show_check(state: State, fmt: Format, result: CheckResult, shown: int) -> N
     from repcli.cli import output
 
     visible = _first(result.negatives, shown)
-    title = f"New negative ({len(result.negatives)})"
+    title = f"New negative ({result.summary['new_negative']})"
     if fmt is Format.table:
         from repcli.render import tables
 

@@ -67,8 +67,15 @@ class ItemReads(Protocol):
         self, since: datetime, exclude_sources: Sequence[str] = ()
     ) -> list[ItemRow]: ...
     def unreported_negatives(
-        self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
+        self,
+        sources: Sequence[str] = (),
+        exclude_sources: Sequence[str] = (),
+        limit: int = 0,
+        topics: Sequence[str] = (),
     ) -> list[ItemRow]: ...
+    def count_unreported_negatives(
+        self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
+    ) -> tuple[int, int]: ...
     def search(self, query: str, flt: ItemFilter) -> list[ItemRow]: ...
     def queue(
         self, now: datetime, flt: ItemFilter, exclude_sources: Sequence[str] = ()
@@ -108,6 +115,14 @@ class ItemWrites(Protocol):
     ) -> Iterator[tuple[int, Item, tuple[Any, ...]]]: ...
     def save_analysis(self, item_id: int, old: tuple[Any, ...], analysis: Analysis) -> str: ...
     def mark_reported(self, ids: Sequence[int], when: datetime) -> None: ...
+    def mark_negatives_reported(
+        self,
+        when: datetime,
+        up_to_id: int,
+        sources: Sequence[str] = (),
+        exclude_sources: Sequence[str] = (),
+        also_sources: Sequence[str] = (),
+    ) -> int: ...
 
 
 @runtime_checkable

@@ -232,21 +232,73 @@ class Reads(StoreBase):
         sql = f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} ORDER BY created_at"
         return self._rows(sql, params)
 
-    def unreported_negatives(
-        self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
-    ) -> list[ItemRow]:
-        """Negative items no `check` has shown yet, newest first (competitors' sources go in
-        `exclude_sources`: their items are for reports, never for check's queue)."""
-        clauses, params = ItemFilter(sources=sources, negative=True).where(dialect=self.dialect)
+    def _unreported_where(
+        self, sources: Sequence[str], exclude_sources: Sequence[str], topics: Sequence[str] = ()
+    ) -> tuple[list[str], list[Any]]:
+        """WHERE clauses of the negatives no `check` has shown yet."""
+        flt = ItemFilter(sources=sources, negative=True, topics=topics)
+        clauses, params = flt.where(dialect=self.dialect)
         clauses.append("items.reported_at IS NULL")
         if exclude_sources:
             clauses.append(f"items.source NOT IN ({','.join('?' * len(exclude_sources))})")
             params.extend(exclude_sources)
+        return clauses, params
+
+    def unreported_negatives(
+        self,
+        sources: Sequence[str] = (),
+        exclude_sources: Sequence[str] = (),
+        limit: int = 0,
+        topics: Sequence[str] = (),
+    ) -> list[ItemRow]:
+        """Negative items no `check` has shown yet, newest first (competitors' sources go in
+        `exclude_sources`: their items are for reports, never for check's queue); the first
+        `limit` of them (0: every one), those tagged with any of `topics` if given."""
+        clauses, params = self._unreported_where(sources, exclude_sources, topics)
         sql = (
             f"SELECT {_select()} FROM items WHERE {' AND '.join(clauses)} "
             "ORDER BY created_at DESC, id DESC"
         )
-        return self._rows(sql, params)
+        return self._rows(sql + _limit(limit), params)
+
+    def count_unreported_negatives(
+        self, sources: Sequence[str] = (), exclude_sources: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        """(how many items `unreported_negatives` returns, the highest item id in the store):
+        counted by the database, no row read; the id bounds `mark_negatives_reported`."""
+        clauses, params = self._unreported_where(sources, exclude_sources)
+        (count,) = self.conn.execute(
+            f"SELECT count(*) FROM items WHERE {' AND '.join(clauses)}", params
+        ).fetchone()
+        (last,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()
+        return int(count), int(last)
+
+    def mark_negatives_reported(
+        self,
+        when: datetime,
+        up_to_id: int,
+        sources: Sequence[str] = (),
+        exclude_sources: Sequence[str] = (),
+        also_sources: Sequence[str] = (),
+    ) -> int:
+        """Mark reported, in one statement, what `unreported_negatives(sources,
+        exclude_sources)` and `unreported_negatives(also_sources)` select among the items up to
+        id `up_to_id` (those stored before the check counted them: not one a concurrent fetch
+        adds after). `mark_reported` by the condition instead of a list of every id; how many
+        it marked."""
+        clauses, params = self._unreported_where(sources, exclude_sources)
+        where = " AND ".join(clauses)
+        if also_sources:
+            more, more_params = self._unreported_where(also_sources, ())
+            where = f"({where}) OR ({' AND '.join(more)})"
+            params = [*params, *more_params]
+        stamp = to_iso(when)
+        cursor = self.conn.execute(
+            "UPDATE items SET reported_at = ?, flagged_at = COALESCE(flagged_at, ?) "
+            f"WHERE items.id <= ? AND ({where})",
+            [stamp, stamp, up_to_id, *params],
+        )
+        return int(cursor.rowcount)
 
     def search(self, query: str, flt: ItemFilter) -> list[ItemRow]:
         """Full-text search over title, text, pros and cons; best matches first."""
