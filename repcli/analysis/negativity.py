@@ -7,6 +7,7 @@ that decided it. A trained model (the `train` command, later) implements the sam
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any, Protocol
 
@@ -147,6 +148,11 @@ class LexiconModel:
             return TextScore(0.0, (), tuple(pos_cues))
         score = neg_total / (neg_total + pos_total + 0.5)
         return TextScore(round(score, 4), tuple(neg_cues), tuple(pos_cues))
+
+
+def sigmoid(z: float) -> float:
+    """The logistic function, its argument clamped to +-30 (no overflow; the same to 1e-13)."""
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def _in_phrases(spans: list[tuple[str, float, int, int]]) -> set[int]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from repcli.analysis.cues import tokenize
-from repcli.analysis.negativity import TextScore
+from repcli.analysis.negativity import TextScore, sigmoid
 from repcli.errors import InputError
 
 FORMAT = "repcli-text-model/1"
@@ -108,7 +108,7 @@ class TrainedModel:
                 total += 1
             previous = word
         z = self.bias + (z / math.sqrt(total) if total else 0.0)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return sigmoid(z)
 
     def score(
         self, text: str, lang: str | None = None, tokens: list[str] | None = None
@@ -200,7 +200,7 @@ def fit(
         for i in order:
             x, y = rows[i], labels[i]
             z = bias + sum(weights.get(k, 0.0) * v for k, v in x.items())
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            p = sigmoid(z)
             g = (p - (1.0 if y else 0.0)) * (w_pos if y else w_neg)
             for k, v in x.items():
                 gk = g * v + l2 * weights.get(k, 0.0)

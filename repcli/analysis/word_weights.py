@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 
 from repcli.analysis.cues import BOUNDARY, tokenize
-from repcli.analysis.negativity import LexiconModel, TextModel, TextScore
+from repcli.analysis.negativity import LexiconModel, TextModel, TextScore, sigmoid
 
 FORMAT = "repcli-word-weights/1"
 FILE = "word_weights.tsv.gz"
@@ -172,11 +172,7 @@ class WordWeights:
 
     def probability(self, text: str, tokens: list[str] | None = None) -> float:
         z, _ = self.logit(tokenize(text) if tokens is None else tokens)
-        return _sigmoid(z)
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return sigmoid(z)
 
 
 def parse(data: bytes) -> WordWeights:
@@ -251,7 +247,7 @@ class BuiltinModel:
             return lexical  # praise and no complaint: "не плохо", "not bad" are no complaint
         z, worst = self.table.logit(tokens)
         a, b, c = self.table.blend
-        p = round(_sigmoid(a * z + b * lexical.score + c), 4)
+        p = round(sigmoid(a * z + b * lexical.score + c), 4)
         cues = lexical.negative_cues
         if p >= 0.5 and len(cues) < self.CUES:
             cues += _unnamed(self.table.words(tokens, self.CUES), cues)[: self.CUES - len(cues)]
