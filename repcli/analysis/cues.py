@@ -25,7 +25,9 @@ _PUNCTUATION_MARKS = ".,!?;:…()"
 # Tokenising runs in C: a punctuation mark and whatever non-word characters follow it become
 # one " | ", then words (with inner apostrophes) and those bars are found in one pass.
 _PUNCTUATION = re.compile(rf"[{_PUNCTUATION_MARKS}][^\w]*")
-_TOKEN = re.compile(r"\w+(?:'+\w+)*|\|")
+WORD = r"\w+(?:'+\w+)*"
+"""A word: word characters joined by apostrophes (what `tokenize` keeps of the text)."""
+_TOKEN = re.compile(WORD + r"|\|")
 
 
 def normalise(text: str) -> str:

@@ -19,7 +19,7 @@ import re
 from functools import cache
 from typing import Any
 
-from repcli.analysis.cues import normalise
+from repcli.analysis.cues import WORD, normalise
 from repcli.analysis.negativity import LexiconModel, TextScore
 from repcli.analysis.shipped import load_yaml
 
@@ -58,7 +58,7 @@ def is_question(text: str, kind: str) -> bool:
 # The words of a sentence as `tokenize` finds them (runs of word characters joined by
 # apostrophes, in the `normalise`d text), without its BOUNDARY marks: one C pass that
 # `_asks_only` reads instead of tokenizing each sentence that ends in "?" (half the time).
-_WORDS = re.compile(r"\w+(?:'+\w+)*")
+_WORDS = re.compile(WORD)
 _END_MARKS = (".", "!", "?", "…")
 _LINE_MARK = re.compile(r"\n[.!?…]")  # a literal "\n" first: found by a fast scan
 
@@ -107,16 +107,17 @@ def score(text: str, lang: str | None, tokens: list[str] | None = None) -> TextS
     only whitespace that joining them drops, and joining puts a space only after an end mark
     or a line, where no word or `?!` can be cut."""
     lexicon = _question_lexicon()
+    sentences: list[str] | None = None
+    asking: set[str] = set()
     if "?" in text:  # a sentence that only asks ends in "?"
         sentences = _SENTENCE.findall(text)
         # A sentence holds its end marks: one that ends in "?" ends in it after `rstrip` too.
         # One text of a sentence asks only or not: those that do, by their text.
         asking = {s for s in sentences if s[-1] == "?" and _asks_only(s)}
-        if asking or _unread_mark(text):
-            kept = [s for s in sentences if s.strip() and s not in asking]
-            return lexicon.score(" ".join(kept), lang) if kept else TextScore(0.0)
-    elif _unread_mark(text):  # nothing asks only, but a mark is left out
-        kept = [s for s in _SENTENCE.findall(text) if s.strip()]
+    if asking or _unread_mark(text):
+        if sentences is None:
+            sentences = _SENTENCE.findall(text)
+        kept = [s for s in sentences if s.strip() and s not in asking]
         return lexicon.score(" ".join(kept), lang) if kept else TextScore(0.0)
     # Every sentence kept, and nothing but whitespace between them: the text reads as they do
     # (a text with no sentence but whitespace reads nothing, as none does).
