@@ -284,8 +284,7 @@ class Reads(StoreBase):
         """Mark reported, in one statement, what `unreported_negatives(sources,
         exclude_sources)` and `unreported_negatives(also_sources)` select among the items up to
         id `up_to_id` (those stored before the check counted them: not one a concurrent fetch
-        adds after). `mark_reported` by the condition instead of a list of every id; how many
-        it marked."""
+        adds after), by the condition instead of a list of every id; how many it marked."""
         clauses, params = self._unreported_where(sources, exclude_sources)
         where = " AND ".join(clauses)
         if also_sources:

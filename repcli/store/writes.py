@@ -438,18 +438,6 @@ class Writes(StoreBase):
         self.conn.execute(f"UPDATE items SET {assignments}{extra} WHERE id = ?", [*values, item_id])
         return outcome
 
-    # ----------------------------------------------------------------- reporting and status
-
-    def mark_reported(self, ids: Sequence[int], when: datetime) -> None:
-        stamp = to_iso(when)
-        for start in range(0, len(ids), _CHUNK):
-            part = ids[start : start + _CHUNK]
-            self.conn.execute(
-                f"UPDATE items SET reported_at = ?, flagged_at = COALESCE(flagged_at, ?) "
-                f"WHERE id IN ({','.join('?' * len(part))})",
-                [stamp, stamp, *part],
-            )
-
     # ----------------------------------------------------------------- runs and cursors
 
     def start_run(self, group: str, command: str, source: str, when: datetime) -> int:
